@@ -1,0 +1,54 @@
+"""The ``surveys`` command line: a thin layer over the library.
+
+Each command group lives in its own module of this package and exposes ``register(subparsers)``,
+which adds its parser and sets ``handler`` (a function ``args -> int``) as the parser default.
+:class:`~surveys.errors.SurveyError` becomes ``error: <message>`` on stderr and exit status 2;
+any other exception is a bug and propagates with its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from surveys import __version__
+from surveys.errors import SurveyError
+
+__all__ = ["main", "build_parser"]
+
+# Command modules, in the order their commands appear in ``surveys --help``.
+_COMMAND_MODULES = (
+    "surveys.cli.questionnaire",
+    "surveys.cli.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="surveys",
+        description="满意度调查工具 · satisfaction surveys with targets: ingest, weight, estimate, verdicts.",
+    )
+    parser.add_argument("--version", action="version", version=f"surveys {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except SurveyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
