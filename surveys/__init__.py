@@ -24,6 +24,13 @@ from surveys.errors import (
     WeightingError,
 )
 
+# Each area adds its public names below its own marker (imports) and to __all__ (names).
+# --- questionnaire ---
+# --- design and estimation ---
+# --- confidence intervals ---
+# --- weighting ---
+# --- demo ---
+
 __all__ = [
     "__version__",
     "SurveyError",
@@ -37,4 +44,9 @@ __all__ = [
     "EstimationError",
     "TargetError",
     "StudyError",
+    # --- questionnaire names ---
+    # --- design and estimation names ---
+    # --- confidence interval names ---
+    # --- weighting names ---
+    # --- demo names ---
 ]
