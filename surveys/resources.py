@@ -1,8 +1,8 @@
 """Where the bundled instruments and study specs live, in a checkout or an installed wheel."""
 from __future__ import annotations
 
+import importlib.util
 import pathlib
-from importlib import resources
 
 __all__ = ["questionnaire_dir", "bundled_questionnaires", "analysis_dir"]
 
@@ -16,7 +16,12 @@ def _package_path(package: str, checkout_folder: str) -> pathlib.Path:
     in_checkout = _CHECKOUT / checkout_folder
     if (_CHECKOUT / "pyproject.toml").is_file() and in_checkout.is_dir():
         return in_checkout
-    return pathlib.Path(str(resources.files(package)))
+    # The data folders carry no __init__.py (they are data, not code), so in a wheel they are namespace
+    # packages: their spec's search locations name the folder.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"the bundled data package {package!r} is missing from this installation")
+    return pathlib.Path(next(iter(spec.submodule_search_locations)))
 
 
 def questionnaire_dir() -> pathlib.Path:
