@@ -226,6 +226,8 @@ def _weighting_variable(value: Any, path: str, items: dict[str, Item], scales: d
 def read_weighting(value: Any, items: dict[str, Item], scales: dict[str, Scale],
                    problems: Problems) -> tuple[WeightingVariable, ...]:
     """The ``weighting`` section (optional; an empty list is allowed)."""
+    if value is None:
+        return ()
     raw_variables = read_list(value, "weighting", problems, non_empty=False)
     variables: list[WeightingVariable] = []
     for index, raw in enumerate(raw_variables or []):

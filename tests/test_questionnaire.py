@@ -479,3 +479,16 @@ def test_a_broken_item_is_reported_once_not_again_where_it_is_referenced(tmp_pat
     message = _load_error(_write(tmp_path, document))
     assert "2 problems" in message, message
     assert "items[0].text:" in message and "items[3].scale:" in message
+
+
+def test_weighting_section_is_optional(tmp_path):
+    import yaml
+
+    from surveys import load_questionnaire
+    from surveys.resources import questionnaire_dir
+
+    spec = yaml.safe_load((questionnaire_dir() / "social_stability.yaml").read_text(encoding="utf-8"))
+    spec.pop("weighting")
+    path = tmp_path / "no_weighting.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    assert load_questionnaire(path).weighting == ()
