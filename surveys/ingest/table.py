@@ -1,0 +1,184 @@
+"""Loading any tabular export into rows of text cells, the one shape every reader parses.
+
+The container is recognised from the file's first bytes, not its extension (a workbook renamed to
+``.csv`` still opens): ``PK`` → xlsx (python-calamine), the OLE signature → legacy BIFF ``.xls``
+(python-calamine), ``$FL2``/``$FL3`` → SPSS (not tabular here), anything else → delimited text.
+Every cell becomes a string, as ``pandas.read_csv(dtype=str)`` would give, so identifier-like
+values (phone and ID numbers, OpenIDs, 序号) are never floats: a workbook number that is integral
+is written without ``.0``; one of 16 digits or more is flagged, since Excel keeps only 15.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+import math
+import pathlib
+from dataclasses import dataclass
+
+from surveys.errors import IngestError
+from surveys.ingest.encoding import decode_bytes
+from surveys.ingest.raw import ParseProblem
+
+__all__ = ["SourceTable", "load_table", "read_bytes", "container_of"]
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SAV_MAGICS = (b"$FL2", b"$FL3")
+# Excel stores numbers as doubles: beyond 15 significant digits the last digits are lost.
+_EXCEL_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """All rows of one sheet or CSV file as text cells (header rows included), with provenance.
+
+    ``problems`` are cell notes made while loading (data row numbers assume one header row; readers
+    renumber them when they know the header height).
+    """
+
+    path: pathlib.Path
+    sha256: str
+    encoding: str
+    sheet: str | None
+    container: str
+    rows: tuple[tuple[str, ...], ...]
+    problems: tuple[ParseProblem, ...] = ()
+
+
+def read_bytes(path: pathlib.Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise IngestError(f"{path}: is a directory; expected an export file") from None
+    except OSError as error:
+        raise IngestError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+def container_of(data: bytes, path: pathlib.Path) -> str:
+    """``xlsx``, ``xls``, ``sav`` or ``text`` from the file's signature (falling back on the extension)."""
+    if data.startswith(_ZIP_MAGIC):
+        return "xlsx"
+    if data.startswith(_OLE_MAGIC):
+        return "xls"
+    if data.startswith(_SAV_MAGICS):
+        return "sav"
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".sav", ".zsav"):
+        # the extension promises a binary container the bytes do not have: truncated or mislabelled
+        raise IngestError(f"{path.name}: the extension says {suffix} but the content is not one "
+                          "(no workbook/SPSS signature; the file may be truncated, or another format renamed); "
+                          "download the export again")
+    return "text"
+
+
+def _number_text(value: float) -> str:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
+        return str(int(value))
+    return repr(value)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return str(int(value.total_seconds()))
+    return str(value)
+
+
+def _long_number_problems(rows: list[list[object]]) -> list[ParseProblem]:
+    problems = []
+    header = [str(cell) for cell in rows[0]] if rows else []
+    for index, row in enumerate(rows[1:], start=1):
+        for position, value in enumerate(row):
+            if isinstance(value, float) and math.isfinite(value) and abs(value) >= 10 ** _EXCEL_DIGITS:
+                column = header[position] if position < len(header) else f"column {position + 1}"
+                problems.append(ParseProblem(index, column, _number_text(value),
+                                             "an identifier stored as a number in the workbook: digits beyond the "
+                                             "15th may have been lost; ask for the export with the column as text"))
+    return problems
+
+
+def _load_workbook(data: bytes, path: pathlib.Path, container: str, sheet: str | None):
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = list(workbook.sheet_names)
+        if not names:
+            raise IngestError(f"{path.name}: the workbook has no sheets; expected the export on its first sheet")
+        if sheet is None:
+            chosen = names[0]
+        elif sheet in names:
+            chosen = sheet
+        else:
+            raise IngestError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}")
+        cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=True)
+    except IngestError:
+        raise
+    except Exception as error:  # calamine raises its own error types and, on some corrupt files, others
+        raise IngestError(f"{path.name}: cannot open the {container} workbook ({type(error).__name__}: {error}); "
+                          "expected a complete .xlsx or BIFF .xls file; download the export again") from None
+    rows = [list(row) for row in cells]
+    problems = _long_number_problems(rows)
+    text_rows = tuple(tuple(_cell_text(value) for value in row) for row in rows)
+    return text_rows, chosen, problems
+
+
+def _delimiter(first_line: str) -> str:
+    if first_line.count("\t") > first_line.count(","):
+        return "\t"
+    return ","
+
+
+def _load_text(data: bytes, path: pathlib.Path, encoding: str | None):
+    text, used = decode_bytes(data, path, encoding)
+    first_line = text.split("\n", 1)[0]
+    # free-text answers can exceed the csv module's default 128 KiB field limit; allow the whole file
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=False)
+        rows = tuple(tuple(row) for row in reader)
+    except csv.Error as error:
+        raise IngestError(f"{path.name}: not a readable CSV ({error}); expected comma- or tab-separated text "
+                          "as exported by the survey platform") from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows, used
+
+
+def _without_trailing_empty(rows: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    end = len(rows)
+    while end > 0 and not any(cell.strip() for cell in rows[end - 1]):
+        end -= 1
+    return rows[:end]
+
+
+def load_table(path: pathlib.Path, *, encoding: str | None = None, sheet: str | None = None,
+               data: bytes | None = None) -> SourceTable:
+    """Every row of the export as text cells. Trailing fully empty rows are not data and are dropped."""
+    data = read_bytes(path) if data is None else data
+    digest = hashlib.sha256(data).hexdigest()
+    container = container_of(data, path)
+    if container == "sav":
+        raise IngestError(f"{path.name}: an SPSS file is not a table of text cells; read it with platform='spss'")
+    if container in ("xlsx", "xls"):
+        rows, chosen, problems = _load_workbook(data, path, container, sheet)
+        return SourceTable(path, digest, container, chosen, "xlsx" if container == "xlsx" else "xls",
+                           _without_trailing_empty(rows), tuple(problems))
+    rows, used = _load_text(data, path, encoding)
+    return SourceTable(path, digest, used, None, "text", _without_trailing_empty(rows))
