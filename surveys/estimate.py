@@ -552,6 +552,22 @@ class EstimatorMethods:
         """Estimators per domain (every combination of the ``by`` columns present in the design)."""
         return Domains(self, by)
 
+    def with_columns(self, **columns: Any):
+        """The same design (rows, weights, domain, adjustments) with added or replaced columns.
+
+        Each value is a Series aligned on the data's index, an array with one value per row, or a scalar.
+        Use it for derived variables (satisfied indicators, scores) so weighting is kept: building a new
+        design from ``data.assign(...)`` would drop the calibration record and its variance correction.
+        """
+        data = self.data
+        for name, values in columns.items():
+            if not isinstance(values, pd.Series) and np.ndim(values) == 1 and len(values) != len(data):
+                raise DesignError(
+                    f"column {name!r} has {len(values)} values; expected one per row of the design ({len(data)})"
+                )
+        cache = {name: codes for name, codes in self._column_cache.items() if name not in columns}
+        return self._derive(_data=data.assign(**columns), _column_cache=cache)
+
     # weighting hooks: the weighting module does the work and returns a new design
     def poststratify(self, by: Any, population: Any, **kw: Any):
         from surveys import weighting

@@ -370,3 +370,19 @@ def test_zero_weights_act_like_rows_outside_a_domain():
         assert got.estimate == pytest.approx(expected.estimate, rel=1e-12)
         assert got.std_error == pytest.approx(expected.std_error, rel=1e-12)
     assert zeroed.degrees_of_freedom == domain.degrees_of_freedom
+
+
+def test_with_columns_keeps_weighting_and_domain():
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"psu": np.repeat(np.arange(20), 5), "g": rng.choice(["a", "b"], 100),
+                          "y": rng.integers(1, 6, 100).astype(float)})
+    design = SurveyDesign(frame, ids="psu").poststratify("g", {"a": 600.0, "b": 400.0})
+    derived = design.with_columns(satisfied=(frame["y"] <= 3).astype(float))
+    rebuilt = design.with_columns(y3=frame["y"]).with_columns(satisfied=(design.data["y"] <= 3).astype(float))
+    assert derived.adjustments == design.adjustments
+    assert derived.mean("satisfied").std_error == pytest.approx(rebuilt.mean("satisfied").std_error, rel=1e-12)
+    ignoring = SurveyDesign(frame.assign(satisfied=(frame["y"] <= 3).astype(float)), ids="psu",
+                            weights=None).mean("satisfied")
+    assert derived.mean("satisfied").std_error != pytest.approx(ignoring.std_error, rel=1e-6)
+    with pytest.raises(DesignError, match="expected one per row"):
+        design.with_columns(short=np.ones(3))
