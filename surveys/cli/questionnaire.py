@@ -79,3 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = commands.add_parser("list", help="list the bundled questionnaires")
     listing.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the titles (default zh)")
     listing.set_defaults(handler=_list)
+
+    from surveys.cli.paper import register_infer  # `infer`: draft a questionnaire from an export
+
+    register_infer(commands)
