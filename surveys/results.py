@@ -8,7 +8,7 @@ design_effect, respondents, ci_method, level``.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd

@@ -21,6 +21,10 @@ __all__ = ["main", "build_parser"]
 _COMMAND_MODULES = (
     "surveys.cli.questionnaire",
     "surveys.cli.demo",
+    "surveys.cli.plan",
+    "surveys.cli.margins",
+    "surveys.cli.paper",
+    "surveys.cli.ingest",
 )
 
 

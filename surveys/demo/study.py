@@ -11,24 +11,27 @@ from surveys.demo.output import ManifestEntry
 __all__ = ["study_yaml", "STUDY_HEADER"]
 
 STUDY_HEADER = """\
-# study.yaml — the demo survey season of 秦川市 (a draft of the analysis/<study>/study.yaml format)
+# study.yaml — the demo survey season of 秦川市 (format: analysis/README.md, "Study spec"; run it with
+# `surveys run study.yaml --out DIR`, or `surveys demo --out DIR`, which runs analysis/demo/study.yaml on the
+# generated files)
 #
-# Keys
-#   study:           id and bilingual title of the study
-#   wave:            the survey round all inputs belong to (a label, e.g. the year)
-#   questionnaires:  instruments used: id, version and the bundled file name (surveys.resources.questionnaire_dir())
-#   inputs:          one entry per export file, paths relative to this file:
-#                      file, questionnaire, platform (wjx | tencent | paper), mode (online | paper), wave,
-#                      variant (wjx: text = 按选项文本, code = 按选项序号; paper: entry_A / entry_B = the two
-#                      keyings of the same forms; proposals: feedback / register), encoding (CSV only),
-#                      pair (the file holding the same rows in the other variant or keying),
-#                      copy_of (the same export saved again in another encoding: ingest only one of them)
-#   margins:         population margin files (format: variable,category,population,share,source,as_of) and the
-#                    population they describe (residents | market_entities); frame: which rows they weight
-#   measures:        the indicators and their targets, copied from each questionnaire's headline measure:
-#                      questionnaire, measure, threshold, comparison, rule (verdict rule of surveys.targets),
-#                      census (true when the indicator is a census of returned forms, not a sample)
+#   study / wave:    id and bilingual title; the survey round the inputs belong to
+#   questionnaires:  instruments used: id, version and the bundled file name
+#   inputs:          one entry per export file, relative to this file: questionnaire, platform, mode, wave,
+#                    variant (wjx: text = 按选项文本, code = 按选项序号; paper: entry_A / entry_B = the two keyings
+#                    of the same forms; proposals: feedback / register), encoding (CSV only), pair (the other
+#                    variant or keying: read together), copy_of (the same export in another encoding: ingested once),
+#                    columns (item id → the file's header, for the proposal register)
+#   validation:      quality rules (surveys.validate.ValidationRules.from_mapping)
+#   margins:         population margin files, the tables to rake to (variables), the respondents they describe
+#                    (rows) and the questionnaires they weight
+#   weighting:       raking settings; measures: the indicators judged, with their targets
 """
+
+
+# the register's headers for the items it shares with the feedback form (surveys.demo.proposals.REGISTER_COLUMNS)
+_REGISTER_COLUMNS = {"proposal_number": "编号", "deputy_type": "提出人身份", "handling_department": "主办单位",
+                     "result_class": "办理结果"}
 
 
 def _variant(entry: ManifestEntry) -> str:
@@ -74,6 +77,8 @@ def study_yaml(questionnaires: Mapping[str, Any], entries: Sequence[ManifestEntr
             record["pair"] = pair
         if copy_of:
             record["copy_of"] = copy_of
+        if entry.kind == "proposal_register":
+            record["columns"] = _REGISTER_COLUMNS
         inputs.append(record)
     measures = []
     for questionnaire in used:
@@ -86,17 +91,29 @@ def study_yaml(questionnaires: Mapping[str, Any], entries: Sequence[ManifestEntr
             "rule": target.rule if target else None,
             "census": scenario.INSTRUMENTS[questionnaire.id].frame == "proposals",
         })
+    sample_ids = [q.id for q in used if scenario.INSTRUMENTS[q.id].frame != "proposals"]
+    market_ids = [q.id for q in used if scenario.INSTRUMENTS[q.id].frame == "residents+market"]
+    margins = [{"file": "margins/residents.csv", "population": "residents",
+                "variables": ["district", "sex", "age_group"], "rows": {"respondent_type": [1]},
+                "questionnaires": sample_ids}]
+    if market_ids:
+        margins.append({"file": "margins/enterprises.csv", "population": "market_entities",
+                        "variables": ["respondent_type", "district", "enterprise_size"],
+                        "rows": {"respondent_type": sorted(scenario.MARKET_ENTITY_MIX)},
+                        "questionnaires": market_ids})
     document = {
         "study": {"id": "demo_qinchuan", "title": {"zh": f"{scenario.CITY['zh']}{wave}年度满意度调查（演示数据）",
                                                    "en": f"{scenario.CITY['en']} satisfaction surveys {wave} (demo data)"}},
         "wave": wave,
         "questionnaires": [{"id": q.id, "version": q.version, "file": q.source_path.name} for q in used],
         "inputs": inputs,
-        "margins": [
-            {"file": "margins/residents.csv", "population": "residents", "frame": "respondent_type 1 (residents)"},
-            {"file": "margins/enterprises.csv", "population": "market_entities",
-             "frame": "respondent_type 2–4 (enterprises, self-employed, other organisations)"},
-        ],
+        "validation": {"outside_area": {"area": [scenario.PROVINCE]}},
+        "margins": margins,
+        "weighting": {"method": "rake", "base_weight": "equal", "max_iterations": 100,
+                      "on_nonconvergence": "raise", "min_category_respondents": 10},
         "measures": measures,
+        "domains": ["district", "mode", "respondent_type", "sex", "age_group"],
+        "estimation": {"ci_method": "logit", "level": 0.95},
+        "report": {"lang": "zh"},
     }
     return STUDY_HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
