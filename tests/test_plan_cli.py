@@ -1,7 +1,6 @@
 """`surveys plan` prints the numbers analysts paste into their survey plan."""
 from __future__ import annotations
 
-
 from surveys.cli import main
 
 
