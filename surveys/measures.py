@@ -1,0 +1,737 @@
+"""Satisfaction measures of a questionnaire on a weighted design: 满意率, 满意度 index, composites, domains.
+
+Every measure of a questionnaire (``measures:`` in its YAML, schema in ``questionnaires/README.md``) becomes
+per-respondent values, added to the design as derived columns (so every weighting adjustment is kept), and is
+estimated by the design's estimators:
+
+* **满意率** (``rate``): the design proportion of ``y = 1{answer in the positive set}`` — the scale's satisfied
+  categories, or the measure's own ``satisfied_codes``. Two bases are always computed:
+  ``all`` (every valid answer; don't-know stays in the denominator, PRACTICE.md §3 (a)) and
+  ``exclude_dont_know`` (don't-know answers leave the base). The measure's ``base`` says which one the
+  verdict uses (``used_for_verdict``). Items not asked because of skip logic (``asked_if`` does not hold, or
+  the cell is empty / not-asked) are **never** in either base: they are domain rows with no value, so they
+  carry zero influence (domain estimation, never row dropping). The interval is the engine's proportion
+  interval (default ``logit`` on the design's degrees of freedom, R ``svyciprop``).
+* **correct_rate**: as a rate, with ``y = 1{answer = the item's correct_answer}`` (don't-know counts as not
+  correct in base ``all``).
+* **满意度 index** (``index``): category scores (e.g. 100/80/60/30/0); don't-know answers have no score and are
+  excluded from the index (its base is "answers with a score"). With one item the index is the design mean
+  ``Σ_k share_k · score_k`` over the scored answers (tested by hand).
+* **composites** (``composite_rate``, and ``index`` / ``correct_rate`` over several items): combined across
+  items by a method of :data:`COMPOSITE_METHODS`:
+
+  - ``respondent_mean`` (default): each respondent's mean of their item values over the items in the base,
+    then the design mean over respondents with at least one item in the base. Every respondent counts once,
+    however many items they answered, and the result is an ordinary design mean, so its standard error,
+    design effect, domain estimates and ``subset()`` agreement come from the engine. When every respondent
+    has every item in the base it equals the mean of the item rates (the schema's "mean of their rates").
+  - ``pooled``: every answer counts once — the ratio of weighted totals
+    ``Σ w·(positive answers) / Σ w·(answers in the base)`` (R ``svyratio``); respondents who answer more items
+    weigh more, and items with more don't-knows weigh less.
+
+  Composites and indices are means, not proportions: their interval is the symmetric t interval on the
+  design's degrees of freedom (as :func:`surveys.targets.check_target` uses for them).
+
+Design effects are the with-replacement ones (R ``deff = "replace"``: V / (s²/n)), which stay defined when the
+weights are scaled to the sample size; the effective sample size of a proportion is NCHS's ``p(1−p)/SE²``
+capped at the respondents, of a mean Kish's ``respondents / design effect``.
+
+:func:`measure_table` gives every measure overall and by each domain variable present in the data, with the
+NCHS Data Presentation Standards for Proportions (Parker et al. 2017, Vital Health Stat 2(175)) as data-driven
+reliability rules (:data:`RELIABILITY_RULES`, thresholds in :data:`NCHS_PROPORTION_STANDARD`); the rule
+sequence follows CDC's own implementation in R ``surveytable`` (``.present_prop``).
+:func:`mode_difference` gives the paper − online difference with its linearization standard error.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from surveys.errors import EstimationError
+from surveys.questionnaire import MEASURE_BASES, MODES, Measure, Questionnaire, Scale, Text
+from surveys.results import Estimate, EstimateTable
+
+__all__ = [
+    "MEASURE_DOMAINS",
+    "COMPOSITE_METHODS",
+    "NCHS_PROPORTION_STANDARD",
+    "RELIABILITY_RULES",
+    "ReliabilityRule",
+    "Reliability",
+    "MeasureValues",
+    "MeasureRow",
+    "MeasureTable",
+    "ModeDifference",
+    "measure_values",
+    "estimate_measure",
+    "measure_table",
+    "assess_reliability",
+    "mode_difference",
+]
+
+# The default domain columns of measure_table (issue 6); ``domains=None`` uses the questionnaire's weighting variables.
+MEASURE_DOMAINS = ("district", "mode", "respondent_type", "sex", "age_group")
+_COLUMN_PREFIX = "__measure__"
+_OVERALL = Text("全体", "overall")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# answers of one item
+def _codes(data: pd.DataFrame, questionnaire: Questionnaire, item_id: str, measure_id: str) -> np.ndarray:
+    """The item's answer codes as floats, NaN where empty or not asked; out-of-scale codes are an error."""
+    if item_id not in data.columns:
+        shown = ", ".join(repr(str(c)) for c in list(data.columns)[:12])
+        raise EstimationError(
+            f"measure '{measure_id}' of questionnaire '{questionnaire.id}' needs the column '{item_id}' (one of its "
+            f"items) in the data; found columns {shown}{', …' if len(data.columns) > 12 else ''}; "
+            "map the export onto the questionnaire's item ids first"
+        )
+    series = data[item_id]
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    unread = np.isnan(values) & series.map(lambda cell: _present(cell)).to_numpy(dtype=bool)
+    if unread.any():
+        first = int(np.flatnonzero(unread)[0])
+        raise EstimationError(
+            f"column '{item_id}' holds {int(unread.sum())} values that are not answer codes (first: row {first}, "
+            f"{series.iloc[first]!r}); expected the codes of its scale; map option labels onto codes first"
+        )
+    scale = questionnaire.scale_of(item_id)
+    if scale is not None:
+        known = np.isin(values, np.asarray(scale.codes, dtype=float)) | np.isnan(values)
+        if not known.all():
+            bad = sorted({float(v) for v in values[~known]})[:5]
+            raise EstimationError(
+                f"column '{item_id}' has {int((~known).sum())} answers with codes {bad} outside its scale "
+                f"'{scale.id}' {list(scale.codes)}; validation should have rejected them: fix or blank those cells"
+            )
+    return values
+
+
+def _present(cell: Any) -> bool:
+    """Whether a non-numeric cell holds something: None, NaN, '' and ingest's ``NOT_ASKED`` (falsy) do not."""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return False
+    return bool(cell)
+
+
+def _asked(data: pd.DataFrame, questionnaire: Questionnaire, item_id: str) -> np.ndarray:
+    """Rows where skip logic shows the item (every ``asked_if`` condition holds; an empty trigger never does).
+
+    A condition whose controlling item is not in the data cannot be checked and is left out.
+    """
+    asked = np.ones(len(data), dtype=bool)
+    for condition in questionnaire.item(item_id).asked_if:
+        if condition.item not in data.columns:
+            continue
+        column = data[condition.item]
+        if column.dtype == object and column.map(lambda cell: isinstance(cell, (list, tuple, set, frozenset))).any():
+            # a multiple-choice trigger: the condition's own rule ("any chosen code is in the list")
+            asked &= column.map(lambda cell: condition.holds(cell if _present(cell) else None)).to_numpy(dtype=bool)
+            continue
+        trigger = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        matched = np.isin(trigger, np.asarray(condition.values, dtype=float))
+        holds = (~matched if condition.negate else matched) & ~np.isnan(trigger)
+        asked &= holds
+    return asked
+
+
+# ----------------------------------------------------------------------------------------------------------
+# per-respondent values of one measure
+@dataclass(frozen=True)
+class MeasureValues:
+    """Per-respondent values of one measure on one base, ready for the design's estimators.
+
+    ``values`` is NaN outside the base (not asked, empty, or don't-know with ``exclude_dont_know``).
+    ``denominator`` is set for the ``pooled`` composite: ``values`` then counts the positive answers and
+    ``denominator`` the answers in the base (a ratio of totals). ``statistic`` is ``proportion``, ``mean`` or
+    ``ratio``.
+    """
+
+    measure: Measure
+    base: str
+    values: np.ndarray = field(repr=False)
+    denominator: np.ndarray | None = field(default=None, repr=False)
+    statistic: str = "proportion"
+    positive_set: Text = Text("", "")
+    base_label: Text = Text("", "")
+    composite: str = ""
+
+
+def _positive_codes(questionnaire: Questionnaire, measure: Measure, item_id: str) -> tuple[int, ...]:
+    if measure.kind == "correct_rate":
+        return (questionnaire.item(item_id).correct_answer,)
+    if measure.satisfied_codes:
+        return tuple(measure.satisfied_codes)
+    return questionnaire.scale_of(item_id).satisfied_codes
+
+
+def _item_values(data: pd.DataFrame, questionnaire: Questionnaire, measure: Measure, item_id: str,
+                 base: str) -> np.ndarray:
+    """One item's values for the measure's kind, NaN outside the base."""
+    codes = _codes(data, questionnaire, item_id, measure.id)
+    codes = np.where(_asked(data, questionnaire, item_id), codes, np.nan)
+    scale = questionnaire.scale_of(item_id)
+    dont_know = np.isin(codes, np.asarray(scale.dont_know_codes, dtype=float))
+    if measure.kind == "index":
+        scored = np.full(len(codes), np.nan)
+        for code, score in scale.scores.items():
+            scored[codes == code] = score
+        return scored
+    positive = np.isin(codes, np.asarray(_positive_codes(questionnaire, measure, item_id), dtype=float))
+    values = np.where(np.isnan(codes), np.nan, positive.astype(float))
+    if base == "exclude_dont_know":
+        values = np.where(dont_know, np.nan, values)
+    return values
+
+
+def _respondent_mean(matrix: np.ndarray) -> tuple[np.ndarray, None]:
+    answered = (~np.isnan(matrix)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(answered > 0, np.nansum(matrix, axis=1) / np.maximum(answered, 1), np.nan)
+    return mean, None
+
+
+def _pooled(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    answered = (~np.isnan(matrix)).sum(axis=1).astype(float)
+    total = np.nansum(matrix, axis=1)
+    return np.where(answered > 0, total, np.nan), np.where(answered > 0, answered, np.nan)
+
+
+# How several items combine into one value per respondent: name → function(items matrix) →
+# (values, denominator or None). See the module docstring for why respondent_mean is the default.
+COMPOSITE_METHODS: Mapping[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]] = MappingProxyType({
+    "respondent_mean": _respondent_mean,
+    "pooled": _pooled,
+})
+
+
+def _join(labels: Iterable[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(labels)
+
+
+def _positive_set(questionnaire: Questionnaire, measure: Measure) -> Text:
+    item_id = measure.items[0]
+    scale = questionnaire.scale_of(item_id)
+    if measure.kind == "index":
+        pairs = [(c.label, c.score) for c in scale.categories if c.score is not None]
+        return Text("得分：" + _join((f"{label.zh}={score:g}" for label, score in pairs), "zh"),
+                    "scores: " + _join((f"{label.get('en')}={score:g}" for label, score in pairs), "en"))
+    if measure.kind == "correct_rate":
+        return Text("回答正确", "correct answer")
+    codes = _positive_codes(questionnaire, measure, item_id)
+    labels = [scale.category(code).label for code in codes]
+    return Text(_join((label.zh for label in labels), "zh"), _join((label.get("en") for label in labels), "en"))
+
+
+def _base_label(questionnaire: Questionnaire, measure: Measure, base: str) -> Text:
+    dont_know = []
+    for item_id in measure.items:
+        for code in questionnaire.scale_of(item_id).dont_know_codes:
+            label = questionnaire.scale_of(item_id).category(code).label
+            if label not in dont_know:
+                dont_know.append(label)
+    zh_dk = "、".join(f"“{label.zh}”" for label in dont_know)
+    en_dk = ", ".join(f'"{label.get("en")}"' for label in dont_know)
+    skipped = Text("；跳题未问者不计入", "; items not asked (skip logic) are never in the base")
+    if measure.kind == "index":
+        text = Text(f"有评分的回答（不含{zh_dk}）" if dont_know else "有评分的回答",
+                    f"answers with a score (don't-know {en_dk} excluded from the index)" if dont_know
+                    else "answers with a score")
+    elif base == "all":
+        text = Text(f"全部有效回答（含{zh_dk}）" if dont_know else "全部有效回答",
+                    f"all valid answers (don't-know {en_dk} kept in the base)" if dont_know else "all valid answers")
+    else:
+        text = Text(f"剔除{zh_dk}后的有效回答" if dont_know else "全部有效回答（无“不了解”选项）",
+                    f"valid answers excluding don't-know {en_dk}" if dont_know
+                    else "all valid answers (the scale has no don't-know option)")
+    return Text(text.zh + skipped.zh, text.en + skipped.en)
+
+
+def measure_values(data: pd.DataFrame, questionnaire: Questionnaire, measure: Measure | str, *,
+                   base: str | None = None, composite: str = "respondent_mean") -> MeasureValues:
+    """Per-respondent values of ``measure`` on ``base`` (default: the measure's own) from a responses frame.
+
+    ``data`` has one column per item id holding answer codes (empty / not-asked cells as NaN or None).
+    """
+    if isinstance(measure, str):
+        measure = questionnaire.measure(measure)
+    base = measure.base if base is None else base
+    if base not in MEASURE_BASES:
+        raise EstimationError(f"unknown base {base!r}; expected one of {list(MEASURE_BASES)}")
+    if composite not in COMPOSITE_METHODS:
+        raise EstimationError(f"unknown composite method {composite!r}; expected one of {sorted(COMPOSITE_METHODS)}")
+    matrix = np.column_stack([_item_values(data, questionnaire, measure, item_id, base) for item_id in measure.items])
+    denominator = None
+    if matrix.shape[1] == 1:
+        values = matrix[:, 0]
+        statistic = "mean" if measure.kind == "index" else "proportion"
+        method = ""
+    else:
+        values, denominator = COMPOSITE_METHODS[composite](matrix)
+        statistic = "mean" if denominator is None else "ratio"
+        method = composite
+    return MeasureValues(measure=measure, base=base, values=values, denominator=denominator, statistic=statistic,
+                         positive_set=_positive_set(questionnaire, measure),
+                         base_label=_base_label(questionnaire, measure, base), composite=method)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# estimation
+def _column_names(values: MeasureValues) -> tuple[str, str]:
+    stem = f"{_COLUMN_PREFIX}{values.measure.id}__{values.base}"
+    return stem, stem + "__denominator"
+
+
+def _design_with_values(design: Any, values: MeasureValues) -> Any:
+    name, denominator = _column_names(values)
+    columns = {name: values.values}
+    if values.denominator is not None:
+        columns[denominator] = values.denominator
+    return design.with_columns(**columns)
+
+
+def _t_interval(record: Estimate, level: float) -> Estimate:
+    """Means and ratios: the symmetric t interval on the design's degrees of freedom (as for the rates)."""
+    df = float(record.extras.get("design_df", record.df))
+    q = float(stats.t.ppf(0.5 + level / 2.0, df)) if df > 0 else math.nan
+    return dataclasses.replace(record, ci_low=record.estimate - q * record.std_error,
+                               ci_high=record.estimate + q * record.std_error, df=df, ci_method="t")
+
+
+def _estimate(target: Any, values: MeasureValues, *, level: float, ci_method: str) -> Any:
+    """``target`` is a design or ``design.by(...)``; returns an Estimate or an EstimateTable."""
+    name, denominator = _column_names(values)
+    options = dict(level=level, na_rm=True, deff="replace")
+    if values.statistic == "proportion":
+        return target.proportion(name, ci_method=ci_method, **options)
+    if values.statistic == "mean":
+        result = target.mean(name, **options)
+    else:
+        result = target.ratio(name, denominator, **options)
+    if isinstance(result, Estimate):
+        return _t_interval(result, level)
+    return EstimateTable([_t_interval(row, level) for row in result], by=result.by)
+
+
+def _labelled(record: Estimate, values: MeasureValues) -> Estimate:
+    return dataclasses.replace(record, variable=values.measure.id,
+                               extras={**record.extras, "measure": values.measure.id, "base": values.base})
+
+
+def estimate_measure(design: Any, questionnaire: Questionnaire, measure: Measure | str, *, base: str | None = None,
+                     level: float = 0.95, ci_method: str = "logit", composite: str = "respondent_mean") -> Estimate:
+    """The overall estimate of one measure on ``base`` (default: the measure's own base), as an Estimate.
+
+    ``variable`` is the measure id; ``extras`` add ``measure`` and ``base``.
+    """
+    values = measure_values(design.data, questionnaire, measure, base=base, composite=composite)
+    _require_respondents(design, values, questionnaire)
+    return _labelled(_estimate(_design_with_values(design, values), values, level=level, ci_method=ci_method),
+                     values)
+
+
+def _require_respondents(design: Any, values: MeasureValues, questionnaire: Questionnaire) -> None:
+    if not (~np.isnan(values.values) & (design.weights > 0)).any():
+        raise EstimationError(
+            f"measure '{values.measure.id}' of questionnaire '{questionnaire.id}' has no respondent in its base "
+            f"({values.base_label.en}) inside this design; check the item columns or leave the measure out"
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# reliability: the NCHS Data Presentation Standards for Proportions as data
+NCHS_PROPORTION_STANDARD: Mapping[str, float] = MappingProxyType({
+    "minimum_effective_size": 30.0,     # Parker et al. 2017, step 1
+    "small_width": 0.05,                # width at or below: presented (step 2)
+    "maximum_width": 0.30,              # Korn–Graubard width at or above: suppressed (step 3)
+    "maximum_relative_width": 1.30,     # width / p above: suppressed (step 4, width in (0.05, 0.30))
+    "minimum_df": 8.0,                  # fewer design degrees of freedom: flagged for review
+    "level": 0.95,                      # the standard's Korn–Graubard interval is 95 %
+})
+
+
+@dataclass(frozen=True)
+class _ReliabilityFacts:
+    """What the rules read: estimate, the Korn–Graubard width, effective size, df, and the kind of statistic."""
+
+    estimate: float
+    effective_size: float
+    width: float
+    df: float
+    proportion: bool
+    interval_available: bool
+
+
+@dataclass(frozen=True)
+class ReliabilityRule:
+    """One rule: when ``applies(facts, thresholds)`` holds, the row gets ``action`` with ``code``/``reason``."""
+
+    code: str
+    action: str  # "suppress" or "review"
+    reason: Text
+    applies: Callable[[_ReliabilityFacts, Mapping[str, float]], bool] = field(repr=False)
+
+
+def _presentable_width(facts: _ReliabilityFacts, limits: Mapping[str, float]) -> bool:
+    return facts.interval_available and limits["small_width"] < facts.width < limits["maximum_width"]
+
+
+RELIABILITY_RULES: tuple[ReliabilityRule, ...] = (
+    ReliabilityRule("effective_size_below_minimum", "suppress",
+                    Text("有效样本量小于30", "effective sample size below 30"),
+                    lambda f, t: f.effective_size < t["minimum_effective_size"]),
+    ReliabilityRule("no_interval", "suppress",
+                    Text("无法计算Korn–Graubard置信区间（自由度不足）",
+                         "no Korn–Graubard interval (no design degrees of freedom)"),
+                    lambda f, t: f.proportion and not f.interval_available),
+    ReliabilityRule("width_at_least_maximum", "suppress",
+                    Text("置信区间宽度≥30个百分点", "confidence interval width of 0.30 or more"),
+                    lambda f, t: f.proportion and f.interval_available and f.width >= t["maximum_width"]),
+    ReliabilityRule("relative_width_above_maximum", "suppress",
+                    Text("置信区间相对宽度>130%", "relative confidence interval width above 130%"),
+                    lambda f, t: f.proportion and _presentable_width(f, t)
+                    and (f.estimate <= 0 or f.width / f.estimate > t["maximum_relative_width"])),
+    ReliabilityRule("complement_relative_width_above_maximum", "review",
+                    Text("补集（1−p）的相对宽度>130%，需复核", "relative width of the complement 1−p above 130%: review"),
+                    lambda f, t: f.proportion and _presentable_width(f, t)
+                    and (f.estimate >= 1 or f.width / (1 - f.estimate) > t["maximum_relative_width"])),
+    ReliabilityRule("df_below_minimum", "review",
+                    Text("设计自由度小于8，需复核", "fewer than 8 design degrees of freedom: review"),
+                    lambda f, t: not f.df >= t["minimum_df"]),
+    ReliabilityRule("zero_or_hundred_percent", "review",
+                    Text("比例为0或100%，需复核", "a proportion of 0 or 100%: review"),
+                    lambda f, t: f.proportion and (f.estimate <= 0 or f.estimate >= 1)),
+)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Outcome of the reliability rules for one estimate: ``status`` ``ok`` / ``review`` / ``suppress``."""
+
+    status: str
+    codes: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
+    effective_size: float = math.nan
+    korn_graubard_low: float = math.nan
+    korn_graubard_high: float = math.nan
+
+
+def _effective_size(record: Estimate) -> float:
+    """Proportions: NCHS ``p(1−p)/SE²`` capped at the respondents (the respondents when p is 0 or 1 or SE is 0).
+    Means: Kish's ``respondents / design effect`` (with-replacement deff), capped at the respondents."""
+    n = float(record.respondents)
+    if record.statistic == "proportion":
+        p, se = record.estimate, record.std_error
+        if se <= 0 or p <= 0 or p >= 1:
+            return n
+        return min(p * (1 - p) / se**2, n)
+    deff = record.design_effect
+    return n if not (deff > 0 and math.isfinite(deff)) else min(n / deff, n)
+
+
+def assess_reliability(record: Estimate, *, thresholds: Mapping[str, float] = NCHS_PROPORTION_STANDARD,
+                       rules: Sequence[ReliabilityRule] = RELIABILITY_RULES) -> Reliability:
+    """Apply ``rules`` (default: the NCHS standard for proportions) to one estimate.
+
+    The width rules use the 95 % Korn–Graubard interval (:mod:`surveys.ci`, ``korn_graubard``) on the design's
+    degrees of freedom and the respondents, whatever interval the table shows. They apply to proportions only
+    (the standard has no width rule for means); effective size and df apply to every statistic. Suppression
+    outranks review; with no rule firing the status is ``ok``.
+    """
+    from surveys.ci import ProportionSummary, proportion_interval
+
+    limits = {**NCHS_PROPORTION_STANDARD, **thresholds}
+    df = float(record.extras.get("design_df", record.df))
+    effective = _effective_size(record)
+    low = high = math.nan
+    proportion = record.statistic == "proportion"
+    if proportion and math.isfinite(record.estimate):
+        try:
+            low, high = proportion_interval(ProportionSummary(
+                estimate=min(max(record.estimate, 0.0), 1.0), std_error=record.std_error, df=df, level=limits["level"],
+                design_df=df, rows=max(int(record.respondents), 1)), "korn_graubard")
+        except EstimationError:
+            low = high = math.nan
+    facts = _ReliabilityFacts(estimate=record.estimate, effective_size=effective, width=high - low, df=df,
+                              proportion=proportion, interval_available=not math.isnan(low))
+    fired = [rule for rule in rules if rule.applies(facts, limits)]
+    status = "suppress" if any(r.action == "suppress" for r in fired) else ("review" if fired else "ok")
+    return Reliability(status=status, codes=tuple(r.code for r in fired), reasons=tuple(r.reason for r in fired),
+                       effective_size=effective, korn_graubard_low=low, korn_graubard_high=high)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the measure table
+@dataclass(frozen=True)
+class MeasureRow:
+    """One measure on one base, overall (``domain_variable == ""``) or in one domain."""
+
+    measure_id: str
+    kind: str
+    label: Text
+    positive_set: Text
+    base: str
+    base_label: Text
+    used_for_verdict: bool
+    domain_variable: str
+    domain_value: Any
+    domain_label: Text
+    estimate: Estimate
+    reliability: Reliability
+    composite: str = ""
+
+    @property
+    def display_label(self) -> Text:
+        """The label to print next to the number: the measure's label and its base."""
+        return Text(f"{self.label.zh}，基数：{self.base_label.zh}", f"{self.label.en}, base: {self.base_label.en}")
+
+    def to_dict(self) -> dict[str, Any]:
+        e, r = self.estimate, self.reliability
+        return {
+            "measure_id": self.measure_id, "kind": self.kind, "label_zh": self.label.zh, "label_en": self.label.en,
+            "positive_set_zh": self.positive_set.zh, "positive_set_en": self.positive_set.en, "base": self.base,
+            "base_label_zh": self.base_label.zh, "base_label_en": self.base_label.en,
+            "display_label_zh": self.display_label.zh, "display_label_en": self.display_label.en,
+            "used_for_verdict": self.used_for_verdict, "domain_variable": self.domain_variable,
+            "domain_value": self.domain_value, "domain_label_zh": self.domain_label.zh,
+            "domain_label_en": self.domain_label.en, "statistic": e.statistic, "estimate": e.estimate,
+            "std_error": e.std_error, "ci_low": e.ci_low, "ci_high": e.ci_high, "ci_method": e.ci_method,
+            "level": e.level, "df": float(e.extras.get("design_df", e.df)), "design_effect": e.design_effect,
+            "respondents": e.respondents, "effective_sample_size": r.effective_size, "reliability": r.status,
+            "reliability_codes": ";".join(r.codes), "reliability_reasons_zh": "；".join(t.zh for t in r.reasons),
+            "reliability_reasons_en": "; ".join(t.en for t in r.reasons), "composite": self.composite,
+        }
+
+
+@dataclass(frozen=True)
+class MeasureTable:
+    """Every measure overall and by domain; :meth:`to_frame` gives the tidy table."""
+
+    questionnaire_id: str
+    rows: tuple[MeasureRow, ...]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame.from_records([row.to_dict() for row in self.rows])
+
+    def find(self, measure_id: str, *, base: str | None = None, domain_variable: str = "",
+             domain_value: Any = None) -> MeasureRow:
+        """The row of ``measure_id`` (on its verdict base unless ``base`` is given), overall by default."""
+        for row in self.rows:
+            if (row.measure_id == measure_id and (row.base == base if base else row.used_for_verdict)
+                    and row.domain_variable == domain_variable
+                    and (not domain_variable or row.domain_value == domain_value)):
+                return row
+        raise EstimationError(
+            f"the measure table of '{self.questionnaire_id}' has no row for measure '{measure_id}' "
+            f"(base {base or 'of the verdict'}, domain {domain_variable or 'overall'} {domain_value!r}); "
+            "its measures are "
+            f"{sorted({r.measure_id for r in self.rows})}"
+        )
+
+    def estimate(self, measure_id: str, **where: Any) -> Estimate:
+        return self.find(measure_id, **where).estimate
+
+    def estimates(self, measure_id: str, *, base: str | None = None, domain_variable: str = "") -> EstimateTable:
+        """Every row of one measure and domain variable as an EstimateTable (e.g. for ``check_targets``)."""
+        rows = [r.estimate for r in self.rows if r.measure_id == measure_id and r.domain_variable == domain_variable
+                and (r.base == base if base else r.used_for_verdict)]
+        return EstimateTable(rows, by=(domain_variable,) if domain_variable else ())
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _domain_label(questionnaire: Questionnaire, variable: str, value: Any) -> Text:
+    """The label of a domain value: the item's scale category, or the weighting variable's category."""
+    value = _plain(value)
+    if questionnaire.has_item(variable):
+        scale: Scale | None = questionnaire.scale_of(variable)
+        if scale is not None and isinstance(value, int) and value in scale.codes:
+            return scale.category(value).label
+    for weighting in questionnaire.weighting:
+        if weighting.id == variable:
+            for category in weighting.categories:
+                if value == category.code or (category.key is not None and value == category.key):
+                    return category.label
+    return Text(str(value), str(value))
+
+
+def _rows_for(design: Any, questionnaire: Questionnaire, values: MeasureValues, domains: Sequence[str], *,
+              level: float, ci_method: str, thresholds: Mapping[str, float]) -> list[MeasureRow]:
+    measure = values.measure
+    derived = _design_with_values(design, values)
+    common = dict(measure_id=measure.id, kind=measure.kind, label=measure.label, positive_set=values.positive_set,
+                  base=values.base, base_label=values.base_label,
+                  used_for_verdict=(values.base == measure.base), composite=values.composite)
+    overall = _labelled(_estimate(derived, values, level=level, ci_method=ci_method), values)
+    rows = [MeasureRow(domain_variable="", domain_value="", domain_label=_OVERALL, estimate=overall,
+                       reliability=assess_reliability(overall, thresholds=thresholds), **common)]
+    has_value = ~np.isnan(values.values) & (derived.weights > 0)
+    for variable in domains:
+        column = derived.data[variable]
+        present = pd.unique(column[has_value & column.notna().to_numpy()])
+        if len(present) == 0:
+            continue
+        # a domain value with no respondent in this measure's base has nothing to estimate: leave it out
+        name = f"{_COLUMN_PREFIX}domain__{variable}"
+        target = derived.with_columns(**{name: column.where(column.isin(present)).to_numpy()})
+        table = _estimate(target.by(name), values, level=level, ci_method=ci_method)
+        for record in table:
+            value = _plain(record.domain[name])
+            record = dataclasses.replace(_labelled(record, values), domain={variable: value})
+            rows.append(MeasureRow(domain_variable=variable, domain_value=value,
+                                   domain_label=_domain_label(questionnaire, variable, value), estimate=record,
+                                   reliability=assess_reliability(record, thresholds=thresholds), **common))
+    return rows
+
+
+def _bases_of(measure: Measure) -> tuple[str, ...]:
+    if measure.kind == "index":  # the index never counts don't-know: one base
+        return ("exclude_dont_know",) if measure.base == "exclude_dont_know" else ("all",)
+    return (measure.base,) + tuple(base for base in MEASURE_BASES if base != measure.base)
+
+
+def measure_table(design: Any, questionnaire: Questionnaire, *, domains: Sequence[str] | None = MEASURE_DOMAINS,
+                  measures: Sequence[str] | None = None, level: float = 0.95, ci_method: str = "logit",
+                  composite: str = "respondent_mean",
+                  thresholds: Mapping[str, float] = NCHS_PROPORTION_STANDARD) -> MeasureTable:
+    """Every measure (or those in ``measures``) overall and by each domain variable present in the data.
+
+    Rates and correct rates are given on both bases (the measure's own first, ``used_for_verdict``); an index
+    on its one base (don't-know excluded). Measures with no respondent in their base (e.g. enterprise-only
+    items in a residents-only sample), domain variables absent from the data, and domain values with no
+    respondent in a measure's base are left out. Each row carries its reliability (:func:`assess_reliability`).
+    ``domains=None`` takes the questionnaire's weighting variables as the domains.
+    """
+    if domains is None:
+        domains = [variable.id for variable in questionnaire.weighting]
+    chosen = questionnaire.measures if measures is None else tuple(questionnaire.measure(m) for m in measures)
+    present_domains = [d for d in domains if d in design.data.columns and design.data[d].notna().any()]
+    rows: list[MeasureRow] = []
+    for measure in chosen:
+        for base in _bases_of(measure):
+            values = measure_values(design.data, questionnaire, measure, base=base, composite=composite)
+            if not (~np.isnan(values.values) & (design.weights > 0)).any():
+                continue  # e.g. enterprise-only items in a residents-only sample
+            rows.extend(_rows_for(design, questionnaire, values, present_domains, level=level, ci_method=ci_method,
+                                  thresholds=thresholds))
+    return MeasureTable(questionnaire_id=questionnaire.id, rows=tuple(rows))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# paper − online
+@dataclass(frozen=True)
+class ModeDifference:
+    """``first − second`` (default paper − online) of one measure with its design-based interval."""
+
+    measure_id: str
+    base: str
+    first: Any
+    second: Any
+    difference: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    df: float
+    level: float
+    t_statistic: float
+    p_value: float
+    first_estimate: float
+    second_estimate: float
+    first_respondents: int
+    second_respondents: int
+
+    @property
+    def significant(self) -> bool:
+        """Whether the interval excludes zero."""
+        return self.ci_low > 0 or self.ci_high < 0
+
+    def to_dict(self) -> dict[str, Any]:
+        row = dataclasses.asdict(self)
+        row["significant"] = self.significant
+        return row
+
+
+def _mode_value(design: Any, questionnaire: Questionnaire, column: str, wanted: Any) -> Any:
+    """``wanted`` as stored in ``column``: itself, or the code / key of the weighting variable's category."""
+    present = set(pd.unique(design.data[column].dropna()))
+    if wanted in present:
+        return wanted
+    for weighting in questionnaire.weighting:
+        if weighting.id != column:
+            continue
+        for category in weighting.categories:
+            if wanted in (category.code, category.key):
+                for candidate in (category.code, category.key):
+                    if candidate in present:
+                        return candidate
+    raise EstimationError(
+        f"column '{column}' has no rows with the value {wanted!r} (found {sorted(map(str, present))}); "
+        "give first= and second= as stored in the data"
+    )
+
+
+def mode_difference(design: Any, questionnaire: Questionnaire, measure: Measure | str, *, base: str | None = None,
+                    mode_column: str = "mode", first: Any = MODES[0], second: Any = MODES[1], level: float = 0.95,
+                    composite: str = "respondent_mean") -> ModeDifference:
+    """The difference ``θ₁ − θ₂`` of a measure between two modes (default paper − online), with its CI.
+
+    Each θ_d is a domain ratio ``Σ_d w y / Σ_d w z`` (z = 1 for rates and means). By linearization the
+    difference has influence ``w·v`` with ``v = 1{d₁}(y − θ₁z)/Ẑ₁ − 1{d₂}(y − θ₂z)/Ẑ₂``, so the design
+    standard error of ``total(v)`` on a derived column is the standard error of the difference, with the
+    design's strata, clusters and calibration adjustments (the covariance of the two modes included).
+    Interval ``d ± t(df)·SE`` on the design's degrees of freedom. Validated against a direct computation of
+    the with-replacement variance of ``Σ w v`` and, with mode as the stratum, against ``√(SE₁² + SE₂²)``
+    (tests/test_measures.py). For a replicate design ``total(v)`` gives the replicate variance of the
+    linearized difference.
+    """
+    values = measure_values(design.data, questionnaire, measure, base=base, composite=composite)
+    if mode_column not in design.data.columns:
+        raise EstimationError(f"the design's data has no column '{mode_column}'; give mode_column= (the survey mode)")
+    y = values.values
+    z = np.where(np.isnan(y), np.nan, 1.0) if values.denominator is None else values.denominator
+    weights = design.weights
+    mode = design.data[mode_column].to_numpy()
+    usable = ~np.isnan(y) & ~np.isnan(z) & (weights > 0)
+    parts = []
+    for wanted in (first, second):
+        stored = _mode_value(design, questionnaire, mode_column, wanted)
+        inside = usable & (mode == stored)
+        if not inside.any():
+            raise EstimationError(f"no respondent in the base of '{values.measure.id}' answered by {wanted!r}")
+        z_total = float(np.sum(weights[inside] * z[inside]))
+        theta = float(np.sum(weights[inside] * y[inside])) / z_total
+        influence = np.where(inside, (np.nan_to_num(y) - theta * np.nan_to_num(z)) / z_total, 0.0)
+        parts.append((theta, influence, int(inside.sum())))
+    (theta_1, v_1, n_1), (theta_2, v_2, n_2) = parts
+    name = f"{_COLUMN_PREFIX}mode_difference"
+    total = design.with_columns(**{name: v_1 - v_2}).total(name)
+    std_error = total.std_error
+    df = float(design.degrees_of_freedom)
+    q = float(stats.t.ppf(0.5 + level / 2.0, df)) if df > 0 else math.nan
+    difference = theta_1 - theta_2
+    t_statistic = difference / std_error if std_error > 0 else math.nan
+    p_value = float(2 * stats.t.sf(abs(t_statistic), df)) if std_error > 0 and df > 0 else math.nan
+    return ModeDifference(measure_id=values.measure.id, base=values.base, first=first, second=second,
+                          difference=difference, std_error=std_error, ci_low=difference - q * std_error,
+                          ci_high=difference + q * std_error, df=df, level=level, t_statistic=t_statistic,
+                          p_value=p_value, first_estimate=theta_1, second_estimate=theta_2,
+                          first_respondents=n_1, second_respondents=n_2)
