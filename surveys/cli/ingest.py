@@ -1,0 +1,110 @@
+"""``surveys ingest`` and ``surveys export``: exports into the store, cleaned responses out of it.
+
+``surveys ingest FILE... --questionnaire Q.yaml --store S.sqlite [--mode paper|online] [--wave W] [--json]``
+reads every file first (exit 2 with ``error: …`` when one cannot be read or does not match the
+questionnaire; nothing is stored then), then stores each as one batch. With ``--json`` it prints ONE
+JSON object ``{"files": [{"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected",
+"flagged", "reasons": {code: rows}}], "store": path}``; without, a table. Rejections are not failures
+(exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
+study spec with a ``validation`` section); ``--area`` sets the surveyed area of the ``outside_area`` rule.
+
+``surveys export --store S --questionnaire ID -o out.xlsx [--wave W] [--lang zh|en]`` writes the accepted
+responses with labels (:func:`surveys.store.export_workbook`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+
+import yaml
+
+from surveys.errors import StoreError, ValidationError
+from surveys.questionnaire import load_questionnaire
+from surveys.store import Store, export_workbook, ingest_files
+from surveys.validate import ValidationRules
+
+__all__ = ["register"]
+
+
+def _rules(args: argparse.Namespace) -> ValidationRules:
+    spec = {}
+    if args.rules:
+        try:
+            document = yaml.safe_load(pathlib.Path(args.rules).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
+            raise ValidationError(f"cannot read the rules file {args.rules} ({error}); expected a YAML mapping "
+                                  "of rule → settings") from None
+        if isinstance(document, dict) and "validation" in document:
+            document = document["validation"]
+        spec = dict(document or {})
+    if args.area:
+        spec.setdefault("outside_area", {})
+        spec["outside_area"] = {**spec["outside_area"], "area": list(args.area)}
+    return ValidationRules.from_mapping(spec)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    questionnaire = load_questionnaire(args.questionnaire)
+    rules = _rules(args)
+    store = Store(args.store)
+    results = ingest_files(store, args.files, questionnaire, rules=rules, mode=args.mode, wave=args.wave,
+                           platform=args.platform)
+    if args.json:
+        print(json.dumps({"files": [result.to_json() for result in results], "store": str(args.store)},
+                         ensure_ascii=False))
+        return 0
+    width = max(len(pathlib.Path(result.path).name) for result in results)
+    print(f"{'file':<{width}}  {'platform':<8} {'read':>6} {'accepted':>8} {'rejected':>8} {'flagged':>7}  reasons")
+    totals = [0, 0, 0, 0]
+    for result in results:
+        reasons = ", ".join(f"{code} {count}" for code, count in result.reasons.items()) or "-"
+        note = "  (already in the store: nothing added)" if result.already_ingested else ""
+        print(f"{pathlib.Path(result.path).name:<{width}}  {result.platform:<8} {result.rows_read:>6} "
+              f"{result.accepted:>8} {result.rejected:>8} {result.flagged:>7}  {reasons}{note}")
+        for index, value in enumerate((result.rows_read, result.accepted, result.rejected, result.flagged)):
+            totals[index] += value
+    print(f"{'total':<{width}}  {'':<8} {totals[0]:>6} {totals[1]:>8} {totals[2]:>8} {totals[3]:>7}")
+    print(f"store: {args.store}  (rows read = accepted + rejected; flagged rows are accepted)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    if not pathlib.Path(args.store).is_file():
+        raise StoreError(f"{args.store}: no such store; expected the file written by surveys ingest --store")
+    store = Store(args.store)
+    rows = export_workbook(store, args.questionnaire, args.output, wave=args.wave, lang=args.lang)
+    print(f"wrote {rows} accepted responses of '{args.questionnaire}' to {args.output}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    ingest = subparsers.add_parser(
+        "ingest", help="read exports, validate them and store every row (accepted or rejected with reasons)",
+        description="Read 问卷星 / 腾讯问卷 / paper exports, map them onto a questionnaire, validate, pseudonymise "
+                    "identifiers and store each file as one batch. Exit 0 when the files were read.")
+    ingest.add_argument("files", nargs="+", metavar="FILE", help="export files (xlsx, xls, csv, sav)")
+    ingest.add_argument("--questionnaire", required=True, metavar="Q.yaml", help="the questionnaire definition")
+    ingest.add_argument("--store", required=True, metavar="S.sqlite", help="the store file (created if missing)")
+    ingest.add_argument("--mode", choices=("paper", "online"), default=None,
+                        help="mode of collection (default: paper for paper workbooks, online otherwise)")
+    ingest.add_argument("--wave", default=None, help="the survey round, e.g. 2026")
+    ingest.add_argument("--platform", choices=("wjx", "tencent", "paper"), default=None,
+                        help="the questionnaire's platform mapping to use (default: detected)")
+    ingest.add_argument("--rules", default=None, metavar="RULES.yaml",
+                        help="validation rules (rule → settings), or a study spec with a 'validation' section")
+    ingest.add_argument("--area", action="append", default=None, metavar="省-市",
+                        help="surveyed area for the outside_area rule, e.g. 陕西-秦川 (repeatable)")
+    ingest.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    ingest.set_defaults(handler=_ingest)
+
+    export = subparsers.add_parser(
+        "export", help="write the cleaned responses of one questionnaire, with labels, to xlsx",
+        description="Write the accepted responses of a questionnaire from the store to an xlsx workbook with a "
+                    "codebook sheet; free text is written as text, never as a formula.")
+    export.add_argument("--store", required=True, metavar="S.sqlite", help="the store file")
+    export.add_argument("--questionnaire", required=True, metavar="ID", help="the questionnaire id")
+    export.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="the workbook to write")
+    export.add_argument("--wave", default=None, help="only this survey round")
+    export.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the labels (default zh)")
+    export.set_defaults(handler=_export)

@@ -1,0 +1,436 @@
+"""Quality rules over a mapped export: a report of every problem with a stable code, not the first exception.
+
+Codes (each with row, column, value and message): ``out_of_scale``, ``unparseable``, ``required_missing``,
+``skip_violation``, ``duplicate_submission``, ``speeder``, ``straightline``, ``attention_check_failed``,
+``outside_area``, ``incomplete``. Each rule's action is ``reject`` (the row is kept in the store as a
+rejection with its reasons), ``flag`` (accepted, with a flag) or ``off``; thresholds and actions are
+study configuration (:class:`ValidationRules`, ``ValidationRules.from_mapping`` for the study spec).
+
+**Row accounting is an invariant**: ``rows_read == accepted + rejected`` for every file; flagged rows are
+accepted. Rules work on whole columns (pandas/numpy), never row by row.
+
+Rules:
+
+- ``speeder``: ``duration_seconds / answered items < seconds_per_item`` (answered = asked and not missing).
+- ``straightline``: at least ``min_items`` answered single-choice ``satisfaction``/``overall`` items, all
+  with the same code.
+- ``attention_check_failed``: an answered ``attention_check`` item whose code is not its ``correct_answer``.
+- ``outside_area``: ``ip_location`` (``省-市``) known and not within any of ``area`` (e.g. ``["陕西-秦川"]``:
+  parts compared left to right, 省/市/自治区 suffixes ignored). Off when no area is configured.
+- ``incomplete``: the platform says the response was not finished (``finished`` false, ``progress`` < 100),
+  or fewer than ``min_answered_share`` of the asked required items are answered.
+- ``duplicate_submission``: ranked evidence, first submission kept, later ones reported with the rank of the
+  strongest evidence: (1) the same platform record (answer number and time), OpenID / UnionID or custom
+  link parameter; (2) the same phone number; (3) the same IP **and** user agent within ``window_minutes``.
+  These reject by default. (4) the same IP alone within the window only ever flags (mobile carriers and
+  WeChat share addresses). Earlier batches of the store count as earlier submissions (``earlier=``).
+- ``skip_violation``: an answer where the questionnaire's skip logic hides the item; ``required_missing``:
+  an asked required item without answer; ``out_of_scale`` / ``unparseable`` come from the mapping and reader.
+
+Validated on hand-made exports for every code (``tests/test_validate.py``) and on the demo city's planted
+flaws (``tests/test_ingest_demo.py``, recall per flaw kind).
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from surveys.errors import ValidationError
+from surveys.questionnaire import Questionnaire
+from surveys.responses import ISSUE_COLUMNS, Issue, MappedExport
+
+__all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "Issue",
+           "STRONG_EVIDENCE"]
+
+ISSUE_CODES = ("duplicate_submission", "incomplete", "attention_check_failed", "speeder", "straightline",
+               "outside_area", "skip_violation", "required_missing", "out_of_scale", "unparseable")
+ACTIONS = ("reject", "flag", "off")
+# evidence of a repeat submission, strongest first: (token columns, rank, what the message calls it)
+STRONG_EVIDENCE = ((("record",), 1, "the same platform record (answer number and time)"),
+                   (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
+                   (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
+_DEFAULT_ACTIONS = MappingProxyType({
+    "duplicate_submission": "reject", "incomplete": "reject", "attention_check_failed": "reject",
+    "speeder": "reject", "straightline": "flag", "outside_area": "flag", "skip_violation": "flag",
+    "required_missing": "flag", "out_of_scale": "flag", "unparseable": "flag",
+})
+_REPORT_COLUMNS = (*ISSUE_COLUMNS, "action")
+_PLACE_SUFFIX = re.compile(r"(省|市|自治区|特别行政区|地区|盟|自治州)$")
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """The thresholds and actions of one study's rules (defaults in brackets).
+
+    ``seconds_per_item`` [2.5]: speeder threshold. ``straightline_items`` [5]: least answered rating items for
+    a straight line. ``area`` [()]: the surveyed area as ``省`` or ``省-市`` strings (empty: rule off).
+    ``window_minutes`` [30]: IP (+ user agent) duplicate window. ``min_answered_share`` [0.5]: incomplete
+    below it. ``actions``: rule code → ``reject`` / ``flag`` / ``off`` (defaults: duplicates, incomplete,
+    attention checks and speeders reject; everything else flags). The IP-alone duplicate evidence only flags.
+    """
+
+    seconds_per_item: float = 2.5
+    straightline_items: int = 5
+    area: tuple[str, ...] = ()
+    window_minutes: float = 30.0
+    min_answered_share: float = 0.5
+    actions: Mapping[str, str] = field(default_factory=lambda: _DEFAULT_ACTIONS)
+
+    def __post_init__(self) -> None:
+        actions = dict(_DEFAULT_ACTIONS)
+        for code, action in dict(self.actions).items():
+            if code not in _DEFAULT_ACTIONS:
+                raise ValidationError(f"validation rules: unknown rule {code!r}{_hint(code, _DEFAULT_ACTIONS)}; "
+                                      f"the rules are {list(ISSUE_CODES)}")
+            if action not in ACTIONS:
+                raise ValidationError(f"validation rules: {code}.action must be one of {list(ACTIONS)}; found {action!r}")
+            actions[code] = action
+        object.__setattr__(self, "actions", MappingProxyType(actions))
+        area = (self.area,) if isinstance(self.area, str) else tuple(str(place) for place in self.area)
+        object.__setattr__(self, "area", area)
+        for name, low in (("seconds_per_item", 0.0), ("window_minutes", 0.0), ("min_answered_share", 0.0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+                raise ValidationError(f"validation rules: {name} must be a number ≥ {low}; found {value!r}")
+        if self.min_answered_share > 1:
+            raise ValidationError(f"validation rules: min_answered_share is a share in [0, 1]; found "
+                                  f"{self.min_answered_share!r} (write 0.5, not 50)")
+        if isinstance(self.straightline_items, bool) or not isinstance(self.straightline_items, int) \
+                or self.straightline_items < 2:
+            raise ValidationError(f"validation rules: straightline_items must be an integer ≥ 2; "
+                                  f"found {self.straightline_items!r}")
+
+    def action(self, code: str) -> str:
+        return self.actions[code]
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The rules as the study-spec mapping :meth:`from_mapping` reads (every rule, every setting)."""
+        spec: dict[str, Any] = {code: {"action": action} for code, action in self.actions.items()}
+        spec["speeder"]["seconds_per_item"] = self.seconds_per_item
+        spec["straightline"]["min_items"] = self.straightline_items
+        spec["outside_area"]["area"] = list(self.area)
+        spec["duplicate_submission"]["window_minutes"] = self.window_minutes
+        spec["incomplete"]["min_answered_share"] = self.min_answered_share
+        return spec
+
+    @classmethod
+    def from_mapping(cls, spec: Mapping[str, Any] | None) -> "ValidationRules":
+        """Rules from a study spec section, e.g. ``{"speeder": {"seconds_per_item": 2, "action": "flag"},
+        "outside_area": {"area": ["陕西-秦川"]}, "duplicate_submission": {"window_minutes": 60}}``.
+
+        Keys are rule codes; each value is a mapping with ``action`` and the rule's parameters.
+        Unknown rules or parameters raise :class:`~surveys.errors.ValidationError` with a hint.
+        """
+        if spec is None:
+            return cls()
+        if not isinstance(spec, Mapping):
+            raise ValidationError(f"validation rules: expected a mapping of rule → settings; found {type(spec).__name__}")
+        parameters = {"speeder": {"seconds_per_item": "seconds_per_item"},
+                      "straightline": {"min_items": "straightline_items"},
+                      "outside_area": {"area": "area"},
+                      "duplicate_submission": {"window_minutes": "window_minutes"},
+                      "incomplete": {"min_answered_share": "min_answered_share"}}
+        values: dict[str, Any] = {}
+        actions: dict[str, str] = {}
+        for code, settings in spec.items():
+            if code not in _DEFAULT_ACTIONS:
+                raise ValidationError(f"validation rules: unknown rule {code!r}{_hint(code, _DEFAULT_ACTIONS)}; "
+                                      f"the rules are {list(ISSUE_CODES)}")
+            if isinstance(settings, str):
+                settings = {"action": settings}
+            if not isinstance(settings, Mapping):
+                raise ValidationError(f"validation rules: {code} must be a mapping (action, parameters) or an "
+                                      f"action; found {settings!r}")
+            for key, value in settings.items():
+                if key == "action":
+                    actions[code] = value
+                elif key in parameters.get(code, {}):
+                    values[parameters[code][key]] = value
+                else:
+                    allowed = ["action", *parameters.get(code, {})]
+                    raise ValidationError(f"validation rules: {code}.{key} is not a setting{_hint(key, allowed)}; "
+                                          f"{code} takes {allowed}")
+        return cls(**values, actions=actions)
+
+
+def _hint(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationReport:
+    """Every issue of one mapped export and the fate of each row.
+
+    ``issues``: DataFrame with ``code, row, column, value, message, action``. ``rejected`` / ``flagged``:
+    the row numbers (flagged rows are accepted). ``reasons``: code → number of rows with that code
+    (rejecting or flagging). Invariant checked on construction: ``rows_read == accepted + rejected``.
+    """
+
+    path: str
+    rows_read: int
+    rows: tuple[int, ...]
+    rejected: tuple[int, ...]
+    flagged: tuple[int, ...]
+    issues: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        if self.accepted + len(self.rejected) != self.rows_read or not set(self.rejected) <= set(self.rows):
+            raise ValidationError(f"{self.path}: row accounting failed: {self.rows_read} rows read, "
+                                  f"{self.accepted} accepted, {len(self.rejected)} rejected; please report this")
+
+    @property
+    def accepted(self) -> int:
+        return len(self.rows) - len(self.rejected)
+
+    @property
+    def accepted_rows(self) -> tuple[int, ...]:
+        rejected = set(self.rejected)
+        return tuple(row for row in self.rows if row not in rejected)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        counted = self.issues[self.issues["row"] > 0].drop_duplicates(["code", "row"])["code"].value_counts()
+        return {code: int(counted[code]) for code in ISSUE_CODES if code in counted.index}
+
+    def issues_of(self, code: str) -> pd.DataFrame:
+        return self.issues[self.issues["code"] == code]
+
+
+# ------------------------------------------------------------------------------------------ rules
+
+def _frame(code: str, rows: pd.Index, column: Any, value: Any, message: Any) -> pd.DataFrame:
+    size = len(rows)
+
+    def spread(part):
+        return part.to_numpy(dtype=object) if isinstance(part, pd.Series) else np.full(size, part, dtype=object)
+
+    return pd.DataFrame({"code": code, "row": np.asarray(rows, dtype=np.int64), "column": spread(column),
+                         "value": spread(value), "message": spread(message)})
+
+
+def _answered(mapped: MappedExport) -> pd.DataFrame:
+    return mapped.asked & mapped.codes.notna()
+
+
+def _required_missing(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    required = [item.id for item in questionnaire.items if item.required and item.id in mapped.codes]
+    if not required:
+        return []
+    missing = (mapped.asked[required] & mapped.codes[required].isna()).stack()
+    missing = missing[missing]
+    rows, columns = missing.index.get_level_values(0), pd.Series(missing.index.get_level_values(1))
+    return [_frame("required_missing", rows, columns, "", "a required item was asked but not answered: " + columns)]
+
+
+def _skip_violation(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    hidden = (~mapped.asked & mapped.codes.notna()).stack()
+    hidden = hidden[hidden]
+    if hidden.empty:
+        return []
+    rows, columns = hidden.index.get_level_values(0), pd.Series(hidden.index.get_level_values(1))
+    values = pd.Series([mapped.codes.at[row, column] for row, column in hidden.index], dtype=object).astype(str)
+    conditions = {item.id: " and ".join(f"{c.item} {'not in' if c.negate else 'in'} {list(c.values)}"
+                                        for c in item.asked_if) for item in questionnaire.items}
+    reason = columns.map(lambda column: conditions.get(column) or "the platform marked it as skipped")
+    return [_frame("skip_violation", rows, columns, values,
+                   "answered although skip logic hides " + columns + " (asked only if " + reason + ")")]
+
+
+def _speeder(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    if "duration_seconds" not in mapped.meta:
+        return []
+    seconds = pd.to_numeric(mapped.meta["duration_seconds"], errors="coerce").astype(float)
+    answered = _answered(mapped).sum(axis=1).astype(float)
+    per_item = seconds / answered.where(answered > 0)
+    hit = per_item < rules.seconds_per_item
+    hit = hit.fillna(False).astype(bool)
+    rows = mapped.rows[hit.to_numpy()]
+    message = (seconds[hit].astype(int).astype(str) + " seconds for " + answered[hit].astype(int).astype(str)
+               + f" answered items (below {rules.seconds_per_item:g} seconds per item)")
+    return [_frame("speeder", rows, "duration_seconds", seconds[hit].astype(int).astype(str), message)]
+
+
+def _straightline(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    items = [item.id for item in questionnaire.items if item.role in ("satisfaction", "overall")
+             and item.type == "single" and item.id in mapped.codes]
+    if len(items) < rules.straightline_items:
+        return []
+    values = mapped.codes[items].where(mapped.asked[items]).astype("Float64")
+    count = values.notna().sum(axis=1)
+    distinct = values.nunique(axis=1)
+    hit = (count >= rules.straightline_items) & (distinct == 1)
+    first = values[hit].bfill(axis=1).iloc[:, 0] if hit.any() else pd.Series(dtype=float)
+    rows = mapped.rows[hit.to_numpy()]
+    value = first.astype("Int64").astype(str)
+    return [_frame("straightline", rows, "", value, "the same answer " + value + " on all "
+                   + count[hit].astype(str) + " rating items")]
+
+
+def _attention(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    frames = []
+    for item in questionnaire.items_with_role("attention_check"):
+        if item.id not in mapped.codes or item.correct_answer is None:
+            continue
+        codes = mapped.codes[item.id].where(mapped.asked[item.id])
+        hit = (codes.notna() & (codes != item.correct_answer)).fillna(False).astype(bool)
+        values = codes[hit].astype(str)
+        frames.append(_frame("attention_check_failed", mapped.rows[hit.to_numpy()], item.id, values,
+                             f"{item.id}: expected code {item.correct_answer}, found " + values))
+    return frames
+
+
+def _place_parts(place: str) -> list[str]:
+    return [_PLACE_SUFFIX.sub("", part) for part in re.split(r"[-\s·/]+", place.strip()) if part]
+
+
+def _outside_area(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    if not rules.area or "ip_location" not in mapped.meta:
+        return []
+    areas = [_place_parts(area) for area in rules.area]
+    locations = mapped.meta["ip_location"]
+    distinct = {place: any(_place_parts(place)[:len(area)] == area for area in areas)
+                for place in locations.dropna().unique() if isinstance(place, str) and place.strip()}
+    inside = locations.map(lambda place: distinct.get(place, True))
+    hit = ~inside.astype(bool)
+    values = locations[hit].astype(str)
+    return [_frame("outside_area", mapped.rows[hit.to_numpy()], "ip_location", values,
+                   "the IP is located in " + values + f", outside the surveyed area {list(rules.area)}")]
+
+
+def _incomplete(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    required = [item.id for item in questionnaire.items if item.required and item.id in mapped.codes]
+    asked = mapped.asked[required].sum(axis=1)
+    answered = _answered(mapped)[required].sum(axis=1)
+    share = answered / asked.where(asked > 0)
+    low = (share < rules.min_answered_share).fillna(False).astype(bool)
+    unfinished = pd.Series(False, index=mapped.rows)
+    if "finished" in mapped.meta:
+        unfinished |= mapped.meta["finished"].astype(str).str.strip().str.lower().isin(["0", "false", "否", "no"])
+    if "progress" in mapped.meta:
+        unfinished |= (pd.to_numeric(mapped.meta["progress"], errors="coerce") < 100).fillna(False).astype(bool)
+    hit = low | unfinished
+    message = np.where(unfinished[hit], "the platform marks the response as not finished",
+                       answered[hit].astype(str) + " of " + asked[hit].astype(str)
+                       + f" asked required items answered (below {rules.min_answered_share:.0%})")
+    return [_frame("incomplete", mapped.rows[hit.to_numpy()], "", share[hit].round(2).astype(str),
+                   pd.Series(message, dtype=object))]
+
+
+def _unparseable_and_scale(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
+    if not mapped.problems:
+        return []
+    frame = pd.DataFrame([dataclasses.astuple(problem) for problem in mapped.problems], columns=list(ISSUE_COLUMNS))
+    return [frame]
+
+
+# ------------------------------------------------------------------------------------------ duplicates
+
+def _labelled(mapped: MappedExport, earlier: pd.DataFrame | None) -> pd.DataFrame:
+    """Current rows after the earlier batches' rows, with identifier tokens and submission times."""
+    current = mapped.identifiers.copy()
+    current["submitted_at"] = pd.to_datetime(mapped.meta["submitted_at"]) if "submitted_at" in mapped.meta else pd.NaT
+    current["where"] = "row " + mapped.rows.astype(str)
+    current["current_row"] = mapped.rows.to_numpy()
+    if earlier is None or earlier.empty:
+        return current.reset_index(drop=True)
+    previous = earlier.copy()
+    previous["submitted_at"] = pd.to_datetime(previous.get("submitted_at"))
+    previous["current_row"] = 0
+    return pd.concat([previous, current], ignore_index=True, sort=False)
+
+
+def _first_of(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """For each row, where the first row with the same tokens is (None when it is itself the first)."""
+    complete = frame[list(columns)].notna().all(axis=1)
+    keyed = frame[complete]
+    first = keyed.groupby(list(columns), sort=False)["where"].transform("first")
+    repeat = keyed.duplicated(list(columns), keep="first")
+    return first.where(repeat).reindex(frame.index)
+
+
+def _within_window(frame: pd.DataFrame, columns: Sequence[str], window: pd.Timedelta) -> pd.Series:
+    """Where the previous row with the same tokens was, when it came at most ``window`` earlier."""
+    complete = frame[list(columns)].notna().all(axis=1) & frame["submitted_at"].notna()
+    keyed = frame[complete].sort_values("submitted_at", kind="stable")
+    grouped = keyed.groupby(list(columns), sort=False)
+    gap = grouped["submitted_at"].diff()
+    previous = grouped["where"].shift()
+    return previous.where(gap <= window).reindex(frame.index)
+
+
+def _duplicates(mapped: MappedExport, rules, earlier: pd.DataFrame | None) -> list[pd.DataFrame]:
+    frame = _labelled(mapped, earlier)
+    found = pd.Series(None, index=frame.index, dtype=object)
+    action = pd.Series(None, index=frame.index, dtype=object)
+    evidence = list(STRONG_EVIDENCE)
+    window = pd.Timedelta(minutes=rules.window_minutes)
+    strong_action = rules.action("duplicate_submission")
+    for columns, rank, label in evidence:
+        if not set(columns) <= set(frame):
+            continue
+        where = _first_of(frame, columns)
+        new = where.notna() & found.isna()
+        found[new] = f"rank {rank}: {label} as " + where[new]
+        action[new] = strong_action
+    for columns, rank, label, how in ((("ip", "user_agent"), 3, "the same IP and user agent within "
+                                       f"{rules.window_minutes:g} minutes", strong_action),
+                                      (("ip",), 4, f"the same IP within {rules.window_minutes:g} minutes "
+                                       "(IP alone only flags: carriers share addresses)", "flag")):
+        if not set(columns) <= set(frame) or how == "off" or strong_action == "off":
+            continue
+        where = _within_window(frame, columns, window)
+        new = where.notna() & found.isna()
+        found[new] = f"rank {rank}: {label} as " + where[new]
+        action[new] = how
+    hit = found.notna() & (frame["current_row"] > 0)
+    if not hit.any():
+        return []
+    result = _frame("duplicate_submission", pd.Index(frame.loc[hit, "current_row"]), "",
+                    found[hit].str.slice(0, 6), "a repeat submission: " + found[hit])
+    result["action"] = action[hit].to_numpy()
+    return [result]
+
+
+# ------------------------------------------------------------------------------------------ report
+
+_RULES = (("unparseable", _unparseable_and_scale), ("required_missing", _required_missing),
+          ("skip_violation", _skip_violation), ("speeder", _speeder), ("straightline", _straightline),
+          ("attention_check_failed", _attention), ("outside_area", _outside_area), ("incomplete", _incomplete))
+
+
+def validate_export(mapped: MappedExport, questionnaire: Questionnaire, rules: ValidationRules | None = None, *,
+                    earlier: pd.DataFrame | None = None) -> ValidationReport:
+    """Apply every rule to ``mapped`` and decide each row: rejected, or accepted (possibly flagged).
+
+    ``earlier``: identifier tokens of the submissions already in the store (columns as
+    ``mapped.identifiers`` plus ``submitted_at`` and ``where``, e.g. ``"batch 3 row 7"``), so that a
+    repeat of an earlier batch's submission is a duplicate too. Only rows of ``mapped`` are reported.
+    """
+    rules = rules or ValidationRules()
+    if questionnaire.id != mapped.questionnaire_id:
+        raise ValidationError(f"{mapped.path.name} was mapped onto '{mapped.questionnaire_id}', not "
+                              f"'{questionnaire.id}'; validate it with the questionnaire it was mapped onto")
+    frames: list[pd.DataFrame] = []
+    for _, rule in _RULES:
+        frames += rule(mapped, questionnaire, rules)
+    issues = pd.concat([frame for frame in frames if not frame.empty] or [pd.DataFrame(columns=list(ISSUE_COLUMNS))],
+                       ignore_index=True)
+    issues["action"] = issues["code"].map(lambda code: rules.action(code))
+    duplicates = _duplicates(mapped, rules, earlier) if rules.action("duplicate_submission") != "off" else []
+    issues = pd.concat([issues, *duplicates], ignore_index=True)
+    issues = issues[issues["action"] != "off"].astype({"row": "int64"})
+    issues["value"] = issues["value"].fillna("").astype(str)
+    issues = issues.sort_values(["row", "code"], kind="stable").reset_index(drop=True)[list(_REPORT_COLUMNS)]
+    row_issues = issues[issues["row"] > 0]
+    rejected = tuple(sorted(set(row_issues.loc[row_issues["action"] == "reject", "row"].tolist())))
+    flagged = tuple(sorted(set(row_issues.loc[row_issues["action"] == "flag", "row"].tolist()) - set(rejected)))
+    return ValidationReport(path=mapped.path.name, rows_read=mapped.rows_read, rows=tuple(int(r) for r in mapped.rows),
+                            rejected=rejected, flagged=flagged, issues=issues)

@@ -1,0 +1,88 @@
+"""``surveys ingest`` / ``surveys export``: the JSON contract, the table, exit codes and messages."""
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+
+from surveys.cli import main
+from surveys.store import Store
+from test_responses import WJX_CODE_ROWS, WJX_TEXT_ROWS, mini_questionnaire, wjx_code_file, wjx_text_file
+
+FILE_KEYS = {"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected", "flagged", "reasons"}
+
+
+@pytest.fixture
+def files(tmp_path):
+    mini_questionnaire(tmp_path)
+    return (wjx_text_file(tmp_path / "text.csv", WJX_TEXT_ROWS), wjx_code_file(tmp_path / "codes.csv", WJX_CODE_ROWS),
+            tmp_path / "mini.yaml", tmp_path / "s.sqlite")
+
+
+def test_json_output_follows_the_contract(files, capsys):
+    text, codes, questionnaire, store = files
+    status = main(["ingest", str(text), str(codes), "--questionnaire", str(questionnaire), "--store", str(store),
+                   "--wave", "2026", "--area", "陕西-秦川", "--json"])
+    assert status == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document) == {"files", "store"} and document["store"] == str(store)
+    first, second = document["files"]
+    assert set(first) == FILE_KEYS == set(second)
+    assert (first["path"], first["platform"], first["encoding"]) == (str(text), "wjx", "utf-8-sig")
+    assert first["rows_read"] == 3 == first["accepted"] + first["rejected"]
+    assert first["reasons"]["outside_area"] == 1
+    # the code file holds the same submissions: every row is a repeat of the text file's
+    assert second["reasons"]["duplicate_submission"] == 3 and second["rejected"] == 3
+    assert len(first["sha256"]) == 64
+
+
+def test_the_table_shows_the_row_accounting(files, capsys):
+    text, _, questionnaire, store = files
+    assert main(["ingest", str(text), "--questionnaire", str(questionnaire), "--store", str(store)]) == 0
+    output = capsys.readouterr().out
+    assert "text.csv" in output and "accepted" in output and "rows read = accepted + rejected" in output
+    assert main(["ingest", str(text), "--questionnaire", str(questionnaire), "--store", str(store)]) == 0
+    assert "already in the store" in capsys.readouterr().out
+
+
+def test_an_unreadable_file_exits_2_and_stores_nothing(files, tmp_path, capsys):
+    text, _, questionnaire, store = files
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    status = main(["ingest", str(text), str(broken), "--questionnaire", str(questionnaire), "--store", str(store),
+                   "--json"])
+    assert status == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and "broken.xlsx" in captured.err and captured.out == ""
+    assert Store(store).batches().empty
+    assert main(["ingest", str(tmp_path / "absent.csv"), "--questionnaire", str(questionnaire), "--store",
+                 str(store)]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_rules_file_and_its_errors(files, tmp_path, capsys):
+    text, _, questionnaire, store = files
+    rules = tmp_path / "study.yaml"
+    rules.write_text("validation:\n  speeder: {seconds_per_item: 100, action: flag}\n", encoding="utf-8")
+    assert main(["ingest", str(text), "--questionnaire", str(questionnaire), "--store", str(store), "--rules",
+                 str(rules), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["files"][0]
+    assert result["reasons"]["speeder"] == 3 and result["rejected"] == 1      # only the failed attention check
+    rules.write_text("validation:\n  speedr: {action: flag}\n", encoding="utf-8")
+    assert main(["ingest", str(text), "--questionnaire", str(questionnaire), "--store", str(store), "--rules",
+                 str(rules)]) == 2
+    assert "did you mean 'speeder'" in capsys.readouterr().err
+
+
+def test_export_command(files, tmp_path, capsys):
+    text, _, questionnaire, store = files
+    main(["ingest", str(text), "--questionnaire", str(questionnaire), "--store", str(store)])
+    out = tmp_path / "clean.xlsx"
+    assert main(["export", "--store", str(store), "--questionnaire", "mini", "-o", str(out), "--lang", "en"]) == 0
+    assert "accepted responses" in capsys.readouterr().out
+    sheet = openpyxl.load_workbook(out)["responses"]
+    header = [cell.value for cell in sheet[1]]
+    assert "overall_label" in header and sheet.cell(row=2, column=header.index("overall_label") + 1).value == "Satisfied"
+    assert main(["export", "--store", str(tmp_path / "none.sqlite"), "--questionnaire", "mini", "-o", str(out)]) == 2
+    assert "no such store" in capsys.readouterr().err
