@@ -151,19 +151,24 @@ def _wald(estimate: Any, df: float) -> dict:
     return {"ci_low_t": estimate.estimate - t * estimate.std_error, "ci_high_t": estimate.estimate + t * estimate.std_error}
 
 
-def _target_fields(estimate: Any, target: float, df: float) -> dict:
-    z = float(stats.norm.ppf(0.975))
-    t = float(stats.t.ppf(0.975, df))
-    se = estimate.std_error
-    statistic = (estimate.estimate - target) / se
-    low, high = estimate.estimate - t * se, estimate.estimate + t * se
+def _target_fields(estimate: Any, target: float) -> dict:
+    """The target80 fields, computed by the toolkit's own verdict function (surveys.check_target)."""
+    at_least = surveys.check_target(estimate, target, comparison=">=")
+    strictly_above = surveys.check_target(estimate, target, comparison=">")
+    p_value = at_least.p_value
+    two_sided = 2.0 * float(stats.t.sf(abs(at_least.t_statistic), at_least.df))  # R: 2 * pt(-|t|, df)
     return {
-        "target": target, "moe_z95": z * se, "moe_t95": t * se, "t_stat": statistic,
-        "p_value_two_sided_t": float(2 * stats.t.sf(abs(statistic), df)),
-        "p_value_one_sided_greater_t": float(stats.t.sf(statistic, df)),
+        "target": target,
+        "moe_z95": float(stats.norm.ppf(0.975)) * estimate.std_error,
+        "moe_t95": at_least.margin_of_error,
+        "t_stat": at_least.t_statistic,
+        "p_value_two_sided_t": two_sided,
+        "p_value_one_sided_greater_t": p_value,
         "estimate_meets_target": bool(estimate.estimate >= target),
-        "ci_low_t_above_target": bool(low > target), "ci_high_t_below_target": bool(high < target),
-        "ci_low_t": low, "ci_high_t": high,
+        "ci_low_t_above_target": strictly_above.verdict == "met",
+        "ci_high_t_below_target": at_least.verdict == "not_met",
+        "ci_low_t": at_least.ci_low,
+        "ci_high_t": at_least.ci_high,
     }
 
 
@@ -225,7 +230,7 @@ def run_case(case: dict, data_dir: pathlib.Path) -> dict:
         result["df"] = design_df
         result.update(_wald(estimate, design_df))
         if estimator.get("target") is not None:
-            result.update(_target_fields(estimate, float(estimator["target"]), design_df))
+            result.update(_target_fields(estimate, float(estimator["target"])))
     elif function == "svyciprop":
         estimate = design.proportion(variable, ci_method=estimator.get("method", "logit"), level=level,
                                      df=df_option, na_rm=na_rm)
