@@ -1,0 +1,60 @@
+"""Chart files as the report embeds them: their natural size on screen and paper, and their bytes.
+
+A chart saved at 300 dpi and 7 inches wide is 2100 pixels; shown at that many CSS pixels it would be three
+times its intended size. Its natural size is ``pixels / dpi`` inches (the PNG's pHYs chunk, written by
+:func:`surveys.charts.canvas.save_figure`), i.e. ``inches × 96`` CSS pixels; an SVG states its size in points
+(1 pt = 96/72 px).
+"""
+from __future__ import annotations
+
+import pathlib
+import re
+
+from surveys.report.errors import ReportError
+
+__all__ = ["natural_size", "CSS_DPI"]
+
+CSS_DPI = 96.0
+_DEFAULT_DPI = 96.0
+_SVG_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(pt|px|in|cm|mm)?\s*$")
+_UNIT_PIXELS = {"pt": CSS_DPI / 72.0, "px": 1.0, "in": CSS_DPI, "cm": CSS_DPI / 2.54, "mm": CSS_DPI / 25.4, None: 1.0}
+
+
+def _png_size(path: pathlib.Path) -> tuple[float, float]:
+    from PIL import Image  # Pillow comes with matplotlib
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            dpi = image.info.get("dpi", (_DEFAULT_DPI, _DEFAULT_DPI))[0] or _DEFAULT_DPI
+    except OSError as error:
+        raise ReportError(f"cannot read the chart {str(path)!r} as a PNG image: {error}") from error
+    scale = CSS_DPI / float(dpi)
+    return width * scale, height * scale
+
+
+def _svg_length(root: str, attribute: str) -> float | None:
+    match = re.search(rf'\b{attribute}="([^"]*)"', root)
+    if not match:
+        return None
+    length = _SVG_LENGTH.match(match.group(1))
+    return float(length.group(1)) * _UNIT_PIXELS[length.group(2)] if length else None
+
+
+def _svg_size(path: pathlib.Path) -> tuple[float, float] | None:
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError as error:
+        raise ReportError(f"cannot read the chart {str(path)!r}: {error}") from error
+    root = re.search(r"<svg\b[^>]*>", head)
+    if root is None:
+        return None
+    width, height = _svg_length(root.group(0), "width"), _svg_length(root.group(0), "height")
+    return (width, height) if width and height else None
+
+
+def natural_size(path: pathlib.Path) -> tuple[float, float] | None:
+    """(width, height) in CSS pixels at the chart's intended physical size, or None when unknown."""
+    if path.suffix.lower() == ".png":
+        return _png_size(path)
+    return _svg_size(path)

@@ -1,0 +1,274 @@
+"""Every word the workbook and the HTML report print, in Chinese and English, in one table.
+
+Indicator names, units, districts, positive sets and bases are data and come with the report's tables;
+only the report's own furniture is worded here. Verdict names come from
+:data:`surveys.targets.VERDICT_LABELS` so that the charts, the workbook and the HTML say the same thing.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from surveys.report.errors import ReportError
+from surveys.targets import VERDICT_LABELS
+
+__all__ = ["LANGUAGES", "LABELS", "VERDICT_STYLES", "VerdictStyle", "label", "verdict_label", "check_language"]
+
+LANGUAGES = ("zh", "en")
+
+_LABELS: dict[str, tuple[str, str]] = {
+    # sheets and sections
+    "overview": ("总览", "Overview"),
+    "indicators": ("分项结果", "Results by indicator"),
+    "charts": ("图表", "Charts"),
+    "method": ("方法", "Method"),
+    "quality": ("数据质量", "Data quality"),
+    "weights": ("权重", "Weights"),
+    "contents": ("目录", "Contents"),
+    # report furniture
+    "report_title": ("满意度调查验收报告", "Satisfaction survey acceptance report"),
+    "generated": ("生成时间 {run_time} · surveys {version}", "Generated {run_time} · surveys {version}"),
+    "wave": ("调查波次：{wave}", "Survey wave: {wave}"),
+    "wave_item": ("调查波次", "Survey wave"),
+    "overview_note": (
+        "判定读自区间：下限达到目标为“达标（有统计把握）”；点估计达到而下限未达到为“达标但在误差范围内”；"
+        "点估计未达到而上限达到为“未达标但在误差范围内”；上限未达到为“未达标”。是否计为达标由各指标的判定规则决定。",
+        "Verdicts are read off the interval: lower bound at the target — met; estimate at the target but not the "
+        "lower bound — met, within the margin of error; estimate below but upper bound at the target — not met, "
+        "within the margin of error; upper bound below — not met. Whether a verdict counts as met is the target's rule.",
+    ),
+    "exact_note": (
+        "行政记录类指标为精确数字：无抽样误差，也无区间，判定只有“达标”与“未达标”。",
+        "Administrative figures are exact: no sampling error and no interval; their verdict is met or not met.",
+    ),
+    "census_note": (
+        "普查类指标（如代表建议办理满意率）无抽样误差，区间为未回收意见表全按不满意/全按满意计算的上下界。",
+        "Census indicators (e.g. proposal handling) have no sampling error: their interval is the range obtained "
+        "by counting every unreturned form as unsatisfied / satisfied.",
+    ),
+    "other_bases_note": (
+        "网页版只列判定所用基数的结果；其他基数（如剔除“不了解”）的结果见工作簿。",
+        "This page lists the base each verdict uses; results on the other bases (e.g. without don't-know) are in "
+        "the workbook.",
+    ),
+    "index_note": (
+        "满意度指数为各等级得分（0–100）的加权平均，“不了解”不计分。",
+        "The satisfaction index is the weighted mean of the category scores (0–100); don't-know answers carry no score.",
+    ),
+    "measure_note": (
+        "满意率为含基本满意在内的正面回答占比（见“满意的口径”）；可靠性按 NCHS 比例数据发布标准判断。",
+        "Rates are the share of positive answers (see “positive set”); reliability follows the NCHS data "
+        "presentation standards for proportions.",
+    ),
+    "no_rows": ("（无数据）", "(none)"),
+    "no_charts": ("未提供图表。", "No charts were given."),
+    "chart_svg_only": ("图表 {name} 仅有 SVG 格式：{path}", "Chart {name} is available as SVG only: {path}"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "lower_of": ("{header}下限", "{header}: lower"),
+    "upper_of": ("{header}上限", "{header}: upper"),
+    "no_sampling_error": ("无抽样误差", "no sampling error"),
+    "exact_figure": ("精确值", "exact"),
+    "bounds_method": ("未回收表上下界", "non-response bounds"),
+    "no_data": ("无数据", "no data"),
+    "demo_data": (
+        "注意：本报告含演示用的虚构数据（标有“演示数据”的行），不能作为验收依据。",
+        "Note: this report contains made-up demonstration data (rows marked “demo data”); it is not evidence "
+        "for acceptance.",
+    ),
+    "demo_mark": ("演示数据", "demo data"),
+    "col_section": ("部分", "Section"),
+    "col_note": ("说明", "Note"),
+    "col_evidence": ("依据", "Evidence"),
+    "col_questionnaire": ("问卷", "Questionnaire"),
+    "col_file_role": ("用途", "Role"),
+    "overall": ("全体", "overall"),
+    "suppressed_mark": ("不可靠", "unreliable"),
+    # overview columns
+    "col_target_id": ("编号", "ID"),
+    "col_indicator": ("指标", "Indicator"),
+    "col_responsible_unit": ("责任单位", "Responsible unit"),
+    "col_source_kind": ("数据来源", "Source"),
+    "col_estimate": ("结果", "Result"),
+    "col_interval": ("置信区间", "confidence interval"),
+    "col_margin_of_error": ("误差幅度（±）", "Margin of error (±)"),
+    "col_threshold": ("目标", "Target"),
+    "col_verdict": ("判定", "Verdict"),
+    "col_target_met": ("计为达标", "Counted as met"),
+    "col_rule": ("判定规则", "Verdict rule"),
+    "col_respondents": ("样本量", "Respondents"),
+    "col_positive_set": ("满意的口径", "Positive set"),
+    "col_base": ("基数", "Base"),
+    "col_ci_method": ("区间方法", "Interval method"),
+    "col_level": ("置信水平", "Confidence level"),
+    "col_df": ("自由度", "Degrees of freedom"),
+    "col_design_effect": ("设计效应", "Design effect"),
+    "col_additional_respondents": ("达标尚需增加样本", "Respondents still needed"),
+    # indicator sheets
+    "col_domain_variable": ("分组变量", "Domain variable"),
+    "col_domain": ("分组", "Domain"),
+    "col_std_error": ("标准误", "Standard error"),
+    "col_effective_sample_size": ("有效样本量", "Effective sample size"),
+    "col_reliability": ("可靠性", "Reliability"),
+    "col_reliability_reasons": ("可靠性说明", "Reliability notes"),
+    "col_used_for_verdict": ("用于判定", "Used for the verdict"),
+    # method
+    "method_targets": ("各指标的口径", "What each indicator counts"),
+    "method_estimation": ("估计方法", "Estimation"),
+    "method_rules": ("判定规则", "Verdict rules"),
+    "method_margins": ("加权所用的总体结构", "Weighting margins and their sources"),
+    "method_files": ("输入文件及其哈希值", "Input files and their hashes"),
+    "method_notes": ("说明", "Notes"),
+    "item": ("项目", "Item"),
+    "value": ("内容", "Value"),
+    "ci_method": ("置信区间方法", "Confidence interval method"),
+    "level": ("置信水平", "Confidence level"),
+    "weighting_method": ("加权方法", "Weighting method"),
+    "toolkit_version": ("工具包版本", "Toolkit version"),
+    "run_time": ("运行时间", "Run time"),
+    "df_note": (
+        "自由度为设计自由度（PSU 数减层数），各指标见上表；误差幅度 = t(1−α/2, df) × 标准误。",
+        "Degrees of freedom are the design's (PSUs minus strata), per indicator above; "
+        "margin of error = t(1−α/2, df) × standard error.",
+    ),
+    "col_rule_name": ("规则", "Rule"),
+    "col_rule_description": ("何时计为达标", "When a target counts as met"),
+    "col_design": ("设计", "Design"),
+    "col_variable": ("变量", "Variable"),
+    "col_population": ("总体", "Population"),
+    "col_source": ("来源文件", "Source file"),
+    "col_role": ("用途", "Role"),
+    "col_path": ("文件", "File"),
+    "col_sha256": ("SHA-256", "SHA-256"),
+    # data quality
+    "quality_accounting": ("各文件的行数核对", "Row accounting per file"),
+    "quality_reasons": ("剔除与标记原因", "Rejection and flag reasons"),
+    "col_platform": ("平台", "Platform"),
+    "col_encoding": ("编码", "Encoding"),
+    "col_mode": ("方式", "Mode"),
+    "col_rows_read": ("读入行数", "Rows read"),
+    "col_accepted": ("接受", "Accepted"),
+    "col_rejected": ("剔除", "Rejected"),
+    "col_flagged": ("标记", "Flagged"),
+    "col_balanced": ("接受+剔除=读入", "Accepted + rejected = read"),
+    "col_reasons": ("原因", "Reasons"),
+    "col_code": ("代码", "Code"),
+    "col_outcome": ("处理", "Outcome"),
+    "col_count": ("行数", "Rows"),
+    "col_example": ("示例", "Example"),
+    # weights
+    "weights_diagnostics": ("权重诊断", "Weight diagnostics"),
+    "weights_margins": ("加权前后的样本结构", "Margins before and after weighting"),
+    "col_method": ("方法", "Method"),
+    "col_kish_design_effect": ("Kish 设计效应", "Kish design effect"),
+    "col_kish_design_effect_before": ("加权前 Kish 设计效应", "Kish design effect before"),
+    "col_weight_min": ("最小权重", "Smallest weight"),
+    "col_weight_max": ("最大权重", "Largest weight"),
+    "col_weight_ratio": ("最大/最小", "Largest / smallest"),
+    "col_top_share": ("前1%权重占比", "Share of the top 1% weights"),
+    "col_iterations": ("迭代次数", "Iterations"),
+    "col_converged": ("已收敛", "Converged"),
+    "col_largest_margin_gap": ("最大边际偏差", "Largest margin gap"),
+    "col_flags": ("警示", "Warnings"),
+    "col_category": ("类别", "Category"),
+    "col_target_share": ("总体占比", "Population share"),
+    "col_share_before": ("加权前占比", "Share before"),
+    "col_share_after": ("加权后占比", "Share after"),
+    "col_target_total": ("总体数", "Population total"),
+    "col_total_after": ("加权后合计", "Weighted total"),
+    # vocabularies
+    "source_survey": ("抽样调查", "sample survey"),
+    "source_census": ("普查（意见表）", "census (feedback forms)"),
+    "source_administrative": ("行政记录", "administrative records"),
+    "reliability_ok": ("可靠", "reliable"),
+    "reliability_review": ("需复核", "to review"),
+    "reliability_suppress": ("不可靠（仅供参考）", "unreliable (interpret with care)"),
+    "reliability_census": ("普查，无抽样误差", "census, no sampling error"),
+    "outcome_rejected": ("剔除", "rejected"),
+    "outcome_flagged": ("标记", "flagged"),
+    "rule_ci_lower_bound": (
+        "区间下限达到目标（仅“达标（有统计把握）”计为达标）",
+        "the lower bound reaches the target (only “met” counts)",
+    ),
+    "rule_point_estimate": (
+        "点估计达到目标（“达标”与“达标但在误差范围内”计为达标）",
+        "the estimate reaches the target (“met” and “met, within the margin of error” count)",
+    ),
+    "rule_ci_upper_bound": (
+        "区间上限达到目标（除“未达标”外均计为达标）",
+        "the upper bound reaches the target (everything but “not met” counts)",
+    ),
+    "rule_short_ci_lower_bound": ("下限达到目标", "lower bound"),
+    "rule_short_point_estimate": ("点估计达到目标", "point estimate"),
+    "rule_short_ci_upper_bound": ("上限达到目标", "upper bound"),
+    "chart_target_chart": ("各项指标与目标", "Indicators against their targets"),
+    "chart_targets": ("各项指标与目标", "Indicators against their targets"),
+    "chart_likert": ("各题回答分布", "Distribution of answers by item"),
+    "chart_domains": ("分区县结果", "Results by district"),
+    "chart_mode": ("纸质问卷与网络问卷", "Paper and online questionnaires"),
+    "chart_weighting": ("加权前后", "Before and after weighting"),
+    "chart_weights": ("权重分布", "Distribution of weights"),
+    "chart_margins": ("加权前后的样本结构与总体结构", "Sample, weighted and population shares"),
+    "chart_waves": ("历次调查趋势", "Trend across survey waves"),
+    "chart_proposals": ("各承办单位办理满意率", "Satisfaction with proposal handling by department"),
+    # the toolkit's domain and weighting variables (surveys.measures.MEASURE_DOMAINS); others print as named
+    "variable_district": ("区县", "district"),
+    "variable_mode": ("调查方式", "survey mode"),
+    "variable_respondent_type": ("受访者类型", "respondent type"),
+    "variable_sex": ("性别", "sex"),
+    "variable_age_group": ("年龄组", "age group"),
+    "variable_wave": ("调查波次", "wave"),
+    "variable_department": ("承办单位", "handling department"),
+    "role_export": ("问卷导出文件", "survey export"),
+    "role_margins": ("总体结构", "population margins"),
+    "role_targets": ("指标登记表", "targets register"),
+    "role_questionnaire": ("问卷定义", "questionnaire"),
+    "role_study": ("研究设定", "study spec"),
+    "role_register": ("意见表登记", "proposal register"),
+}
+
+LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {key: MappingProxyType({"zh": zh, "en": en}) for key, (zh, en) in _LABELS.items()}
+)
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ReportError(f"report language must be one of {LANGUAGES}; found {lang!r}; use lang='zh' or lang='en'")
+    return lang
+
+
+def label(key: str, lang: str, **values: Any) -> str:
+    """The report wording ``key`` in ``lang`` with ``values`` filled in; an unknown vocabulary code is
+    shown as the code itself (a new code from another stage must never break the report)."""
+    entry = LABELS.get(key)
+    if entry is None:
+        return key.split("_", 1)[-1] if "_" in key else key
+    return entry[check_language(lang)].format(**values) if values else entry[check_language(lang)]
+
+
+def verdict_label(verdict: str, lang: str) -> str:
+    """The words of ``verdict`` (surveys.targets.VERDICT_LABELS; ``no_data``: 无数据)."""
+    if verdict in VERDICT_LABELS:
+        return VERDICT_LABELS[verdict][check_language(lang)]
+    return label(verdict, lang)
+
+
+class VerdictStyle:
+    """How a verdict is marked: a light fill behind dark text, a border in the charts' colour, and a
+    symbol with the charts' marker shape, so the verdict never depends on colour alone."""
+
+    __slots__ = ("fill", "border", "text", "symbol")
+
+    def __init__(self, fill: str, border: str, text: str, symbol: str) -> None:
+        self.fill, self.border, self.text, self.symbol = fill, border, text, symbol
+
+
+# Hues of surveys.charts.style.VERDICT_COLOURS (Okabe–Ito, colour-blind safe); symbols follow its markers.
+VERDICT_STYLES: Mapping[str, VerdictStyle] = MappingProxyType({
+    "no_data": VerdictStyle(fill="#EEEEEE", border="#9E9E9E", text="#3A3A3A", symbol="○"),
+    "met": VerdictStyle(fill="#C9E1F2", border="#0072B2", text="#0B2F4A", symbol="●"),
+    "met_within_margin": VerdictStyle(fill="#E3F3FC", border="#56B4E9", text="#123B52", symbol="◆"),
+    "not_met_within_margin": VerdictStyle(fill="#FCE8C4", border="#E69F00", text="#4D3500", symbol="■"),
+    "not_met": VerdictStyle(fill="#F7D3C0", border="#D55E00", text="#4F1F00", symbol="▼"),
+})

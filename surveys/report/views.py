@@ -1,0 +1,416 @@
+"""The report's sections as language-resolved tables, shared by the workbook and the HTML report.
+
+Both renderers print the same :class:`Section` objects, so the workbook and the HTML cannot disagree on a
+number or a verdict. A :class:`Cell` keeps numbers as numbers with a display kind (``share`` → 0.0%,
+``points`` → ±0.0%, ``index``, ``number``, ``count``); an interval column holds ``(low, high)`` and the
+workbook splits it into two numeric columns. ``detail`` columns are shown in the workbook only.
+"""
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pandas as pd
+
+from surveys.report.labels import LABELS, label, verdict_label
+from surveys.report.model import SHARE_KINDS, ReportInput
+
+__all__ = ["Cell", "ColumnView", "Table", "Section", "report_sections", "chart_title"]
+
+_INGESTED_ROLES = ("", "ingested")
+# Where a chart goes, by the start of its name; anything else goes to the charts section.
+_CHART_SECTIONS = (("target", "overview"), ("scoreboard", "overview"), ("weight", "weights"),
+                   ("margin", "weights"), ("raking", "weights"))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value with its display kind; ``verdict`` marks a verdict cell, ``muted`` an unreliable row."""
+
+    value: Any
+    kind: str = "text"
+    verdict: str = ""
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class ColumnView:
+    header: str
+    interval: bool = False
+    detail: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: tuple[ColumnView, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str = ""
+    detail_rows: tuple[bool, ...] = ()  # rows shown in the workbook only
+
+
+@dataclass(frozen=True)
+class Section:
+    """A workbook sheet / an HTML section: ``key`` is overview, indicator, method, quality, weights or charts."""
+
+    key: str
+    title: str
+    tables: tuple[Table, ...]
+    charts: tuple[tuple[str, pathlib.Path], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _text(row: pd.Series, name: str, lang: str) -> str:
+    """The ``name_zh`` / ``name_en`` text of ``row`` in ``lang``, English falling back to Chinese."""
+    zh = row.get(f"{name}_zh", "")
+    return (row.get(f"{name}_en", "") or zh) if lang == "en" else zh
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _value_kinds(kind: str) -> tuple[str, str]:
+    """(value kind, margin kind): shares are percentages, an index is on 0–100, figures as they are."""
+    if kind in SHARE_KINDS:
+        return "share", "points"
+    if kind == "index":
+        return "index", "index_points"
+    return ("count", "number") if kind == "count" else ("number", "number")
+
+
+def _margin_cell(row: pd.Series, margin_kind: str, lang: str) -> Cell:
+    """The margin of error, or why there is none (a census has bounds, an administrative figure is exact)."""
+    if row["interval_kind"] == "nonresponse_bounds":
+        return Cell(label("no_sampling_error", lang))
+    if row["interval_kind"] == "exact":
+        return Cell(label("exact_figure", lang))
+    return Cell(_number(row["margin_of_error"]), margin_kind)
+
+
+def _verdict_cell(row: pd.Series, lang: str) -> Cell:
+    words = _text(row, "verdict", lang) or verdict_label(row["verdict"], lang)
+    return Cell(words, "verdict", verdict=row["verdict"])
+
+
+def _flag(value: Any, lang: str) -> Cell:
+    return Cell("" if value is None else label("yes" if value else "no", lang))
+
+
+def _interval_header(level: float | None, lang: str) -> str:
+    if level is None:
+        return label("col_interval", lang).capitalize()
+    return f"{level * 100:g}% {label('col_interval', lang)}"
+
+
+# The overview's columns in print order; the indicator comes first so that freezing it keeps it in view.
+_OVERVIEW_COLUMNS = ("col_indicator", "col_responsible_unit", "col_estimate", "interval", "col_margin_of_error",
+                     "col_threshold", "col_verdict", "col_target_met", "col_respondents", "col_source_kind",
+                     "col_rule", "col_positive_set", "col_base", "col_target_id", "col_section", "col_note",
+                     "col_evidence")
+_OVERVIEW_DETAIL = {"col_target_id", "col_section", "col_source_kind", "col_target_met", "col_rule",
+                    "col_positive_set", "col_base", "col_note", "col_evidence"}
+
+
+def _overview_cells(row: pd.Series, lang: str, mark_demo: bool) -> dict[str, Cell]:
+    value_kind, margin_kind = _value_kinds(row["kind"])
+    indicator = _text(row, "label", lang)
+    if mark_demo and row["demo_data"]:
+        mark = label("demo_mark", lang)
+        indicator = f"{indicator}（{mark}）" if lang == "zh" else f"{indicator} ({mark})"
+    return {
+        "col_indicator": Cell(indicator),
+        "col_responsible_unit": Cell(_text(row, "responsible_unit", lang)),
+        "col_estimate": Cell(_number(row["estimate"]), value_kind),
+        "interval": Cell((_number(row["ci_low"]), _number(row["ci_high"])), value_kind),
+        "col_margin_of_error": _margin_cell(row, margin_kind, lang),
+        "col_threshold": Cell(_number(row["threshold"]), value_kind),
+        "col_verdict": _verdict_cell(row, lang),
+        "col_target_met": _flag(row["target_met"], lang),
+        "col_respondents": Cell(_number(row["respondents"]), "count"),
+        "col_source_kind": Cell(label(f"source_{row['source_kind']}", lang)),
+        "col_rule": Cell(label(f"rule_short_{row['rule']}", lang)),
+        "col_positive_set": Cell(_text(row, "positive_set", lang)),
+        "col_base": Cell(_text(row, "base_label", lang)),
+        "col_target_id": Cell(row["target_id"]),
+        "col_section": Cell(row["section"]),
+        "col_note": Cell(row["note"]),
+        "col_evidence": Cell(row["evidence"]),
+    }
+
+
+def _overview(report: ReportInput) -> Section:
+    lang, frame = report.lang, report.scoreboard
+    levels = frame["level"].dropna().unique()
+    level = float(levels[0]) if len(levels) == 1 else (report.method.level if len(frame) else None)
+    columns = tuple(
+        ColumnView(_interval_header(level, lang), interval=True) if name == "interval"
+        else ColumnView(label(name, lang), detail=name in _OVERVIEW_DETAIL) for name in _OVERVIEW_COLUMNS
+    )
+    mark_demo = not bool(frame["demo_data"].eq(True).all())  # when every row is made up, the banner says it once
+    rows = []
+    for _, row in frame.iterrows():
+        cells = _overview_cells(row, lang, mark_demo)
+        rows.append(tuple(cells[name] for name in _OVERVIEW_COLUMNS))
+    notes = [label("overview_note", lang)]
+    if (frame["interval_kind"] == "nonresponse_bounds").any():
+        notes.append(label("census_note", lang))
+    if (frame["interval_kind"] == "exact").any():
+        notes.append(label("exact_note", lang))
+    if frame["demo_data"].eq(True).any():
+        notes.insert(0, label("demo_data", lang))
+    table = Table("scoreboard", label("overview", lang), columns, tuple(rows))
+    return Section("overview", label("overview", lang), (table,), notes=tuple(notes))
+
+
+def variable_label(variable: str, lang: str) -> str:
+    """A domain or weighting variable in words: the toolkit's own variables are translated, others shown as named."""
+    return label(f"variable_{variable}", lang) if f"variable_{variable}" in LABELS else variable
+
+
+def _comparison(comparison: str) -> str:
+    return {">=": "≥", ">": ">"}.get(comparison, comparison)
+
+
+def _domain_label(row: pd.Series, lang: str) -> str:
+    text = _text(row, "domain_label", lang)
+    if text:
+        return text
+    return row["domain_value"] if row["domain_variable"] else label("overall", lang)
+
+
+def _measure_table(frame: pd.DataFrame, lang: str, level: float) -> Table:
+    """One measure, every domain and base; rows of a base the verdict does not use are workbook-only."""
+    first = frame.iloc[0]
+    several_bases = frame["base"].nunique() > 1
+    names = ["col_domain_variable", "col_domain", "col_base", "col_estimate", "interval", "col_std_error",
+             "col_respondents", "col_effective_sample_size", "col_design_effect", "col_reliability",
+             "col_reliability_reasons", "col_used_for_verdict"]
+    detail = {"col_std_error", "col_design_effect", "col_used_for_verdict", "col_base"}
+    columns = tuple(
+        ColumnView(_interval_header(level, lang), interval=True) if name == "interval"
+        else ColumnView(label(name, lang), detail=name in detail) for name in names
+    )
+    rows, detail_rows = [], []
+    for _, row in frame.iterrows():
+        value_kind, _ = _value_kinds(row["kind"])
+        muted = row["reliability"] == "suppress"
+        cells = (
+            Cell(variable_label(row["domain_variable"], lang) if row["domain_variable"] else label("overall", lang)),
+            Cell(_domain_label(row, lang)),
+            Cell(_text(row, "base_label", lang) or row["base"]),
+            Cell(_number(row["estimate"]), value_kind),
+            Cell((_number(row["ci_low"]), _number(row["ci_high"])), value_kind),
+            Cell(_number(row["std_error"]), value_kind),
+            Cell(_number(row["respondents"]), "count"),
+            Cell(_number(row["effective_sample_size"]), "number"),
+            Cell(_number(row["design_effect"]), "number"),
+            Cell(label(f"reliability_{row['reliability']}", lang)),
+            Cell(_text(row, "reliability_reasons", lang)),
+            _flag(row["used_for_verdict"], lang),
+        )
+        rows.append(tuple(Cell(c.value, c.kind, c.verdict, muted) for c in cells))
+        detail_rows.append(several_bases and row["used_for_verdict"] is False)
+    verdict_rows = frame[frame["used_for_verdict"].map(lambda v: v is not False)]
+    shown = verdict_rows.iloc[0] if len(verdict_rows) else first
+    facts = [(key, _text(shown, column, lang)) for key, column in (("col_positive_set", "positive_set"),
+                                                                   ("col_base", "base_label"))]
+    note = "；".join(f"{label(key, lang)}：{text}" for key, text in facts if text) if lang == "zh" else \
+        "; ".join(f"{label(key, lang)}: {text}" for key, text in facts if text)
+    return Table(f"measure:{first['measure_id']}", _text(first, "label", lang) or first["measure_id"], columns,
+                 tuple(rows), note=note, detail_rows=tuple(detail_rows))
+
+
+def _indicator(frame: pd.DataFrame, lang: str, level: float) -> Section:
+    """One indicator: the measures of one questionnaire (or one measure without a questionnaire)."""
+    tables = tuple(_measure_table(frame[frame["measure_id"] == measure_id], lang, level)
+                   for measure_id in dict.fromkeys(frame["measure_id"]))
+    kinds = set(frame["kind"])
+    notes = [label("measure_note", lang)] if kinds & set(SHARE_KINDS) else []
+    if "index" in kinds:
+        notes.append(label("index_note", lang))
+    if any(any(table.detail_rows) for table in tables):
+        notes.append(label("other_bases_note", lang))
+    return Section("indicator", tables[0].title, tables, notes=tuple(notes))
+
+
+def _plain_table(key: str, title: str, lang: str, frame: pd.DataFrame,
+                 spec: Iterable[tuple[str, str, str | None]], detail: Iterable[str] = ()) -> Table:
+    """A table straight from ``frame``: ``spec`` is (header key, column, kind) — kind None: a yes/no flag."""
+    spec = list(spec)
+    detail = set(detail)
+    columns = tuple(ColumnView(label(h, lang), detail=h in detail) for h, _, _ in spec)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for _, column, kind in spec:
+            value = row[column]
+            if kind is None:
+                cells.append(_flag(value, lang))
+            elif kind in ("text", "code"):
+                cells.append(Cell(value, kind))
+            else:
+                cells.append(Cell(_number(value), kind))
+        rows.append(tuple(cells))
+    return Table(key, title, columns, tuple(rows))
+
+
+def _key_values(report: ReportInput) -> Table:
+    lang, method = report.lang, report.method
+    pairs = [("ci_method", method.ci_method), ("level", f"{method.level * 100:g}%"),
+             ("weighting_method", method.weighting_method), ("toolkit_version", method.toolkit_version),
+             ("run_time", method.run_time)]
+    if method.wave:
+        pairs.insert(0, ("wave_item", method.wave))
+    rows = tuple((Cell(label(key, lang)), Cell(str(value))) for key, value in pairs)
+    columns = (ColumnView(label("item", lang)), ColumnView(label("value", lang)))
+    return Table("estimation", label("method_estimation", lang), columns, rows, note=label("df_note", lang))
+
+
+def _target_method(report: ReportInput) -> Table:
+    lang, frame = report.lang, report.scoreboard
+    columns = tuple(ColumnView(label(k, lang)) for k in (
+        "col_indicator", "col_positive_set", "col_base", "col_ci_method", "col_level", "col_df", "col_threshold",
+        "col_rule"))
+    rows = []
+    for _, row in frame.iterrows():
+        value_kind, _ = _value_kinds(row["kind"])
+        rows.append((
+            Cell(_text(row, "label", lang)), Cell(_text(row, "positive_set", lang)),
+            Cell(_text(row, "base_label", lang)), Cell(_interval_method(row, report)),
+            Cell(_number(row["level"]), "share"), Cell(_number(row["df"]), "df"),
+            Cell(_number(row["threshold"]), value_kind),
+            Cell(f"{_comparison(row['comparison'])} · " + label("rule_short_" + row["rule"], lang)),
+        ))
+    return Table("targets_method", label("method_targets", lang), columns, tuple(rows))
+
+
+def _interval_method(row: pd.Series, report: ReportInput) -> str:
+    """The interval method of a target: the CI method for a survey, how bounds or exact figures were made."""
+    if row["interval_kind"] == "exact":
+        return label("exact_figure", report.lang)
+    if row["interval_kind"] == "nonresponse_bounds":
+        return label("bounds_method", report.lang)
+    return row["ci_method"] or report.method.ci_method
+
+
+def _rules(report: ReportInput) -> Table:
+    lang = report.lang
+    used = list(dict.fromkeys(report.scoreboard["rule"]))
+    columns = (ColumnView(label("col_rule_name", lang)), ColumnView(label("col_rule_description", lang)))
+    rows = tuple((Cell(rule), Cell(label(f"rule_{rule}", lang))) for rule in used)
+    return Table("rules", label("method_rules", lang), columns, rows, note=label("overview_note", lang))
+
+
+def _files(report: ReportInput) -> pd.DataFrame:
+    exports = report.accounting.assign(role="export")[["role", "path", "sha256"]]
+    files = pd.concat([report.method.files[["role", "path", "sha256"]], exports], ignore_index=True)
+    files = files.drop_duplicates(subset=["path", "sha256"]).reset_index(drop=True)
+    return files.assign(role=[label(f"role_{r}", report.lang) for r in files["role"]])
+
+
+def _method(report: ReportInput) -> Section:
+    lang = report.lang
+    tables = (
+        _target_method(report),
+        _key_values(report),
+        _rules(report),
+        _plain_table("margin_sources", label("method_margins", lang), lang, report.method.margin_sources.assign(
+                         variable=[variable_label(v, lang) for v in report.method.margin_sources["variable"]]),
+                     [("col_design", "design", "text"), ("col_variable", "variable", "text"),
+                      ("col_population", "population", "text"), ("col_source", "source", "code"),
+                      ("col_sha256", "sha256", "code")]),
+        _weight_table(report, compact=True),
+        _plain_table("files", label("method_files", lang), lang, _files(report),
+                     [("col_role", "role", "text"), ("col_path", "path", "code"), ("col_sha256", "sha256", "code")]),
+    )
+    return Section("method", label("method", lang), tables, notes=report.method.notes)
+
+
+def _quality(report: ReportInput) -> Section:
+    lang = report.lang
+    frame = report.accounting
+    # accepted + rejected = rows read holds for files whose rows were ingested (not for a label file or a copy)
+    accounting = frame.assign(
+        balanced=[None if role not in _INGESTED_ROLES or pd.isna(r) or pd.isna(a) or pd.isna(j) else bool(a + j == r)
+                  for role, r, a, j in zip(frame["role"], frame["rows_read"], frame["accepted"], frame["rejected"])])
+    reasons = report.reasons.assign(outcome=[label(f"outcome_{o}", lang) for o in report.reasons["outcome"]])
+    tables = (
+        _plain_table("accounting", label("quality_accounting", lang), lang, accounting,
+                     [("col_path", "path", "code"), ("col_questionnaire", "questionnaire", "text"),
+                      ("col_file_role", "role", "text"), ("col_platform", "platform", "text"),
+                      ("col_encoding", "encoding", "text"), ("col_mode", "mode", "text"),
+                      ("col_rows_read", "rows_read", "count"), ("col_accepted", "accepted", "count"),
+                      ("col_rejected", "rejected", "count"), ("col_flagged", "flagged", "count"),
+                      ("col_balanced", "balanced", None), ("col_reasons", "reasons", "text"),
+                      ("col_note", "note", "text")],
+                     detail={"col_encoding", "col_platform", "col_questionnaire", "col_file_role"}),
+        _plain_table("reasons", label("quality_reasons", lang), lang, reasons,
+                     [("col_code", "code", "text"), ("col_outcome", "outcome", "text"),
+                      ("col_count", "count", "count"), ("col_example", "message", "text")]),
+    )
+    return Section("quality", label("quality", lang), tables)
+
+
+def _weight_table(report: ReportInput, *, compact: bool = False) -> Table:
+    spec = [("col_design", "design", "text"), ("col_method", "method", "text"),
+            ("col_respondents", "respondents", "count"),
+            ("col_kish_design_effect_before", "kish_design_effect_before", "number"),
+            ("col_kish_design_effect", "kish_design_effect", "number"),
+            ("col_effective_sample_size", "effective_sample_size", "number"),
+            ("col_weight_min", "weight_min", "number"), ("col_weight_max", "weight_max", "number"),
+            ("col_weight_ratio", "weight_ratio", "number"), ("col_top_share", "top_share", "share"),
+            ("col_iterations", "iterations", "count"), ("col_converged", "converged", None),
+            ("col_largest_margin_gap", "largest_margin_gap", "share"), ("col_flags", "flags", "text")]
+    if compact:
+        keep = {"col_design", "col_method", "col_kish_design_effect", "col_effective_sample_size", "col_converged"}
+        spec = [s for s in spec if s[0] in keep]
+    return _plain_table("weights", label("weights_diagnostics", report.lang), report.lang, report.weights, spec,
+                        detail={"col_weight_min", "col_weight_max", "col_iterations", "col_kish_design_effect_before"})
+
+
+def _weights(report: ReportInput) -> Section:
+    lang = report.lang
+    frame = report.margins.assign(variable=[variable_label(v, lang) for v in report.margins["variable"]])
+    margins = _plain_table(
+        "margins", label("weights_margins", lang), lang, frame,
+        [("col_design", "design", "text"), ("col_variable", "variable", "text"),
+         ("col_category", "category", "text"), ("col_respondents", "respondents", "count"),
+         ("col_target_share", "target_share", "share"), ("col_share_before", "share_before", "share"),
+         ("col_share_after", "share_after", "share"), ("col_target_total", "target_total", "number"),
+         ("col_total_after", "total_after", "number")],
+        detail={"col_target_total", "col_total_after"})
+    return Section("weights", label("weights", lang), (_weight_table(report), margins))
+
+
+def chart_title(name: str, lang: str) -> str:
+    return label(f"chart_{name}", lang)
+
+
+def _chart_section(name: str) -> str:
+    lowered = name.lower()
+    return next((section for prefix, section in _CHART_SECTIONS if lowered.startswith(prefix)), "charts")
+
+
+def report_sections(report: ReportInput) -> tuple[Section, ...]:
+    """The sections in print order: overview, one per indicator, charts, method, data quality, weights."""
+    placed: dict[str, list[tuple[str, pathlib.Path]]] = {}
+    for name, path in report.charts.items():
+        placed.setdefault(_chart_section(name), []).append((name, path))
+
+    def with_charts(section: Section) -> Section:
+        key = "overview" if section.key == "overview" else section.key
+        return Section(section.key, section.title, section.tables, tuple(placed.get(key, ())), section.notes)
+
+    measures = report.measures
+    keys = [questionnaire or f"measure:{measure_id}"
+            for questionnaire, measure_id in zip(measures["questionnaire"], measures["measure_id"])]
+    indicators = [_indicator(measures[[k == key for k in keys]], report.lang, report.method.level)
+                  for key in dict.fromkeys(keys)]
+    sections = [with_charts(_overview(report)), *indicators]
+    if placed.get("charts"):
+        sections.append(Section("charts", label("charts", report.lang), (), tuple(placed["charts"])))
+    sections += [_method(report), _quality(report), with_charts(_weights(report))]
+    return tuple(sections)

@@ -1,0 +1,270 @@
+"""The acceptance workbook (report.xlsx): 总览, one sheet per indicator, 方法, 数据质量, 权重 (and 图表).
+
+Every sheet prints the sections of :mod:`surveys.report.views` (the same tables as the HTML report):
+
+* numbers are stored as numbers with display formats (shares ``0.0%``, margins ``±0.0%``, counts
+  ``#,##0``); an interval is two numeric columns (lower, upper);
+* **no text cell can be a formula**: every text is written with ``data_type = "s"`` (openpyxl would
+  otherwise store a text starting with ``=`` as a formula), texts starting with ``= + - @`` also get
+  Excel's quote prefix so that editing the cell keeps it text, and control characters XML cannot hold
+  are replaced (NEEDS.md §10: CSV/Excel formula injection from free-text answers);
+* the verdict column is coloured by conditional-formatting rules (one per verdict, on the verdict's
+  label), and the label itself says the verdict, so colour is never the only carrier;
+* headers are frozen, column widths fitted to the text (East Asian wide characters count 2), sheet
+  names valid (≤ 31 characters, none of ``[]:*?/\\``) and unique; pages print on A4 landscape, fitted
+  to the width, with the header row repeated;
+* chart PNGs are embedded (for an SVG chart its sibling ``.png``, when there is one).
+
+Validated by re-opening the file with openpyxl (``tests/test_report_workbook.py``).
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.drawing.image import Image
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from surveys.report.errors import ReportError
+from surveys.report.figures import natural_size
+from surveys.report.labels import VERDICT_STYLES, label, verdict_label
+from surveys.report.model import ReportInput
+from surveys.report.text import clean_text, display_width, format_value, unique_sheet_names
+from surveys.report.views import Cell, Section, Table, chart_title, report_sections
+
+__all__ = ["write_workbook", "NUMBER_FORMATS"]
+
+NUMBER_FORMATS = {
+    "share": "0.0%",
+    "points": '"±"0.0%',
+    "index": "0.0",
+    "index_points": '"±"0.0',
+    "number": "General",
+    "count": "#,##0",
+    "df": "General",
+}
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MAX_WIDTH = 48
+_MIN_WIDTH = 6
+_IMAGE_WIDTH = 760  # pixels; about 20 cm on screen
+_ROW_PIXELS = 20
+_HEADER_FILL = PatternFill(start_color="FFE8ECF1", end_color="FFE8ECF1", fill_type="solid")
+_TITLE_FONT = Font(bold=True, size=14)
+_BOLD = Font(bold=True)
+_MUTED = Font(italic=True, color="FF7F7F7F")
+_NOTE = Font(italic=True, color="FF404040")
+
+
+class _Sheet:
+    """A worksheet being written top to bottom, remembering the widest text of each column."""
+
+    def __init__(self, sheet: Worksheet) -> None:
+        self.sheet = sheet
+        self.row = 1
+        self.widths: dict[int, int] = {}
+        self.frozen = False
+
+    def text(self, row: int, column: int, value: Any, *, font: Font | None = None, measure: bool = True) -> None:
+        """Write ``value`` as a text cell (never a formula), fitting the column to it when ``measure``."""
+        text = clean_text(value)
+        if not text:  # an empty text cell would be stored as an empty inline string: leave the cell blank
+            return
+        cell = self.sheet.cell(row=row, column=column)
+        cell.value = text
+        cell.data_type = "s"
+        if text.startswith(_FORMULA_STARTS):
+            cell.quotePrefix = True
+        if font is not None:
+            cell.font = font
+        if measure:
+            self._measure(column, text)
+
+    def number(self, row: int, column: int, value: float | None, kind: str, lang: str, muted: bool) -> None:
+        if value is None:
+            return
+        if not math.isfinite(value):  # an infinite df (normal interval): Excel has no infinity, so say it
+            self.text(row, column, format_value(value, kind, lang), font=_MUTED if muted else None)
+            return
+        cell = self.sheet.cell(row=row, column=column, value=float(value))
+        cell.number_format = NUMBER_FORMATS.get(kind, NUMBER_FORMATS["number"])
+        if muted:
+            cell.font = _MUTED
+        self._measure(column, format_value(value, kind, lang))
+
+    def _measure(self, column: int, text: str) -> None:
+        longest = max((display_width(line) for line in text.splitlines() or [""]), default=0)
+        self.widths[column] = max(self.widths.get(column, 0), longest)
+
+    def fit_columns(self) -> None:
+        for column, width in self.widths.items():
+            fitted = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
+            self.sheet.column_dimensions[get_column_letter(column)].width = fitted
+            if width + 2 > _MAX_WIDTH:
+                for (cell,) in self.sheet.iter_rows(min_col=column, max_col=column):
+                    if isinstance(cell.value, str) and display_width(cell.value) > _MAX_WIDTH - 2:
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _expanded_headers(table: Table, lang: str, workbook_columns: list[int]) -> list[str]:
+    headers = []
+    for index in workbook_columns:
+        column = table.columns[index]
+        if column.interval:
+            headers += [label("lower_of", lang, header=column.header), label("upper_of", lang, header=column.header)]
+        else:
+            headers.append(column.header)
+    return headers
+
+
+def _write_cell(sheet: _Sheet, row: int, column: int, cell: Cell, lang: str) -> int:
+    """Write one view cell at (row, column); returns how many workbook columns it took."""
+    if isinstance(cell.value, tuple):
+        for offset, value in enumerate(cell.value):
+            sheet.number(row, column + offset, value, cell.kind, lang, cell.muted)
+        return len(cell.value)
+    if cell.kind in ("text", "code", "verdict", "flag"):
+        sheet.text(row, column, cell.value, font=_MUTED if cell.muted else None)
+    else:
+        sheet.number(row, column, cell.value, cell.kind, lang, cell.muted)
+    return 1
+
+
+def _verdict_rules(sheet: _Sheet, words: dict[str, str], first_row: int, last_row: int, column: int) -> None:
+    """Conditional formatting on the verdict column: one rule per verdict wording present (the standard
+    labels and any other wording the table uses, e.g. 达标 for an exact administrative figure)."""
+    if last_row < first_row:
+        return
+    letter = get_column_letter(column)
+    cells = f"{letter}{first_row}:{letter}{last_row}"
+    for text, verdict in words.items():
+        style = VERDICT_STYLES[verdict]
+        text = text.replace('"', '""')
+        fill = PatternFill(start_color="FF" + style.fill[1:], end_color="FF" + style.fill[1:], fill_type="solid")
+        font = Font(color="FF" + style.text[1:], bold=verdict in ("met", "not_met"))
+        sheet.sheet.conditional_formatting.add(cells, CellIsRule(operator="equal", formula=[f'"{text}"'],
+                                                                   fill=fill, font=font))
+
+
+def _write_table(sheet: _Sheet, table: Table, lang: str, *, show_title: bool, freeze: bool) -> None:
+    if show_title:
+        sheet.text(sheet.row, 1, table.title, font=_BOLD, measure=False)
+        sheet.row += 1
+    header_row = sheet.row
+    headers = _expanded_headers(table, lang, list(range(len(table.columns))))
+    for column, header in enumerate(headers, start=1):
+        sheet.text(header_row, column, header, font=_BOLD, measure=False)
+        cell = sheet.sheet.cell(row=header_row, column=column)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        # headers wrap, so they only need to fit their longest word (Chinese: two characters at least)
+        sheet.widths[column] = max(sheet.widths.get(column, 0), min(display_width(header), 16))
+    verdict_column, verdict_words = None, {verdict_label(v, lang): v for v in VERDICT_STYLES}
+    row = header_row
+    for row_cells in table.rows:
+        row += 1
+        column = 1
+        for cell in row_cells:
+            if cell.kind == "verdict":
+                verdict_column = column
+                verdict_words[clean_text(cell.value)] = cell.verdict
+            column += _write_cell(sheet, row, column, cell, lang)
+    if not table.rows:
+        row += 1
+        sheet.text(row, 1, label("no_rows", lang), font=_NOTE, measure=False)
+    if verdict_column is not None:
+        _verdict_rules(sheet, verdict_words, header_row + 1, row, verdict_column)
+    if freeze and not sheet.frozen:
+        sheet.sheet.freeze_panes = sheet.sheet.cell(row=header_row + 1, column=2 if len(headers) > 3 else 1)
+        sheet.sheet.print_title_rows = f"{header_row}:{header_row}"
+        if table.rows:
+            sheet.sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{row}"
+        sheet.frozen = True
+    sheet.row = row + 1
+    if table.note:
+        sheet.text(sheet.row, 1, table.note, font=_NOTE, measure=False)
+        sheet.row += 1
+    sheet.row += 1
+
+
+def _png_for(path: pathlib.Path) -> pathlib.Path | None:
+    if path.suffix.lower() == ".png":
+        return path
+    sibling = path.with_suffix(".png")
+    return sibling if sibling.is_file() else None
+
+
+def _embed_charts(sheet: _Sheet, section: Section, lang: str) -> None:
+    for name, path in section.charts:
+        sheet.text(sheet.row, 1, chart_title(name, lang), font=_BOLD, measure=False)
+        sheet.row += 1
+        png = _png_for(path)
+        if png is None:
+            sheet.text(sheet.row, 1, label("chart_svg_only", lang, name=name, path=path), font=_NOTE, measure=False)
+            sheet.row += 2
+            continue
+        image = Image(str(png))
+        size = natural_size(png)
+        if size:
+            image.width, image.height = round(size[0]), round(size[1])
+        if image.width > _IMAGE_WIDTH:
+            image.height = round(image.height * _IMAGE_WIDTH / image.width)
+            image.width = _IMAGE_WIDTH
+        sheet.sheet.add_image(image, f"A{sheet.row}")
+        sheet.row += image.height // _ROW_PIXELS + 2
+
+
+def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None:
+    lang = report.lang
+    sheet.text(1, 1, f"{report.title} · {section.title}" if report.title else section.title, font=_TITLE_FONT,
+               measure=False)
+    sheet.row = 3
+    for table in section.tables:
+        _write_table(sheet, table, lang, show_title=len(section.tables) > 1 or table.title != section.title,
+                     freeze=True)
+    for note in section.notes:
+        sheet.text(sheet.row, 1, note, font=_NOTE, measure=False)
+        sheet.row += 1
+    if section.notes:
+        sheet.row += 1
+    _embed_charts(sheet, section, lang)
+    sheet.fit_columns()
+    setup = sheet.sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.sheet.PAPERSIZE_A4
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    sheet.sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _sheet_titles(sections: tuple[Section, ...]) -> list[str]:
+    """Fixed sheets keep their names; indicator sheets take what is left, made unique."""
+    fixed = [s.title for s in sections if s.key != "indicator"]
+    fixed_names = unique_sheet_names(fixed)
+    wanted = iter(unique_sheet_names([s.title for s in sections if s.key == "indicator"], taken=fixed_names))
+    fixed_iter = iter(fixed_names)
+    return [next(wanted) if s.key == "indicator" else next(fixed_iter) for s in sections]
+
+
+def write_workbook(report: ReportInput, path: str | pathlib.Path) -> pathlib.Path:
+    """Write the acceptance workbook for ``report`` to ``path`` (folders are created); returns the path."""
+    if not isinstance(report, ReportInput):
+        raise ReportError(f"write_workbook needs a ReportInput; found {type(report).__name__}")
+    path = pathlib.Path(path)
+    sections = report_sections(report)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for section, title in zip(sections, _sheet_titles(sections)):
+        _write_section(_Sheet(workbook.create_sheet(title)), section, report)
+    workbook.properties.title = clean_text(report.title)
+    workbook.properties.creator = f"surveys {report.method.toolkit_version}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        workbook.save(path)
+    except OSError as error:
+        raise ReportError(f"cannot write the workbook to {str(path)!r}: {error}; choose a writable folder "
+                          "(and close the file if Excel has it open)") from error
+    return path
