@@ -11,11 +11,15 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from surveys.errors import (
+    ChartError,
+    ChartFontError,
     ConvergenceError,
     DesignError,
     EstimationError,
     IngestError,
+    PlanningError,
     QuestionnaireError,
+    ReportError,
     StoreError,
     StudyError,
     SurveyError,
@@ -92,6 +96,33 @@ from surveys.privacy import Pseudonymiser
 from surveys.responses import Issue, MappedExport, map_export, read_for_questionnaire
 from surveys.store import BatchResult, Store, export_workbook, ingest_files
 from surveys.validate import ValidationReport, ValidationRules, validate_export
+# --- study pipeline ---
+from surveys.pipeline import FileAccount, StudyResult, WeightedDesign, run_study
+from surveys.study import Study, load_study
+# --- charts ---
+# Charts and the report load matplotlib and openpyxl; they are imported on first use (see __getattr__ below)
+# so that `import surveys` and the command line stay light.
+_LAZY_MODULES = {
+    "category_sides": "surveys.charts",
+    "diverging_chart": "surveys.charts",
+    "domain_chart": "surveys.charts",
+    "handling_chart": "surveys.charts",
+    "margins_chart": "surveys.charts",
+    "mode_chart": "surveys.charts",
+    "paired_chart": "surveys.charts",
+    "save_figure": "surveys.charts",
+    "target_chart": "surveys.charts",
+    "wave_chart": "surveys.charts",
+    "weight_histogram": "surveys.charts",
+    "weighting_chart": "surveys.charts",
+# --- report ---
+    "ReportInput": "surveys.report",
+    "ReportMethod": "surveys.report",
+    "describe_columns": "surveys.report",
+    "render_html": "surveys.report",
+    "write_html": "surveys.report",
+    "write_workbook": "surveys.report",
+}
 
 __all__ = [
     "__version__",
@@ -106,6 +137,7 @@ __all__ = [
     "EstimationError",
     "TargetError",
     "StudyError",
+    "PlanningError",
     # --- questionnaire names ---
     "load_questionnaire",
     "Questionnaire",
@@ -193,4 +225,49 @@ __all__ = [
     "BatchResult",
     "ingest_files",
     "export_workbook",
+    # --- study pipeline names ---
+    "load_study",
+    "Study",
+    "run_study",
+    "StudyResult",
+    "FileAccount",
+    "WeightedDesign",
+    # --- charts names ---
+    "target_chart",
+    "diverging_chart",
+    "category_sides",
+    "domain_chart",
+    "paired_chart",
+    "mode_chart",
+    "weighting_chart",
+    "weight_histogram",
+    "margins_chart",
+    "wave_chart",
+    "handling_chart",
+    "save_figure",
+    "ChartError",
+    "ChartFontError",
+    # --- report names ---
+    "ReportInput",
+    "ReportMethod",
+    "ReportError",
+    "describe_columns",
+    "write_workbook",
+    "write_html",
+    "render_html",
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY_MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'surveys' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_MODULES))

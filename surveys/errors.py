@@ -21,6 +21,10 @@ __all__ = [
     "EstimationError",
     "TargetError",
     "StudyError",
+    "PlanningError",
+    "ChartError",
+    "ChartFontError",
+    "ReportError",
 ]
 
 
@@ -66,3 +70,19 @@ class TargetError(SurveyError):
 
 class StudyError(SurveyError):
     """A study specification (analysis/<study>/study.yaml) is malformed."""
+
+
+class PlanningError(SurveyError):
+    """A planning question is malformed (a rate outside (0, 1), a negative margin, ...)."""
+
+
+class ChartError(SurveyError):
+    """A chart cannot be drawn from the data as given (a missing column, an unknown language, ...)."""
+
+
+class ChartFontError(ChartError):
+    """No font with glyphs for every character of the chart's labels could be found."""
+
+
+class ReportError(SurveyError):
+    """The report's input tables do not have the columns or values the report needs, or a file cannot be written."""

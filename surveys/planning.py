@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from surveys.errors import SurveyError
+from surveys.errors import PlanningError
 
 __all__ = [
     "PlanningError",
@@ -38,10 +38,6 @@ __all__ = [
     "allocate",
     "ALLOCATION_METHODS",
 ]
-
-
-class PlanningError(SurveyError):
-    """A planning question is malformed (a rate outside (0, 1), a negative margin, ...)."""
 
 
 # Floating-point slack before rounding up: 682.9999999999 must stay 683, 683.0000000001 must not become 684.

@@ -24,7 +24,7 @@ from matplotlib.text import Text
 from surveys import SurveyDesign, load_questionnaire, rake
 from surveys import charts
 from surveys.charts import fonts, style, text as chart_text
-from surveys.charts.errors import ChartError, ChartFontError
+from surveys.errors import ChartError, ChartFontError
 from surveys.targets import VERDICT_LABELS, VERDICTS, check_targets
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

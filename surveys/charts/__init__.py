@@ -27,7 +27,7 @@ from __future__ import annotations
 from surveys.charts.canvas import save_figure
 from surveys.charts.comparison import mode_chart, paired_chart, weighting_chart
 from surveys.charts.domains import domain_chart
-from surveys.charts.errors import ChartError, ChartFontError
+from surveys.errors import ChartError, ChartFontError
 from surveys.charts.fonts import ChartFont, find_cjk_font
 from surveys.charts.handling import handling_chart
 from surveys.charts.likert import category_sides, diverging_chart

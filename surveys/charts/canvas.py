@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.text import Text
 
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.charts.fonts import ChartFont, font_for
 from surveys.charts.style import (
     FIGURE_WIDTH,

@@ -23,7 +23,7 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, SERIES_COLOURS
 from surveys.charts.text import PHRASES, check_language, percent, phrase
 from surveys.questionnaire import MODES

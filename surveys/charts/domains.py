@@ -29,7 +29,7 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, SINGLE_COLOUR, UNRELIABLE_COLOUR
 from surveys.charts.text import check_language, percent, phrase
 

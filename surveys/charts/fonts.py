@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 import matplotlib
 from matplotlib import font_manager, ft2font
 
-from surveys.charts.errors import ChartFontError
+from surveys.errors import ChartFontError
 
 __all__ = [
     "ChartFont",

@@ -30,7 +30,7 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, SINGLE_COLOUR, VERDICT_COLOURS, VERDICT_MARKERS
 from surveys.charts.text import check_language, phrase, verdict_label
 from surveys.targets import VERDICTS

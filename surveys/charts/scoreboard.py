@@ -27,7 +27,7 @@ from surveys.charts.canvas import (
     share_limits,
     target_line,
 )
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, TARGET_LINE_COLOUR, VERDICT_COLOURS, VERDICT_MARKERS
 from surveys.charts.text import check_language, percent, phrase, verdict_label
 from surveys.targets import VERDICTS

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.targets import VERDICT_LABELS
 
 __all__ = ["LANGUAGES", "PHRASES", "CENSUS_VERDICT_LABELS", "phrase", "check_language", "verdict_label", "percent"]

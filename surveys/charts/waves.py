@@ -26,7 +26,7 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.charts.style import FIGURE_WIDTH, FONT_SIZES, SERIES_COLOURS, wrap_label
 from surveys.charts.text import check_language, phrase
 

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from surveys.charts.canvas import as_frame, finish, legend, new_axes, percent_axis, require_columns, row_layout
-from surveys.charts.errors import ChartError
+from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, SECOND_COLOUR, SINGLE_COLOUR, TARGET_LINE_COLOUR
 from surveys.charts.text import check_language, phrase
 from surveys.weight_diagnostics import weight_statistics

@@ -9,7 +9,7 @@ every column), so the pipeline, a notebook or a test can fill it without running
 """
 from __future__ import annotations
 
-from surveys.report.errors import ReportError
+from surveys.errors import ReportError
 from surveys.report.html import render_html, write_html
 from surveys.report.model import TABLE_COLUMNS, ReportInput, ReportMethod, describe_columns
 from surveys.report.workbook import write_workbook

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pathlib
 import re
 
-from surveys.report.errors import ReportError
+from surveys.errors import ReportError
 
 __all__ = ["natural_size", "CSS_DPI"]
 

@@ -21,7 +21,7 @@ import base64
 import html
 import pathlib
 
-from surveys.report.errors import ReportError
+from surveys.errors import ReportError
 from surveys.report.figures import natural_size
 from surveys.report.labels import VERDICT_STYLES, label
 from surveys.report.model import ReportInput

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from surveys.report.errors import ReportError
+from surveys.errors import ReportError
 from surveys.targets import VERDICT_LABELS
 
 __all__ = ["LANGUAGES", "LABELS", "VERDICT_STYLES", "VerdictStyle", "label", "verdict_label", "check_language"]

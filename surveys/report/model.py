@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from surveys.report.errors import ReportError
+from surveys.errors import ReportError
 from surveys.report.labels import check_language
 from surveys.targets import VERDICT_RULES, VERDICTS
 

@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from surveys.report.errors import ReportError
+from surveys.errors import ReportError
 from surveys.report.figures import natural_size
 from surveys.report.labels import VERDICT_STYLES, label, verdict_label
 from surveys.report.model import ReportInput
