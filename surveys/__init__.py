@@ -44,6 +44,7 @@ from surveys.questionnaire import (
     WeightingVariable,
     load_questionnaire,
 )
+from surveys.resources import bundled_questionnaires, questionnaire_dir
 # --- design and estimation ---
 from surveys.design import SurveyDesign
 from surveys.estimate import Domains
@@ -140,6 +141,8 @@ __all__ = [
     "PlanningError",
     # --- questionnaire names ---
     "load_questionnaire",
+    "bundled_questionnaires",
+    "questionnaire_dir",
     "Questionnaire",
     "Text",
     "Category",

@@ -115,8 +115,8 @@ def _codes(data: pd.DataFrame, questionnaire: Questionnaire, item_id: str, measu
 
 
 def _present(cell: Any) -> bool:
-    """Whether a non-numeric cell holds something: None, NaN, '' and ingest's ``NOT_ASKED`` (falsy) do not."""
-    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+    """Whether a non-numeric cell holds something: None, NaN, pd.NA, '' and ingest's ``NOT_ASKED`` (falsy) do not."""
+    if cell is None or cell is pd.NA or (isinstance(cell, float) and math.isnan(cell)):
         return False
     return bool(cell)
 
