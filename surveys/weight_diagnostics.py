@@ -417,8 +417,10 @@ class Trimming(Adjustment):
 
     def _diagnose(self) -> WeightingDiagnostics:
         notes = (f"{self.trimmed} weight(s) trimmed to [{self.lower:g}, {self.upper:g}] in {self.rounds} round(s)",)
+        # Trimming has no margins of its own: the gap is not applicable (NaN), not zero. Margins an earlier
+        # raking met may no longer hold after trimming; check them against that adjustment's targets.
         return build_diagnostics(
             method=self.method, old_weights=self.old_weights, new_weights=self.new_weights,
-            iterations=self.rounds, converged=True, trace=(), largest_gap=0.0,
+            iterations=self.rounds, converged=True, trace=(), largest_gap=math.nan,
             margins=pd.DataFrame(columns=MARGIN_TABLE_COLUMNS), notes=notes,
         )

@@ -21,6 +21,7 @@ __all__ = ["main", "build_parser"]
 _COMMAND_MODULES = (
     "surveys.cli.questionnaire",
     "surveys.cli.demo",
+    "surveys.cli.run",
     "surveys.cli.plan",
     "surveys.cli.margins",
     "surveys.cli.paper",

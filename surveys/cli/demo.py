@@ -1,15 +1,20 @@
-"""``surveys demo --out DIR [--seed N]``: write the demo city's survey season and list what was written.
+"""``surveys demo --out DIR [--seed N]``: write the demo city's survey season, then run it end to end.
 
-A thin layer over :func:`surveys.demo.generate_demo`. It prints one line per file (path, kind, data
-rows) and the true headline rates the scenario was built on. Later stages of the pipeline plug in
-here as they become available.
+A thin layer over :func:`surveys.demo.generate_demo` and :func:`surveys.pipeline.run_study`. It prints one
+line per file written (path, kind, data rows) and the true headline rates the scenario was built on, then
+runs the bundled demo study spec (``analysis/demo/study.yaml``) with DIR as its data folder — its inputs and
+margins are relative to the generated folder — writing the results into ``DIR/results`` (see ``surveys run``)
+and printing the accounting table and the scoreboard.
 """
 from __future__ import annotations
 
 import argparse
 import pathlib
 
+from surveys.cli.run import run_to_folder
 from surveys.demo import DEFAULT_SEED, generate_demo
+from surveys.resources import analysis_dir
+from surveys.study import load_study
 
 __all__ = ["register"]
 
@@ -28,19 +33,26 @@ def _run(args: argparse.Namespace) -> int:
     for instrument_id, truth in manifest.truth["instruments"].items():
         label = "census of returned forms" if truth.get("census") else f"aimed verdict {truth['intended_verdict']}"
         print(f"  {instrument_id:<26} {truth['headline_measure']:<14} {truth['headline_truth']:.3f}  ({label})")
+    print()
+    study = load_study(analysis_dir() / "demo" / "study.yaml", data_dir=manifest.out_dir)
+    run_to_folder(study, manifest.out_dir / "results", lang=args.lang, show_accounting=True, charts=args.charts)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="write the demo city's survey exports, margins and study spec",
+        help="write the demo city's survey exports, margins and study spec, and run the study",
         description="Generate the synthetic city of 秦川市 (Qinchuan): population tables and margin files, "
                     "问卷星 / 腾讯问卷 / paper exports with realistic flaws, proposal feedback forms, the ground "
-                    "truth and a study spec.",
+                    "truth and a study spec; then run analysis/demo/study.yaml on them (results in OUT/results).",
     )
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--sample-scale", type=float, default=1.0,
                         help="multiply every sample size (default 1.0; the intended verdicts hold at 1.0)")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of the printed tables and charts (default: the study's, Chinese)")
+    parser.add_argument("--no-charts", dest="charts", action="store_false",
+                        help="skip the charts of the run (results/charts/*.png and *.svg)")
     parser.set_defaults(handler=_run)

@@ -15,6 +15,7 @@ STUDY_HEADER = """\
 # `surveys run study.yaml --out DIR`, or `surveys demo --out DIR`, which runs analysis/demo/study.yaml on the
 # generated files)
 #
+# Keys
 #   study / wave:    id and bilingual title; the survey round the inputs belong to
 #   questionnaires:  instruments used: id, version and the bundled file name
 #   inputs:          one entry per export file, relative to this file: questionnaire, platform, mode, wave,
@@ -109,7 +110,7 @@ def study_yaml(questionnaires: Mapping[str, Any], entries: Sequence[ManifestEntr
         "inputs": inputs,
         "validation": {"outside_area": {"area": [scenario.PROVINCE]}},
         "margins": margins,
-        "weighting": {"method": "rake", "base_weight": "equal", "max_iterations": 100,
+        "weighting": {"method": "rake", "base_weight": "population", "max_iterations": 100,
                       "on_nonconvergence": "raise", "min_category_respondents": 10},
         "measures": measures,
         "domains": ["district", "mode", "respondent_type", "sex", "age_group"],
