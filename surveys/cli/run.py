@@ -1,0 +1,349 @@
+"""``surveys run STUDY.yaml --out DIR [--data DIR] [--fail-on-target] [--lang zh|en] [--no-charts]``: run a study.
+
+A thin layer over :func:`surveys.pipeline.run_study`. It writes into DIR:
+
+* ``scoreboard.csv`` (UTF-8 with BOM, so Excel shows Chinese) and ``scoreboard.json``: every target with its
+  value, interval or bounds, verdict and responsible unit;
+* ``measures.csv``: every measure × domain with CI, respondents, effective sample size, reliability flag;
+* ``accounting.csv``: rows read / accepted / rejected / flagged per input file, with the reasons;
+* ``weights.csv`` (one row per questionnaire and weighting stage) and ``weight_margins.csv`` (each margin
+  category before and after raking); ``weighting_effect.csv`` (each headline unweighted and weighted) and
+  ``mode_differences.csv`` (paper − online difference of each headline with its CI);
+* ``issues.csv``: every validation issue (rejecting or flag) by file and row, and ``keying.csv``: every finding
+  of the double-entry reconciliations;
+* ``store.sqlite``: the response store of this run (replaced on each run), every row with its fate, and
+  ``work/agreed/*.xlsx``: the agreed rows of double-keyed paper forms, as ingested;
+* ``charts/*.png`` and ``*.svg`` (:mod:`surveys.charts`): the targets, each headline by district and by mode,
+  the weights and margins of each raking, and the census by each classification of its register
+  (``--no-charts`` skips them; a chart that cannot be drawn, e.g. without a CJK font, is a note on stderr);
+
+and prints the scoreboard. Exit status: 0; 1 with ``--fail-on-target`` when a target is not met under its
+rule (a target without data counts as not met); 2 with ``error: ...`` for a data error (any
+:class:`~surveys.errors.SurveyError`). Progress lines go to stderr, and only when it is a terminal.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pathlib
+import sys
+import unicodedata
+from typing import Any, Callable, TextIO
+
+import pandas as pd
+
+__all__ = ["register", "run_to_folder", "write_outputs", "print_scoreboard", "print_accounting"]
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_STORE_FILES = ("store.sqlite", "store.sqlite-wal", "store.sqlite-shm")
+
+
+# ------------------------------------------------------------------------------------------ files
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _write_csv(frame: pd.DataFrame, path: pathlib.Path) -> None:
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(_cell)
+    safe.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return _json_value(value.item())
+    return value
+
+
+def write_outputs(result: Any, out_dir: pathlib.Path) -> list[pathlib.Path]:
+    """Write the run's tables into ``out_dir`` (see the module docstring); returns the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scoreboard = result.scoreboard_frame()
+    written = []
+    for name, frame in (("scoreboard.csv", scoreboard), ("measures.csv", result.measures_frame()),
+                        ("accounting.csv", result.accounting_frame()), ("weights.csv", result.weights_frame()),
+                        ("weight_margins.csv", result.margins_frame()),
+                        ("weighting_effect.csv", result.weighting_effect_frame()),
+                        ("mode_differences.csv", result.mode_difference_frame()),
+                        ("issues.csv", result.issues), ("keying.csv", result.keying_frame())):
+        _write_csv(frame, out_dir / name)
+        written.append(out_dir / name)
+    document = {"study": result.study.id, "period": result.scoreboard.period,
+                "targets": [{key: _json_value(value) for key, value in row.items()}
+                            for row in scoreboard.to_dict(orient="records")],
+                "notes": list(result.notes)}
+    (out_dir / "scoreboard.json").write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
+                                             encoding="utf-8")
+    written.append(out_dir / "scoreboard.json")
+    return written
+
+
+# ------------------------------------------------------------------------------------------ printing
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns (CJK characters take two) and padded to it."""
+    out, used = "", 0
+    for ch in text:
+        size = _width(ch)
+        if used + size > width - (1 if _width(text) > width else 0):
+            out += "…"
+            used += 1
+            break
+        out += ch
+        used += size
+    return out + " " * max(width - used, 0)
+
+
+def _is_share(row: Any) -> bool:
+    return row.source_kind in ("survey", "census") or row.denominator is not None
+
+
+def _number(value: float, share: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if share:
+        return f"{value:.1%}"
+    return f"{value:g}"
+
+
+_INTERVALS = {"confidence_interval": {"zh": "置信区间", "en": "CI"},
+              "nonresponse_bounds": {"zh": "回收界限", "en": "bounds"},
+              "exact": {"zh": "精确值", "en": "exact"}}
+
+
+def _interval(row: Any, lang: str) -> str:
+    kind = _INTERVALS.get(row.interval_kind)
+    if kind is None:
+        return ""
+    if row.interval_kind == "exact":
+        return kind[lang]
+    share = _is_share(row)
+    return f"{kind[lang]} {_number(row.ci_low, share)}–{_number(row.ci_high, share)}"
+
+
+def print_scoreboard(result: Any, lang: str, file: TextIO) -> None:
+    """Every target: text, value, interval or bounds, threshold, verdict label, responsible unit."""
+    headers = {"zh": ("指标", "数值", "区间", "目标", "结论", "责任单位"),
+               "en": ("target", "value", "interval", "target", "verdict", "responsible unit")}[lang]
+    verdict_width = max([_width(h) for h in headers[4:5]] + [_width(r.verdict_label.get(lang)) for r in result.scoreboard])
+    widths = (40, 8, 26, 9, verdict_width, 0)
+    title = result.study.title.get(lang)
+    print(f"{'考核指标记分表' if lang == 'zh' else 'Scoreboard'} · {title}", file=file)
+    print("  ".join(_fit(h, w) if w else h for h, w in zip(headers, widths)).rstrip(), file=file)
+    for row in result.scoreboard:
+        share = _is_share(row)
+        cells = (row.text.get(lang), _number(row.value, share), _interval(row, lang),
+                 f"{row.comparison}{_number(row.threshold, share)}", row.verdict_label.get(lang),
+                 row.responsible.get(lang))
+        print("  ".join(_fit(str(c), w) if w else str(c) for c, w in zip(cells, widths)).rstrip(), file=file)
+    missed = result.targets_not_met
+    summary = (f"{len(result.scoreboard)} 项指标，{len(missed)} 项未达标（按各自判定规则）" if lang == "zh"
+               else f"{len(result.scoreboard)} targets, {len(missed)} not met under their rule")
+    print(summary, file=file)
+    for note in result.notes:
+        print(f"note: {note}", file=file)
+
+
+def print_accounting(result: Any, lang: str, file: TextIO) -> None:
+    """One line per input file: rows read, accepted, rejected, flagged, and what happened to it."""
+    headers = {"zh": ("文件", "角色", "读入", "接受", "剔除", "标记", "原因"),
+               "en": ("file", "role", "read", "accepted", "rejected", "flagged", "reasons")}[lang]
+    widths = (46, 15, 8, 8, 8, 8, 0)
+    print("  ".join(_fit(h, w) if w else h for h, w in zip(headers, widths)), file=file)
+    for account in result.files:
+        reasons = ", ".join(f"{code} {count}" for code, count in sorted(account.reasons.items()))
+        cells = (account.path.name, account.role, str(account.rows_read), str(account.accepted),
+                 str(account.rejected), str(account.flagged), reasons or account.note)
+        print("  ".join(_fit(c, w) if w else c for c, w in zip(cells, widths)).rstrip(), file=file)
+
+
+# ------------------------------------------------------------------------------------------ command
+
+def progress_printer(stream: TextIO | None = None) -> Callable[[str], None] | None:
+    """Progress lines on ``stream`` (default: stderr) when it is a terminal; None (quiet) otherwise."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        return None
+    return lambda message: print(f"… {message}", file=stream, flush=True)
+
+
+def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None, show_accounting: bool = False,
+                  charts: bool = True, file: TextIO | None = None) -> Any:
+    """Run ``study`` (a loaded Study), write its outputs (and charts) into ``out_dir`` and print the results."""
+    from surveys.pipeline import run_study
+
+    file = file or sys.stdout
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in _STORE_FILES:  # the run's store is an output of this run: start it afresh
+        (out_dir / name).unlink(missing_ok=True)
+    result = run_study(study, store=out_dir / "store.sqlite", work_dir=out_dir / "work",
+                       progress=progress_printer())
+    write_outputs(result, out_dir)
+    lang = lang or result.study.lang
+    if charts:
+        progress = progress_printer()
+        if progress:
+            progress("charts")
+        _, chart_notes = write_charts(result, out_dir, lang)
+        for note in chart_notes:
+            print(f"note: {note}", file=sys.stderr)
+    if show_accounting:
+        print_accounting(result, lang, file)
+        print(file=file)
+    print_scoreboard(result, lang, file)
+    print(f"{'结果已写入' if lang == 'zh' else 'results written to'} {out_dir}", file=file)
+    return result
+
+
+def _run(args: argparse.Namespace) -> int:
+    from surveys.study import load_study
+
+    study = load_study(args.study, data_dir=args.data)
+    result = run_to_folder(study, pathlib.Path(args.out), lang=args.lang, charts=args.charts)
+    if args.fail_on_target and result.targets_not_met:
+        return 1
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a study spec end to end: ingest, weight, estimate, judge the targets",
+        description="Run every stage of a study (analysis/<study>/study.yaml): ingest and validate the exports "
+                    "into a store, weight to the population margins, estimate every measure by domain, and judge "
+                    "every target of the register. Writes scoreboard.csv/.json, measures.csv, accounting.csv, "
+                    "weights.csv and store.sqlite into --out and prints the scoreboard.",
+    )
+    parser.add_argument("study", help="the study spec (study.yaml)")
+    parser.add_argument("--out", required=True, help="output folder (created if missing)")
+    parser.add_argument("--data", default=None,
+                        help="folder the inputs and margins are relative to (default: the spec's data key, "
+                             "else its folder)")
+    parser.add_argument("--fail-on-target", action="store_true",
+                        help="exit 1 when any target is not met under its rule (for scheduled runs)")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of the printed scoreboard and the charts (default: the spec's report.lang)")
+    parser.add_argument("--no-charts", dest="charts", action="store_false",
+                        help="skip the charts (DIR/charts/*.png and *.svg), e.g. for quick checks")
+    parser.set_defaults(handler=_run)
+
+
+# ------------------------------------------------------------------------------------------ charts
+
+def item_shares(design: Any, questionnaire: Any, lang: str) -> pd.DataFrame:
+    """Weighted share of each category of every satisfaction item among those asked and answering (for the
+    diverging bars): columns item, category, share, side, category_order, respondents."""
+    from surveys.charts import category_sides
+
+    weights = design.weights
+    frames = []
+    for item in questionnaire.items:
+        scale = questionnaire.scale_of(item.id) if item.role in ("satisfaction", "overall") else None
+        if scale is None or item.id not in design.data.columns:
+            continue
+        codes = pd.to_numeric(design.data[item.id], errors="coerce").to_numpy()
+        answered = ~pd.isna(codes) & (weights > 0)
+        if not answered.any():
+            continue
+        sides = category_sides(scale, lang=lang)
+        total = weights[answered].sum()
+        sides["share"] = [weights[answered & (codes == code)].sum() / total for code in sides["code"]]
+        sides["item"] = item.text.get(lang)
+        sides["respondents"] = int(answered.sum())
+        frames.append(sides)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _weighting_effect_chart(result: Any, lang: str) -> Any:
+    from surveys import charts
+
+    frame = result.weighting_effect_frame()
+    thresholds = frame["threshold"].dropna().unique()
+    if len(thresholds) == 1:  # one target line for all, not one per row
+        return charts.weighting_chart(frame.drop(columns="threshold"), lang=lang, threshold=float(thresholds[0]))
+    return charts.weighting_chart(frame, lang=lang)
+
+
+def _margin_labels(questionnaire: Any, margins: pd.DataFrame, lang: str) -> tuple[dict, dict]:
+    """Readable names for the raked variables (``district@residents`` → "区县 · residents") and their codes."""
+    variables, categories = {}, {}
+    for name in dict.fromkeys(margins["variable"]):
+        base, _, population = str(name).partition("@")
+        if "+" in base or not questionnaire.has_item(base):
+            continue
+        known = [w for w in questionnaire.weighting if w.id == base]
+        label = known[0].label.get(lang) if known else questionnaire.item(base).text.get(lang)
+        variables[name] = f"{label} · {population}" if population else label
+        scale = questionnaire.scale_of(base)
+        if scale is not None:
+            categories[name] = {str(c.code): c.label.get(lang) for c in scale.categories}
+    return variables, categories
+
+
+def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
+    """(file stem, drawing function) for every chart of the run (see :mod:`surveys.charts`)."""
+    from surveys import charts
+
+    jobs: list[tuple[str, Callable[[], Any]]] = [("targets", lambda: charts.target_chart(result.scoreboard, lang=lang))]
+    for questionnaire_id, table in result.measures.items():
+        questionnaire = result.study.questionnaires[questionnaire_id]
+        headline = questionnaire.headline.id
+        threshold = next((m.threshold for m in result.study.measures
+                          if m.questionnaire == questionnaire_id and m.measure == headline), None)
+        frame = table.to_frame()
+        if (frame["domain_variable"] == "district").any():
+            jobs.append((f"district_{questionnaire_id}", lambda f=frame, h=headline, t=threshold,
+                         name=questionnaire.title.get(lang): charts.domain_chart(f, lang=lang, measure_id=h,
+                                                                                  threshold=t, title=name)))
+        modes = frame.loc[(frame["measure_id"] == headline) & (frame["domain_variable"] == "mode"), "domain_value"]
+        if modes.nunique() > 1:
+            jobs.append((f"mode_{questionnaire_id}", lambda f=frame, h=headline, t=threshold:
+                         charts.mode_chart(f, lang=lang, measure_id=h, threshold=t)))
+    if result.designs:
+        jobs.append(("weighting_effect", lambda: _weighting_effect_chart(result, lang)))
+    for questionnaire_id, weighted in result.designs.items():
+        questionnaire = result.study.questionnaires[questionnaire_id]
+        jobs.append((f"items_{questionnaire_id}", lambda w=weighted, q=questionnaire: charts.diverging_chart(
+            item_shares(w.design, q, lang), lang=lang, title=q.title.get(lang))))
+        if weighted.diagnostics is None:
+            continue
+        jobs.append((f"weights_{questionnaire_id}", lambda w=weighted: charts.weight_histogram(
+            w.design, lang=lang, before=w.design.adjustments[-1].old_weights)))
+        variables, categories = _margin_labels(result.study.questionnaires[questionnaire_id],
+                                               weighted.diagnostics.margins, lang)
+        jobs.append((f"margins_{questionnaire_id}", lambda w=weighted, v=variables, c=categories: charts.margins_chart(
+            w.diagnostics, lang=lang, variable_labels=v, category_labels=c)))
+    for questionnaire_id, census in result.censuses.items():
+        headline = result.study.questionnaires[questionnaire_id].headline.id
+        by = [v for v in dict.fromkeys(census.to_frame()["domain_variable"]) if v]
+        for variable in by:  # each classification of the register (handling department, deputy type, ...)
+            jobs.append((f"handling_{questionnaire_id}_{variable}", lambda c=census, h=headline, v=variable:
+                         charts.handling_chart(c, lang=lang, measure_id=h, domain_variable=v)))
+    return jobs
+
+
+def write_charts(result: Any, out_dir: pathlib.Path, lang: str) -> tuple[list[pathlib.Path], list[str]]:
+    """Every chart of the run as ``out_dir/charts/<name>.png`` and ``.svg``; returns the files and, for a chart
+    that could not be drawn (e.g. no CJK font on the machine), a note instead of failing the run's tables."""
+    from surveys.charts import ChartError, save_figure
+
+    written, notes = [], []
+    for stem, draw in _chart_jobs(result, lang):
+        try:
+            written += save_figure(draw(), out_dir / "charts" / stem)
+        except ChartError as error:
+            notes.append(f"chart {stem} not drawn: {error}")
+    return written, notes

@@ -1,0 +1,752 @@
+"""The study pipeline: every stage from export files to the scoreboard, as small functions.
+
+:func:`run_study` runs a checked :class:`~surveys.study.Study` through the stages and returns a frozen
+:class:`StudyResult` holding what each stage produced::
+
+    ingest       each input file: read (问卷星 code/label pairs together), map onto its questionnaire,
+                 validate and store (paper keyed twice: reconciled first, the agreed rows ingested)
+                 → FileAccount per file: rows read = accepted + rejected, flags, reasons
+    responses    Store.responses(questionnaire, wave): the accepted rows, one frame per questionnaire
+    designs      SurveyDesign per survey questionnaire (one row per respondent), base weights (see below)
+    weighting    raked to the population margins of the spec (online and paper pooled, raked once)
+    measures     measure_table: every measure × domain with CI, respondents, effective n, reliability
+    census       proposal handling: the census of returned forms with non-response bounds
+    scoreboard   every target of the register (or of the spec's measures) with value, interval, verdict
+
+Base weights. Municipal samples are quota or self-selected (online links, paper forms handed out by district
+offices): there are no selection probabilities. ``base_weight: population`` (the default) starts every
+respondent of a population at N_p / n_p (the population's size over its respondents); ``equal`` starts everyone
+at 1. Both give the SAME final weights — raking fits each population's total, and the raked weights minimise
+Σ w·log(w / start) under the margins, so a start that is constant within each population only adds a constant —
+but the diagnostics read differently: with ``population`` the adjustment factors measure the raking within
+each population (how far the sample's mix was from the margins), and the base stage's Kish design effect shows
+what combining populations sampled at different rates costs; with ``equal`` the factors also carry the
+populations' different sampling rates, so mixed residents/enterprise samples always look "exploded".
+(tests/test_pipeline.py checks that the two give the same weights.)
+
+Several populations in one questionnaire. A margins entry of the spec weights the rows its ``rows`` condition
+selects (e.g. residents by respondent type 1; enterprises by 2–4). Every row must fall in exactly one
+population. With one population the design is raked to its tables directly. With several, the design is raked
+ONCE on frame-specific copies of the variables: ``district@residents`` holds the district of residents and
+``(other)`` for every other row, whose target is the other populations' total; so each population is raked to
+its own margins, the populations keep their totals, and one raking record carries the calibration into the
+variance (it is plain raking of recoded variables, so :func:`surveys.weighting.rake`'s R validation carries
+over; tests/test_pipeline.py checks every population's total and margins on hand-made data). Missing values of a
+weighting variable within a population (an unanswered age question) form the category ``(missing)``, whose
+target keeps those respondents' base-weight share; the others are raked to the population distribution.
+Margin categories without respondents, or with fewer than ``min_category_respondents``, are merged with a
+neighbour first (:func:`_sparse_categories`; recorded in the diagnostics' ``collapsed``).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import pathlib
+import tempfile
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from surveys.design import SurveyDesign
+from surveys.errors import StudyError, WeightingError
+from surveys.margins import MarginTable, Margins, category_code, load_margins
+from surveys.questionnaire import Questionnaire
+from surveys.study import Study, StudyInput, StudyMargins, load_study
+
+__all__ = [
+    "FileAccount",
+    "WeightedDesign",
+    "StudyResult",
+    "run_study",
+    "weight_responses",
+    "scoreboard_for",
+    "OTHER_CATEGORY",
+    "MISSING_CATEGORY",
+]
+
+OTHER_CATEGORY = "(other)"
+MISSING_CATEGORY = "(missing)"
+BASE_WEIGHT_COLUMN = "base_weight"
+_UNWEIGHTED_COLUMN = "unweighted"
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+# ------------------------------------------------------------------------------------------ records
+
+@dataclass(frozen=True)
+class FileAccount:
+    """What became of one input file. ``role``: ``ingested``, ``labels`` (the 按选项文本 half of a 问卷星 pair),
+    ``second_keying`` (the other clerk's keying of paper forms), ``copy`` (the same export in another
+    encoding, not ingested), ``census_forms`` / ``census_register`` (proposal handling).
+
+    Invariant for ingested files: ``rows_read == accepted + rejected`` (flagged rows are accepted). For a
+    paper pair, ``rows_read`` counts the first keying's rows and ``not_reconciled`` the rows that did not
+    reach ingest (keying differences, forms keyed once, duplicates): they are rejected with reason
+    ``keying_*`` so the invariant holds per file.
+    """
+
+    path: pathlib.Path
+    questionnaire: str
+    platform: str
+    mode: str
+    role: str
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    flagged: int = 0
+    reasons: Mapping[str, int] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256 (the provenance the methodology lists)."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.is_file() else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.path.name, "sha256": self.sha256, "questionnaire": self.questionnaire,
+                "platform": self.platform,
+                "mode": self.mode, "role": self.role, "rows_read": self.rows_read, "accepted": self.accepted,
+                "rejected": self.rejected, "flagged": self.flagged,
+                "reasons": "; ".join(f"{code}: {count}" for code, count in sorted(self.reasons.items())),
+                "note": self.note}
+
+
+@dataclass(frozen=True, eq=False)
+class WeightedDesign:
+    """A questionnaire's design after weighting, with the populations it was raked to."""
+
+    questionnaire: str
+    design: Any
+    populations: tuple[str, ...]
+    margin_files: tuple[pathlib.Path, ...]
+    method: str
+
+    @property
+    def diagnostics(self) -> Any | None:
+        adjustments = getattr(self.design, "adjustments", ())
+        return adjustments[-1].diagnostics if adjustments else None
+
+
+@dataclass(frozen=True, eq=False)
+class StudyResult:
+    """Every stage's output of one run (frames are read-only by convention)."""
+
+    study: Study
+    files: tuple[FileAccount, ...]
+    responses: Mapping[str, pd.DataFrame]
+    designs: Mapping[str, WeightedDesign]
+    measures: Mapping[str, Any]
+    censuses: Mapping[str, Any]
+    scoreboard: Any  # surveys.register.Scoreboard
+    store_path: pathlib.Path | None = None
+    notes: tuple[str, ...] = ()
+    issues: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    reconciliations: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def keying_frame(self) -> pd.DataFrame:
+        """Every finding of the double-entry reconciliations (value differs, keyed once, duplicate form number,
+        no form number), with the first keying's file name."""
+        frames = [reconciliation.report_frame().assign(file=name) for name, reconciliation in
+                  self.reconciliations.items()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def targets_not_met(self) -> tuple[str, ...]:
+        """Ids of the targets not met under their rule (a target without data counts as not met)."""
+        return tuple(row.target_id for row in self.scoreboard if row.target_met is not True)
+
+    def accounting_frame(self) -> pd.DataFrame:
+        return pd.DataFrame.from_records([account.to_dict() for account in self.files],
+                                         columns=["file", "sha256", "questionnaire", "platform", "mode", "role",
+                                                  "rows_read",
+                                          "accepted", "rejected", "flagged", "reasons", "note"])
+
+    def scoreboard_frame(self) -> pd.DataFrame:
+        return self.scoreboard.to_frame()
+
+    def measures_frame(self) -> pd.DataFrame:
+        frames = []
+        for questionnaire_id, table in self.measures.items():
+            frame = table.to_frame()
+            frame.insert(0, "questionnaire", questionnaire_id)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def weights_frame(self) -> pd.DataFrame:
+        """One row per questionnaire and weighting stage (base, then raking): Kish deff, effective n, range."""
+        from surveys.weighting import design_weight_summary
+
+        frames = []
+        for questionnaire_id, weighted in self.designs.items():
+            frame = design_weight_summary(weighted.design)
+            frame.insert(0, "questionnaire", questionnaire_id)
+            frame["populations"] = ", ".join(weighted.populations)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def weighting_effect_frame(self) -> pd.DataFrame:
+        """Each survey questionnaire's headline before weighting (every respondent counted once) and after:
+        columns questionnaire, measure_id, label_zh, label_en, weighting (before/after), estimate, ci_low,
+        ci_high, respondents, threshold."""
+        from surveys.measures import estimate_measure
+
+        rows = []
+        for questionnaire_id, weighted in self.designs.items():
+            questionnaire = self.study.questionnaires[questionnaire_id]
+            headline = questionnaire.headline
+            data = weighted.design.data.assign(**{_UNWEIGHTED_COLUMN: 1.0})
+            stages = (("before", SurveyDesign(data, weights=_UNWEIGHTED_COLUMN)), ("after", weighted.design))
+            threshold = next((m.threshold for m in self.study.measures
+                              if m.questionnaire == questionnaire_id and m.measure == headline.id), None)
+            for stage, design in stages:
+                record = estimate_measure(design, questionnaire, headline, level=self.study.estimation.level,
+                                          ci_method=self.study.estimation.ci_method)
+                rows.append({"questionnaire": questionnaire_id, "measure_id": headline.id,
+                             "label_zh": questionnaire.title.zh, "label_en": questionnaire.title.en,
+                             "weighting": stage, "estimate": record.estimate, "ci_low": record.ci_low,
+                             "ci_high": record.ci_high, "respondents": record.respondents, "threshold": threshold})
+        return pd.DataFrame(rows)
+
+    def mode_difference_frame(self) -> pd.DataFrame:
+        """Paper − online difference of each survey questionnaire's headline, with its CI (questionnaires
+        fielded in both modes only); columns of :class:`surveys.measures.ModeDifference` plus questionnaire."""
+        from surveys.measures import mode_difference
+
+        rows = []
+        for questionnaire_id, weighted in self.designs.items():
+            if weighted.design.data["mode"].nunique() < 2:
+                continue
+            questionnaire = self.study.questionnaires[questionnaire_id]
+            difference = mode_difference(weighted.design, questionnaire, questionnaire.headline,
+                                         level=self.study.estimation.level)
+            rows.append({"questionnaire": questionnaire_id, **difference.to_dict()})
+        return pd.DataFrame(rows)
+
+    def margins_frame(self) -> pd.DataFrame:
+        """Before/after margins of every raking (sample share, weighted share, population share per category)."""
+        frames = []
+        for questionnaire_id, weighted in self.designs.items():
+            diagnostics = weighted.diagnostics
+            if diagnostics is not None:
+                frame = diagnostics.margins.copy()
+                frame.insert(0, "questionnaire", questionnaire_id)
+                frames.append(frame)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+# ------------------------------------------------------------------------------------------ weighting
+
+def _frame_rows(data: pd.DataFrame, entry: StudyMargins) -> np.ndarray:
+    """Rows of ``data`` this population describes (all rows when the data lack the selecting variable)."""
+    inside = np.ones(len(data), dtype=bool)
+    for variable, codes in entry.rows.items():
+        if variable in data.columns:
+            wanted = {category_code(code) for code in codes}
+            inside &= data[variable].map(lambda v: not _is_missing(v) and category_code(v) in wanted).to_numpy(bool)
+    return inside
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _population_total(tables: Sequence[MarginTable], path: pathlib.Path) -> float:
+    counted = [table for table in tables if not table.is_share]
+    if not counted:
+        raise WeightingError(f"{path.name}: every margin chosen ({[t.variable for t in tables]}) is given as shares; "
+                             "expected at least one with population counts to fix the population's size; add counts")
+    return float(np.sum(counted[0].values()))
+
+
+def _joint_values(data: pd.DataFrame, table: MarginTable) -> tuple[pd.Series, np.ndarray]:
+    """The data's category text of a (joint) margin, and which rows lack one of its variables."""
+    columns = table.variables
+    missing = np.zeros(len(data), dtype=bool)
+    parts = []
+    for column in columns:
+        values = data[column]
+        missing |= values.map(_is_missing).to_numpy(bool)
+        parts.append(values.map(lambda v: "" if _is_missing(v) else category_code(v)))
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + "|" + part
+    return text, missing
+
+
+@dataclass(frozen=True)
+class _Population:
+    entry: StudyMargins
+    margins: Margins
+    tables: tuple[MarginTable, ...]
+    rows: np.ndarray
+    total: float
+
+
+def _populations(data: pd.DataFrame, questionnaire_id: str, study: Study,
+                 cache: dict[pathlib.Path, Margins]) -> list[_Population]:
+    populations = []
+    for entry in study.margins:
+        if not entry.applies_to(questionnaire_id):
+            continue
+        margins = cache.setdefault(entry.path, load_margins(entry.path))
+        if entry.variables is not None:
+            absent = [v for v in entry.variables if v not in margins]
+            if absent:
+                raise StudyError(f"{study.path}: margins '{entry.path.name}' has no table for {absent}; its tables "
+                                 f"are {list(margins.variables)}; fix margins[].variables")
+            tables = tuple(margins[v] for v in entry.variables)
+        else:
+            tables = tuple(t for t in margins if all(v in data.columns for v in t.variables))
+        lacking = sorted({v for t in tables for v in t.variables if v not in data.columns})
+        if lacking:
+            raise WeightingError(f"questionnaire '{questionnaire_id}': the responses have no column {lacking} to "
+                                 f"weight to {entry.path.name}; drop the variable from margins[].variables")
+        rows = _frame_rows(data, entry)
+        if tables and rows.any():
+            populations.append(_Population(entry, margins, tables, rows,
+                                           _population_total(tables, entry.path)))
+    return populations
+
+
+def _check_coverage(populations: Sequence[_Population], questionnaire_id: str, rows: int) -> None:
+    covered = np.zeros(rows, dtype=int)
+    for population in populations:
+        covered += population.rows
+    if (covered > 1).any():
+        names = [p.entry.population or p.entry.path.name for p in populations]
+        raise StudyError(f"questionnaire '{questionnaire_id}': {int((covered > 1).sum())} respondents fall in more "
+                         f"than one population ({names}); expected disjoint margins[].rows conditions; fix them")
+    if (covered == 0).any():
+        raise WeightingError(f"questionnaire '{questionnaire_id}': {int((covered == 0).sum())} respondents belong "
+                             "to no population of the margins (their margins[].rows variable is missing or has "
+                             "another code); add a margins entry for them or reject those rows in validation")
+
+
+def _frame_margin(data: pd.DataFrame, population: _Population, table: MarginTable, others_total: float,
+                  base: np.ndarray) -> tuple[str, pd.Series, MarginTable]:
+    """The frame-specific copy of one margin: its data column and its population table."""
+    name = f"{table.variable}@{population.entry.population or population.entry.path.stem}"
+    values, missing = _joint_values(data, table)
+    inside = population.rows
+    missing_inside = inside & missing
+    frame_weight = float(base[inside].sum())
+    missing_share = float(base[missing_inside].sum()) / frame_weight if frame_weight else 0.0
+    totals = table.totals(population.total)
+    scale = population.total / sum(totals.values())  # counts that do not add to the frame total are rescaled
+    categories = [str(c) for c in totals]
+    population_values = [value * scale * (1.0 - missing_share) for value in totals.values()]
+    column = values.where(inside & ~missing, OTHER_CATEGORY)
+    column = column.where(~missing_inside, MISSING_CATEGORY)
+    if missing_share > 0:
+        categories.append(MISSING_CATEGORY)
+        population_values.append(missing_share * population.total)
+    if others_total > 0:
+        categories.append(OTHER_CATEGORY)
+        population_values.append(others_total)
+    return name, column, MarginTable(name, tuple(categories), population=tuple(population_values),
+                                     label=f"{table.variable} ({population.entry.population})")
+
+
+def _sparse_categories(column: pd.Series, table: MarginTable, minimum: int) -> dict[str, str]:
+    """Margin categories with fewer than ``minimum`` respondents (at least 1) merged into their neighbours.
+
+    A population category no respondent falls in cannot be raked to (there is no weight to scale), and one
+    with a handful of respondents can make the margins unreachable together (a lone respondent aged 70+ in
+    a small district). Repeatedly, the smallest group is merged with its smaller neighbour in file order,
+    until every group has ``minimum`` respondents or one group is left. The merge keeps the population
+    total, maps every merged category to the group's first one, and is recorded in the diagnostics
+    (``collapsed``). Returns {category: the category it is merged into}.
+    """
+    counts = column.value_counts()
+    categories = [c for c in table.categories if c not in (OTHER_CATEGORY, MISSING_CATEGORY)]
+    groups = [[c] for c in categories]
+    size = [int(counts.get(c, 0)) for c in categories]
+    minimum = max(int(minimum), 1)
+    while len(groups) > 1 and min(size) < minimum:
+        index = min(range(len(groups)), key=lambda i: (size[i], i))
+        neighbours = [j for j in (index - 1, index + 1) if 0 <= j < len(groups)]
+        other = min(neighbours, key=lambda j: (size[j], j))
+        low, high = sorted((index, other))
+        groups[low:high + 1] = [groups[low] + groups[high]]
+        size[low:high + 1] = [size[low] + size[high]]
+    return {category: group[0] for group in groups for category in group[1:]} if len(groups) < len(categories) \
+        else {}
+
+
+def _plain_columns(data: pd.DataFrame) -> pd.DataFrame:
+    """A copy with nullable integer/float columns as float64 (NaN for missing): the engine works on numpy."""
+    data = data.copy()
+    for column in data.columns:
+        if isinstance(data[column].dtype, (pd.Int64Dtype, pd.Float64Dtype)) or str(data[column].dtype) in (
+                "Int8", "Int16", "Int32", "Int64", "Float32", "Float64"):
+            data[column] = data[column].astype("float64")
+    return data
+
+
+def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
+                     cache: dict[pathlib.Path, Margins] | None = None) -> WeightedDesign:
+    """The design of one questionnaire's accepted responses, raked as the study says (see the module docstring)."""
+    cache = {} if cache is None else cache
+    data = _plain_columns(data.reset_index(drop=True))
+    data[BASE_WEIGHT_COLUMN] = 1.0
+    method = study.weighting.method
+    populations = _populations(data, questionnaire_id, study, cache) if method != "none" else []
+    if not populations:
+        design = SurveyDesign(data, weights=BASE_WEIGHT_COLUMN)
+        return WeightedDesign(questionnaire_id, design, (), (), "none")
+    _check_coverage(populations, questionnaire_id, len(data))
+    if study.weighting.base_weight == "population":
+        for population in populations:  # N_p / n_p: each population's expansion weight
+            data.loc[population.rows, BASE_WEIGHT_COLUMN] = population.total / int(population.rows.sum())
+    base = data[BASE_WEIGHT_COLUMN].to_numpy(float)
+    grand_total = sum(p.total for p in populations)
+    tables, collapse = [], {}
+    weighting = study.weighting
+    for population in populations:
+        for table in population.tables:
+            name, column, margin = _frame_margin(data, population, table, grand_total - population.total, base)
+            data[name] = column.to_numpy(object)
+            tables.append(margin)
+            merged = _sparse_categories(data[name], margin, weighting.min_category_respondents)
+            if merged:
+                collapse[name] = merged
+    design = SurveyDesign(data, weights=BASE_WEIGHT_COLUMN)
+    raked = design.rake(tables, max_iterations=weighting.max_iterations, tolerance=weighting.tolerance,
+                        on_nonconvergence=weighting.on_nonconvergence, collapse=collapse or None)
+    return WeightedDesign(questionnaire_id, raked, tuple(p.entry.population for p in populations),
+                          tuple(p.entry.path for p in populations), "rake")
+
+
+# ------------------------------------------------------------------------------------------ measures
+
+def _measure_table(design: Any, questionnaire: Questionnaire, study: Study, notes: list[str]) -> Any:
+    """Every measure overall and by the study's domains; a domain variable whose estimates cannot be computed
+    (e.g. a domain of one respondent has no degrees of freedom) is left out with a note instead of failing the run."""
+    from surveys.errors import EstimationError
+    from surveys.measures import MeasureTable, measure_table
+
+    options = dict(level=study.estimation.level, ci_method=study.estimation.ci_method)
+    try:
+        return measure_table(design, questionnaire, domains=study.estimation.domains, **options)
+    except EstimationError:
+        pass
+    rows = list(measure_table(design, questionnaire, domains=(), **options).rows)
+    for variable in study.estimation.domains:
+        try:
+            table = measure_table(design, questionnaire, domains=(variable,), **options)
+        except EstimationError as error:
+            notes.append(f"{questionnaire.id}: measures by '{variable}' left out: {error}")
+            continue
+        rows += [row for row in table.rows if row.domain_variable == variable]
+    return MeasureTable(questionnaire_id=questionnaire.id, rows=tuple(rows))
+
+
+# ------------------------------------------------------------------------------------------ ingest
+
+class _IngestContext:
+    """What the ingest stage shares across the files of a run: the study, its rules, the store, a work folder."""
+
+    def __init__(self, study: Study, store: Any, work_dir: pathlib.Path, progress: Progress) -> None:
+        from surveys.validate import ValidationRules
+
+        self.study = study
+        self.store = store
+        self.work_dir = work_dir
+        self.progress = progress
+        self.rules = ValidationRules.from_mapping(dict(study.validation))
+        self.pseudonymiser = store.pseudonymiser()
+        self.reconciliations: dict[str, Any] = {}  # first keying's file name → surveys.paper.Reconciliation
+        self.register_notes: dict[str, str] = {}  # questionnaire → what reading its register could not map
+
+
+def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pathlib.Path | None = None,
+               extra_rejected: Mapping[str, int] | None = None, note: str = "") -> FileAccount:
+    """Map one read export onto its questionnaire, validate it against the store's earlier submissions and
+    store it as one batch (:mod:`surveys.responses`, :mod:`surveys.validate`, :mod:`surveys.store`)."""
+    from surveys.responses import map_export
+
+    questionnaire = context.study.questionnaires[entry.questionnaire]
+    mapped = map_export(raw, questionnaire, platform=entry.platform, pseudonymiser=context.pseudonymiser,
+                        mode=entry.mode, wave=entry.wave)
+    batch = context.store.add(mapped, questionnaire, rules=context.rules)
+    extra = {code: count for code, count in dict(extra_rejected or {}).items() if count}
+    held_back = sum(extra.values())
+    if batch.already_ingested:
+        note = "; ".join(part for part in (note, f"already in the store (batch {batch.batch_id}): nothing added") if part)
+    return FileAccount(
+        path=path or entry.path, questionnaire=entry.questionnaire, platform=entry.platform, mode=entry.mode,
+        role="ingested", rows_read=batch.rows_read + held_back, accepted=batch.accepted,
+        rejected=batch.rejected + held_back, flagged=batch.flagged, reasons={**dict(batch.reasons), **extra},
+        note=note)
+
+
+def _read(entry: StudyInput, path: pathlib.Path | None = None) -> Any:
+    from surveys.ingest import read_export
+
+    platform = "generic" if entry.platform == "paper" else entry.platform
+    return read_export(path or entry.path, platform=platform, encoding=entry.encoding, sheet=entry.sheet)
+
+
+def _wjx_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput) -> list[FileAccount]:
+    from surveys.ingest import read_export_pair
+
+    code, text = (entry, partner) if entry.variant != "text" else (partner, entry)
+    raw = read_export_pair(code.path, text.path, encoding=code.encoding, sheet=code.sheet)
+    ingested = _store_raw(context, raw, code, note=f"labels from {text.path.name}")
+    labels = FileAccount(path=text.path, questionnaire=text.questionnaire, platform=text.platform, mode=text.mode,
+                         role="labels", rows_read=raw.rows_read,
+                         note=f"按选项文本 half of {code.path.name}: read for its labels, rows counted there")
+    return [ingested, labels]
+
+
+def _paper_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput) -> list[FileAccount]:
+    """Double-entered paper forms: reconcile the two keyings, ingest the agreed rows."""
+    from surveys.paper import reconcile_entries
+
+    first, second = (entry, partner) if entry.variant <= partner.variant else (partner, entry)
+    questionnaire = context.study.questionnaires[entry.questionnaire]
+    reconciliation = reconcile_entries(first.path, second.path, questionnaire, sheet=first.sheet)
+    agreed = context.work_dir / "agreed" / f"{first.path.stem}_agreed.xlsx"
+    agreed.parent.mkdir(parents=True, exist_ok=True)
+    reconciliation.write_agreed(agreed)
+    context.reconciliations[first.path.name] = reconciliation
+    counts = reconciliation.accounting()
+    held_back = {f"keying_{name}": counts["first"][name] for name in
+                 ("differing", "keyed_once", "duplicated", "unnumbered", "other_file_duplicated")}
+    discrepancies = len(reconciliation.discrepancies)
+    ingested = _store_raw(context, _read(first, agreed), first, path=first.path, extra_rejected=held_back,
+                           note=f"reconciled with {second.path.name}: {len(reconciliation.agreed)} forms agreed, "
+                                f"{reconciliation.forms_differing} differ ({discrepancies} cells)")
+    second_counts = counts["second"]
+    other = FileAccount(path=second.path, questionnaire=second.questionnaire, platform=second.platform,
+                        mode=second.mode, role="second_keying", rows_read=second_counts["rows_read"],
+                        reasons={f"keying_{k}": v for k, v in second_counts.items()
+                                 if k not in ("rows_read", "agreed") and v},
+                        note=f"second keying of {first.path.name}: compared, its agreed forms counted there")
+    return [ingested, other]
+
+
+def _copy_account(entry: StudyInput, original_entry: StudyInput | None) -> FileAccount:
+    """A re-save of another input (e.g. the GB18030 copy of a CSV): read to count its rows, not ingested."""
+    copy = _read(entry).rows_read
+    original = _read(original_entry).rows_read if original_entry is not None else copy
+    same = "the same" if copy == original else f"NOT the same ({original} there)"
+    return FileAccount(path=entry.path, questionnaire=entry.questionnaire, platform=entry.platform, mode=entry.mode,
+                       role="copy", rows_read=copy,
+                       note=f"another save of {entry.copy_of.name}, {same} number of rows: not ingested twice")
+
+
+def _ingest_questionnaire(context: _IngestContext, questionnaire_id: str) -> list[FileAccount]:
+    """Every input of one questionnaire: pairs read together, copies skipped, registers left to the census."""
+    by_path = {entry.path: entry for entry in context.study.inputs}
+    done: set[pathlib.Path] = set()
+    results: list[FileAccount] = []
+    for entry in context.study.inputs_for(questionnaire_id):
+        if entry.path in done:
+            continue
+        done.add(entry.path)
+        context.progress(f"ingest {entry.path.name}")
+        partner = by_path.get(entry.pair) if entry.pair else None
+        if entry.copy_of is not None:
+            results.append(_copy_account(entry, by_path.get(entry.copy_of)))
+        elif entry.variant == "register":
+            continue  # read by the census stage
+        elif partner is not None and entry.platform == "wjx":
+            done.add(partner.path)
+            results += _wjx_pair(context, entry, partner)
+        elif partner is not None and entry.platform == "paper":
+            done.add(partner.path)
+            results += _paper_pair(context, entry, partner)
+        else:
+            results.append(_store_raw(context, _read(entry), entry))
+    return results
+
+
+# ------------------------------------------------------------------------------------------ census
+
+def _category_of(scale: Any, value: Any) -> Any:
+    """A register's label (``人大代表``, ``B类``) as the scale code: exact label, else the unique label it starts."""
+    if _is_missing(value):
+        return math.nan
+    text = str(value).strip()
+    if text in {category_code(code) for code in scale.codes}:
+        return float(text)
+    exact = [c.code for c in scale.categories if text in (c.label.zh, c.label.en)]
+    prefix = [c.code for c in scale.categories if c.label.zh.startswith(text) or text.startswith(c.label.zh)]
+    found = exact or prefix
+    return float(found[0]) if len(found) == 1 else math.nan
+
+
+def _read_register(entry: StudyInput, questionnaire: Questionnaire) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The register of every proposal handled: one row per proposal, columns renamed to item ids; and, per item,
+    how many labels matched no category of its scale (left empty)."""
+    raw = _read(entry)
+    headers = {question.key: question for question in raw.questions}
+    titles = {question.title: question.key for question in raw.questions if getattr(question, "title", "")}
+    paper = questionnaire.platforms.get("paper")
+    frame = pd.DataFrame(index=range(raw.rows_read))
+    unrecognised: dict[str, int] = {}
+    for item in questionnaire.items:
+        wanted = [entry_column for entry_column in (
+            entry.columns.get(item.id) if entry.columns else None,
+            paper.column(item.id) if paper else None, item.text.zh) if entry_column]
+        key = next((titles.get(name, name) for name in wanted if titles.get(name, name) in headers), None)
+        if key is None:
+            continue
+        values = raw.answers[key].tolist()
+        scale = questionnaire.scale_of(item.id)
+        frame[item.id] = [_category_of(scale, v) for v in values] if scale is not None else [
+            None if _is_missing(v) else str(v).strip() for v in values]
+        lost = sum(1 for v, code in zip(values, frame[item.id]) if not _is_missing(v) and _is_missing(code))
+        if lost:
+            unrecognised[item.id] = lost
+    return frame, unrecognised
+
+
+def _census(context: _IngestContext, questionnaire_id: str, forms: pd.DataFrame) -> Any:
+    from surveys.census import proposal_census
+
+    questionnaire = context.study.questionnaires[questionnaire_id]
+    registers = [e for e in context.study.inputs_for(questionnaire_id) if e.variant == "register"]
+    register = None
+    if registers:
+        register, unrecognised = _read_register(registers[0], questionnaire)
+        context.register_notes[questionnaire_id] = "".join(
+            f"; {count} '{item}' labels matched no category (left empty)" for item, count in unrecognised.items())
+    identifier = next((item.id for item in questionnaire.items_with_role("identifier")), None)
+    by = () if register is None else tuple(
+        item.id for item in questionnaire.items
+        if item.id in register.columns and item.id != identifier and item.role in ("classification", "demographic")
+        and register[item.id].notna().any())
+    return proposal_census(_plain_columns(forms), questionnaire, register=register, by=by, identifier=identifier,
+                           proposals=None if register is not None else len(forms))
+
+
+def _register_accounts(context: _IngestContext, censuses: Mapping[str, Any]) -> list[FileAccount]:
+    accounts = []
+    for questionnaire_id, census in censuses.items():
+        for entry in context.study.inputs_for(questionnaire_id):
+            if entry.variant == "register":
+                accounts.append(FileAccount(path=entry.path, questionnaire=questionnaire_id, platform=entry.platform,
+                                            mode=entry.mode, role="census_register", rows_read=census.proposals,
+                                            note=f"{census.proposals} proposals, {census.forms_returned} forms "
+                                                 f"returned ({census.return_rate:.1%})"
+                                                 + context.register_notes.get(questionnaire_id, "")))
+    return accounts
+
+
+# ------------------------------------------------------------------------------------------ scoreboard
+
+def _register_from_measures(study: Study) -> Any:
+    """Without a targets register: one target per measure of the spec, with its questionnaire's unit."""
+    from surveys.register import parse_register
+
+    targets = []
+    for measure in study.measures:
+        if measure.threshold is None:
+            continue
+        questionnaire = study.questionnaires[measure.questionnaire]
+        label = questionnaire.measure(measure.measure).label
+        targets.append({
+            "id": f"{measure.questionnaire}_{measure.measure}".lower(),
+            "text": {"zh": label.zh, "en": label.en},
+            "responsible": {"zh": questionnaire.unit.zh, "en": questionnaire.unit.en},
+            "source": {"kind": "census" if measure.census else "survey", "questionnaire": measure.questionnaire,
+                       "measure": measure.measure},
+            "threshold": measure.threshold, "comparison": measure.comparison, "rule": measure.rule,
+        })
+    if not targets:
+        raise StudyError(f"{study.path}: no target to judge: expected a targets register (targets:) or measures "
+                         "with a threshold; add one")
+    return parse_register({"study": study.id, "plan": {"zh": study.title.zh, "en": study.title.en},
+                           "period": study.wave, "targets": targets}, path=study.path)
+
+
+def scoreboard_for(study: Study, measures: Mapping[str, Any], censuses: Mapping[str, Any]) -> Any:
+    """Every target of the study's register (or of its measures) judged on this run's results."""
+    from surveys.register import evaluate_register, load_register
+
+    register = (load_register(study.targets, questionnaires=study.questionnaires) if study.targets
+                else _register_from_measures(study))
+    return evaluate_register(register, survey_results=measures, census_results=censuses)
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+def _issues(store: Any) -> pd.DataFrame:
+    """Every validation issue of the run's store: rejecting ones (the row was rejected) and flags."""
+    frames = [store.rejections().assign(action="reject"), store.flags().assign(action="flag")]
+    return pd.concat(frames, ignore_index=True).sort_values(["batch_id", "row", "code"], kind="stable",
+                                                           ignore_index=True)
+
+
+def _responses(store: Any, study: Study, questionnaire_id: str) -> pd.DataFrame | None:
+    from surveys.errors import StoreError
+
+    try:
+        return store.responses(questionnaire_id, wave=study.wave or None)
+    except StoreError:
+        return None  # nothing of this questionnaire was ingested
+
+
+def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | None = None,
+              work_dir: str | pathlib.Path | None = None, progress: Progress | None = None) -> StudyResult:
+    """Run every stage of ``study`` (a :class:`Study` or the path of a spec) and return what each produced.
+
+    ``store``: the SQLite response store the exports are ingested into (created if missing; a file already in
+    it is not added twice); by default a store in a temporary folder, dropped after the run. ``work_dir``
+    receives intermediate files (the agreed rows of double-keyed paper forms); a temporary folder by default.
+    ``progress`` is called with one line per step (the CLI prints them on a terminal only).
+    """
+    from surveys.store import Store
+
+    if not isinstance(study, Study):
+        study = load_study(study)
+    progress = progress or _quiet
+    with tempfile.TemporaryDirectory(prefix="surveys-run-") as scratch:
+        scratch_dir = pathlib.Path(scratch)
+        store_path = pathlib.Path(store) if store is not None else scratch_dir / "store.sqlite"
+        response_store = Store(store_path)
+        context = _IngestContext(study, response_store, pathlib.Path(work_dir) if work_dir else scratch_dir,
+                                 progress)
+        accounts: list[FileAccount] = []
+        responses: dict[str, pd.DataFrame] = {}
+        for questionnaire_id in study.questionnaires:
+            accounts += _ingest_questionnaire(context, questionnaire_id)
+            frame = _responses(response_store, study, questionnaire_id)
+            if frame is not None:
+                responses[questionnaire_id] = frame
+        designs: dict[str, WeightedDesign] = {}
+        tables: dict[str, Any] = {}
+        notes: list[str] = []
+        cache: dict[pathlib.Path, Margins] = {}
+        for questionnaire_id in study.survey_questionnaires:
+            if questionnaire_id not in responses:
+                continue
+            progress(f"weight {questionnaire_id}")
+            designs[questionnaire_id] = weight_responses(responses[questionnaire_id], questionnaire_id, study, cache)
+            progress(f"estimate {questionnaire_id}")
+            tables[questionnaire_id] = _measure_table(designs[questionnaire_id].design,
+                                                      study.questionnaires[questionnaire_id], study, notes)
+        censuses = {}
+        for questionnaire_id in study.census_questionnaires:
+            progress(f"census {questionnaire_id}")
+            censuses[questionnaire_id] = _census(context, questionnaire_id,
+                                                 responses.get(questionnaire_id, pd.DataFrame()))
+        accounts += _register_accounts(context, censuses)
+        issues = _issues(response_store)
+    progress("scoreboard")
+    scoreboard = scoreboard_for(study, tables, censuses)
+    return StudyResult(study=study, files=tuple(accounts), responses=MappingProxyType(responses),
+                       designs=MappingProxyType(designs), measures=MappingProxyType(tables),
+                       censuses=MappingProxyType(censuses), scoreboard=scoreboard, notes=tuple(notes),
+                       store_path=pathlib.Path(store) if store is not None else None, issues=issues,
+                       reconciliations=MappingProxyType(dict(context.reconciliations)))

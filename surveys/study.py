@@ -1,0 +1,588 @@
+"""The study spec (``analysis/<study>/study.yaml``): what to read, how to weight it, what to estimate and judge.
+
+:func:`load_study` reads and checks a spec and returns a frozen :class:`Study`; :func:`surveys.pipeline.run_study`
+runs it. The format is documented in ``analysis/README.md`` (section "Study spec"). In short::
+
+    study:          {id, title: {zh, en}}
+    wave:           the survey round (a label such as "2026"); inputs inherit it
+    data:           folder the inputs and margin files are relative to (default: the spec's folder);
+                    ``load_study(path, data_dir=...)`` / ``surveys run --data DIR`` override it
+    questionnaires: [{id, version, file}]   file relative to the spec, else a bundled questionnaire
+    inputs:         [{file, questionnaire, platform, mode, wave, variant, encoding, sheet, pair, copy_of, columns}]
+                    ``file`` may be a glob pattern (platform downloads carry counts and dates in their
+                    names); it must match exactly one file
+    validation:     rules for :mod:`surveys.validate` (``ValidationRules.from_mapping``)
+    margins:        [{file, population, variables, rows: {variable: [codes]}, questionnaires: [ids]}]
+    weighting:      {method: rake | none, base_weight: population | equal, max_iterations, tolerance,
+                     on_nonconvergence: raise | warn, min_category_respondents}
+    measures:       [{questionnaire, measure, threshold, comparison, rule, census}]
+    domains:        [district, mode, ...]   domains of the measure tables
+    estimation:     {ci_method: logit, level: 0.95}
+    targets:        targets register (relative to the spec), see "Targets register" in analysis/README.md
+    report:         {lang: zh | en}
+
+Every problem of a spec is collected and raised together as one :class:`~surveys.errors.StudyError` naming the
+file and each key path, what was expected, what was found and what to do.
+"""
+from __future__ import annotations
+
+import glob
+import pathlib
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+
+from surveys.errors import QuestionnaireError, StudyError
+from surveys.questionnaire import Questionnaire, Text, load_questionnaire
+from surveys.resources import questionnaire_dir
+
+__all__ = [
+    "Study",
+    "StudyInput",
+    "StudyMargins",
+    "StudyMeasure",
+    "WeightingSpec",
+    "EstimationSpec",
+    "load_study",
+    "WEIGHTING_METHODS",
+    "BASE_WEIGHTS",
+]
+
+# Raking on one variable is post-stratification, so "rake" covers both; "none" keeps the base weights.
+WEIGHTING_METHODS = ("rake", "none")
+# ``population``: a population's respondents start at N_p / n_p; ``equal``: everyone starts at 1. Raking gives the
+# same final weights from both (see surveys.pipeline); they differ in what the diagnostics say.
+BASE_WEIGHTS = ("population", "equal")
+_PLATFORMS = ("wjx", "tencent", "paper", "jinshuju", "qualtrics", "spss", "generic")
+_MODES = ("online", "paper")
+_LANGS = ("zh", "en")
+_COMPARISONS = (">=", ">")
+
+_TOP_KEYS = {"study", "wave", "data", "questionnaires", "inputs", "validation", "margins", "weighting",
+             "measures", "domains", "estimation", "targets", "report"}
+_INPUT_KEYS = {"file", "questionnaire", "platform", "mode", "wave", "variant", "encoding", "sheet", "pair",
+               "copy_of", "columns"}
+_MARGIN_KEYS = {"file", "population", "variables", "rows", "questionnaires"}
+_WEIGHTING_KEYS = {"method", "base_weight", "max_iterations", "tolerance", "on_nonconvergence",
+                   "min_category_respondents"}
+_MEASURE_KEYS = {"questionnaire", "measure", "threshold", "comparison", "rule", "census"}
+_ESTIMATION_KEYS = {"ci_method", "level"}
+_DEFAULT_DOMAINS = ("district", "mode", "respondent_type", "sex", "age_group")
+
+
+@dataclass(frozen=True)
+class StudyInput:
+    """One export file. ``path`` is resolved; ``file`` is the text of the spec (a glob pattern is allowed)."""
+
+    file: str
+    path: pathlib.Path
+    questionnaire: str
+    platform: str
+    mode: str
+    wave: str
+    variant: str = ""
+    encoding: str | None = None
+    sheet: str | None = None
+    pair: pathlib.Path | None = None
+    copy_of: pathlib.Path | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StudyMargins:
+    """A population margin file and the respondents it weights.
+
+    ``variables``: the margin tables to weight to (None: every table of the file whose columns the data
+    have). ``rows``: variable → codes selecting the respondents this population describes (e.g. the
+    respondent-type codes of residents); a questionnaire without that variable has all its rows in it.
+    ``questionnaires``: the questionnaires it applies to (None: every survey questionnaire).
+    """
+
+    path: pathlib.Path
+    population: str
+    variables: tuple[str, ...] | None = None
+    rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    questionnaires: tuple[str, ...] | None = None
+
+    def applies_to(self, questionnaire_id: str) -> bool:
+        return self.questionnaires is None or questionnaire_id in self.questionnaires
+
+
+@dataclass(frozen=True)
+class WeightingSpec:
+    method: str = "rake"
+    base_weight: str = "population"
+    max_iterations: int = 100
+    tolerance: float = 1e-8
+    on_nonconvergence: str = "raise"
+    # margin categories with fewer respondents are merged with a neighbour before raking (empty ones always)
+    min_category_respondents: int = 0
+
+
+@dataclass(frozen=True)
+class StudyMeasure:
+    """An indicator to judge: a questionnaire's measure with its target (from the spec or the questionnaire)."""
+
+    questionnaire: str
+    measure: str
+    threshold: float | None
+    comparison: str = ">="
+    rule: str = "ci_lower_bound"
+    census: bool = False
+
+
+@dataclass(frozen=True)
+class EstimationSpec:
+    ci_method: str = "logit"
+    level: float = 0.95
+    domains: tuple[str, ...] = _DEFAULT_DOMAINS
+
+
+@dataclass(frozen=True)
+class Study:
+    """A checked study spec; paths are absolute. ``questionnaires`` maps id → loaded :class:`Questionnaire`."""
+
+    path: pathlib.Path
+    id: str
+    title: Text
+    wave: str
+    data_dir: pathlib.Path
+    questionnaires: Mapping[str, Questionnaire]
+    inputs: tuple[StudyInput, ...]
+    margins: tuple[StudyMargins, ...]
+    weighting: WeightingSpec
+    measures: tuple[StudyMeasure, ...]
+    estimation: EstimationSpec
+    validation: Mapping[str, Any] = field(default_factory=dict)
+    targets: pathlib.Path | None = None
+    lang: str = "zh"
+
+    def inputs_for(self, questionnaire_id: str) -> tuple[StudyInput, ...]:
+        return tuple(entry for entry in self.inputs if entry.questionnaire == questionnaire_id)
+
+    @property
+    def survey_questionnaires(self) -> tuple[str, ...]:
+        """Questionnaires estimated from a weighted sample (every one not judged as a census)."""
+        census = {m.questionnaire for m in self.measures if m.census}
+        return tuple(q for q in self.questionnaires if q not in census)
+
+    @property
+    def census_questionnaires(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.questionnaire for m in self.measures if m.census))
+
+
+# ------------------------------------------------------------------------------------------ reading helpers
+
+class _Reader:
+    """Collects the problems of one spec, each as ``key path: expected ...; found ...; what to do``."""
+
+    def __init__(self, path: pathlib.Path) -> None:
+        self.path = path
+        self.problems: list[str] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{key}: {message}")
+
+    def mapping(self, value: Any, key: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict | None:
+        if not isinstance(value, Mapping):
+            self.problem(key, f"expected a mapping, found {_describe(value)}")
+            return None
+        for name in sorted(set(value) - allowed):
+            self.problem(f"{key}.{name}", f"unknown key; expected one of {sorted(allowed)}; remove or rename it")
+        for name in required:
+            if value.get(name) in (None, ""):
+                self.problem(f"{key}.{name}", "required key is missing; add it")
+        return dict(value)
+
+    def string(self, value: Any, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> str | None:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.problem(key, f"expected a text value, found {_describe(value)}")
+            return default
+        text = str(value).strip()
+        if choices and text not in choices:
+            self.problem(key, f"expected one of {list(choices)}, found {text!r}")
+            return default
+        return text
+
+    def number(self, value: Any, key: str, default: float, low: float, high: float) -> float:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= float(value) <= high:
+            self.problem(key, f"expected a number in [{low:g}, {high:g}], found {_describe(value)}")
+            return default
+        return float(value)
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                                  for v in value):
+            self.problem(key, f"expected a list of names, found {_describe(value)}")
+            return None
+        return tuple(str(v) for v in value)
+
+    def fail(self) -> None:
+        if self.problems:
+            lines = "\n".join(f"  - {problem}" for problem in self.problems)
+            raise StudyError(f"{self.path}: {len(self.problems)} problem(s) in the study spec:\n{lines}")
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '…' if len(text) > 60 else text}"
+
+
+def _read_document(path: pathlib.Path) -> Any:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise StudyError(f"{path}: study spec not found; expected a study.yaml file; check the path") from None
+    except OSError as error:
+        raise StudyError(f"{path}: cannot read the study spec ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise StudyError(f"{path}: expected UTF-8 text, found an undecodable byte at {error.start}; "
+                         "save the file as UTF-8") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise StudyError(f"{path}: not valid YAML ({error}); fix the line it names") from None
+
+
+def _resolve_file(reader: _Reader, base: pathlib.Path, text: str, key: str) -> pathlib.Path | None:
+    """``text`` relative to ``base``; a glob pattern must match exactly one file."""
+    candidate = pathlib.Path(text).expanduser()
+    full = candidate if candidate.is_absolute() else base / candidate
+    if glob.has_magic(text):
+        matches = sorted(pathlib.Path(p) for p in glob.glob(str(full)))
+        if len(matches) != 1:
+            found = "no file" if not matches else f"{len(matches)} files ({', '.join(m.name for m in matches[:4])})"
+            reader.problem(key, f"expected the pattern {text!r} to match exactly one file in {base}, found {found}; "
+                                "make the pattern more specific or check the folder")
+            return None
+        return matches[0].resolve()
+    if not full.is_file():
+        reader.problem(key, f"file {text!r} not found in {base}; expected an existing file; check the path "
+                            "(inputs and margins are relative to the data folder, the rest to the spec)")
+        return None
+    return full.resolve()
+
+
+# ------------------------------------------------------------------------------------------ sections
+
+def _questionnaires(reader: _Reader, document: Mapping, spec_dir: pathlib.Path) -> dict[str, Questionnaire]:
+    entries = document.get("questionnaires")
+    if not isinstance(entries, list) or not entries:
+        reader.problem("questionnaires", f"expected a list of {{id, version, file}}, found {_describe(entries)}")
+        return {}
+    loaded: dict[str, Questionnaire] = {}
+    for index, entry in enumerate(entries):
+        key = f"questionnaires[{index}]"
+        entry = reader.mapping(entry, key, {"id", "version", "file"}, ("id",))
+        if entry is None or not entry.get("id"):
+            continue
+        q_id = str(entry["id"])
+        file_text = str(entry.get("file") or f"{q_id}.yaml")
+        local = spec_dir / file_text
+        path = local if local.is_file() else questionnaire_dir() / file_text
+        if not path.is_file():
+            reader.problem(f"{key}.file", f"{file_text!r} found neither beside the spec ({spec_dir}) nor among "
+                                          f"the bundled questionnaires ({questionnaire_dir()}); check the name")
+            continue
+        try:
+            questionnaire = load_questionnaire(path)
+        except QuestionnaireError as error:
+            reader.problem(f"{key}.file", f"the questionnaire does not load: {error}")
+            continue
+        if questionnaire.id != q_id:
+            reader.problem(f"{key}.id", f"expected the id of {path.name}, {questionnaire.id!r}; found {q_id!r}")
+        version = entry.get("version")
+        if version is not None and str(version) != questionnaire.version:
+            reader.problem(f"{key}.version", f"expected version {questionnaire.version!r} (the one in {path.name}), "
+                                             f"found {str(version)!r}; update the spec or use the matching file")
+        if q_id in loaded:
+            reader.problem(f"{key}.id", f"questionnaire {q_id!r} is listed twice; keep one entry")
+        loaded[q_id] = questionnaire
+    return loaded
+
+
+def _known_questionnaire(reader: _Reader, value: Any, key: str, questionnaires: Mapping[str, Any]) -> str | None:
+    q_id = reader.string(value, key)
+    if q_id is not None and questionnaires and q_id not in questionnaires:
+        reader.problem(key, f"expected one of the spec's questionnaires {sorted(questionnaires)}, found {q_id!r}; "
+                            "add it under questionnaires or fix the id")
+        return None
+    return q_id
+
+
+def _inputs(reader: _Reader, document: Mapping, data_dir: pathlib.Path, wave: str,
+            questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyInput, ...]:
+    entries = document.get("inputs")
+    if not isinstance(entries, list) or not entries:
+        reader.problem("inputs", f"expected a list of export files, found {_describe(entries)}; list the exports")
+        return ()
+    raw: list[tuple[str, dict]] = []
+    for index, entry in enumerate(entries):
+        key = f"inputs[{index}]"
+        entry = reader.mapping(entry, key, _INPUT_KEYS, ("file", "questionnaire", "platform"))
+        if entry is not None:
+            raw.append((key, entry))
+    resolved = {key: _resolve_file(reader, data_dir, str(entry["file"]), f"{key}.file")
+                for key, entry in raw if entry.get("file")}
+    by_text = {str(entry.get("file")): resolved.get(key) for key, entry in raw}
+
+    def reference(value: Any, key: str) -> pathlib.Path | None:
+        if value in (None, ""):
+            return None
+        if str(value) in by_text:
+            return by_text[str(value)]
+        reader.problem(key, f"expected the file of another input, found {str(value)!r}; use that input's file text")
+        return None
+
+    inputs = []
+    for key, entry in raw:
+        q_id = _known_questionnaire(reader, entry.get("questionnaire"), f"{key}.questionnaire", questionnaires)
+        platform = reader.string(entry.get("platform"), f"{key}.platform", choices=_PLATFORMS)
+        default_mode = "paper" if platform == "paper" else "online"
+        mode = reader.string(entry.get("mode"), f"{key}.mode", default_mode, _MODES)
+        path = resolved.get(key)
+        if q_id is None or platform is None or path is None:
+            continue
+        inputs.append(StudyInput(
+            file=str(entry["file"]), path=path, questionnaire=q_id, platform=platform, mode=mode or default_mode,
+            wave=reader.string(entry.get("wave"), f"{key}.wave", wave) or wave,
+            variant=reader.string(entry.get("variant"), f"{key}.variant", "") or "",
+            encoding=reader.string(entry.get("encoding"), f"{key}.encoding"),
+            sheet=reader.string(entry.get("sheet"), f"{key}.sheet"),
+            pair=reference(entry.get("pair"), f"{key}.pair"),
+            copy_of=reference(entry.get("copy_of"), f"{key}.copy_of"),
+            columns=MappingProxyType(_columns(reader, entry.get("columns"), f"{key}.columns")),
+        ))
+    seen: dict[pathlib.Path, str] = {}
+    for entry in inputs:
+        if entry.path in seen:
+            reader.problem("inputs", f"{entry.path.name} is listed twice ({seen[entry.path]!r} and {entry.file!r}); "
+                                     "list each export once")
+        seen[entry.path] = entry.file
+    return tuple(inputs)
+
+
+def _columns(reader: _Reader, value: Any, key: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, (str, int)) for v in value.values()):
+        reader.problem(key, f"expected a mapping item id → the file's column header, found {_describe(value)}")
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _rows(reader: _Reader, value: Any, key: str) -> dict[str, tuple[int, ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        reader.problem(key, f"expected a mapping variable → list of codes, found {_describe(value)}")
+        return {}
+    rows = {}
+    for variable, codes in value.items():
+        codes = codes if isinstance(codes, list) else [codes]
+        if not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
+            reader.problem(f"{key}.{variable}", f"expected a list of whole-number codes, found {_describe(codes)}")
+            continue
+        rows[str(variable)] = tuple(codes)
+    return rows
+
+
+def _margins(reader: _Reader, document: Mapping, data_dir: pathlib.Path,
+             questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMargins, ...]:
+    entries = document.get("margins") or []
+    if not isinstance(entries, list):
+        reader.problem("margins", f"expected a list of margin files, found {_describe(entries)}")
+        return ()
+    margins = []
+    for index, entry in enumerate(entries):
+        key = f"margins[{index}]"
+        entry = reader.mapping(entry, key, _MARGIN_KEYS, ("file",))
+        if entry is None or not entry.get("file"):
+            continue
+        path = _resolve_file(reader, data_dir, str(entry["file"]), f"{key}.file")
+        applies = reader.strings(entry.get("questionnaires"), f"{key}.questionnaires")
+        for q_id in applies or ():
+            _known_questionnaire(reader, q_id, f"{key}.questionnaires", questionnaires)
+        if path is None:
+            continue
+        margins.append(StudyMargins(
+            path=path, population=reader.string(entry.get("population"), f"{key}.population", "") or "",
+            variables=reader.strings(entry.get("variables"), f"{key}.variables"),
+            rows=MappingProxyType(_rows(reader, entry.get("rows"), f"{key}.rows")), questionnaires=applies,
+        ))
+    return tuple(margins)
+
+
+def _weighting(reader: _Reader, document: Mapping) -> WeightingSpec:
+    value = document.get("weighting")
+    if value is None:
+        return WeightingSpec()
+    entry = reader.mapping(value, "weighting", _WEIGHTING_KEYS)
+    if entry is None:
+        return WeightingSpec()
+    default = WeightingSpec()
+    iterations = entry.get("max_iterations", default.max_iterations)
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        reader.problem("weighting.max_iterations", f"expected a whole number ≥ 1, found {_describe(iterations)}")
+        iterations = default.max_iterations
+    minimum = entry.get("min_category_respondents", default.min_category_respondents)
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
+        reader.problem("weighting.min_category_respondents", f"expected a whole number ≥ 0, found {_describe(minimum)}")
+        minimum = default.min_category_respondents
+    return WeightingSpec(
+        min_category_respondents=minimum,
+        method=reader.string(entry.get("method"), "weighting.method", default.method, WEIGHTING_METHODS),
+        base_weight=reader.string(entry.get("base_weight"), "weighting.base_weight", default.base_weight,
+                                  BASE_WEIGHTS),
+        max_iterations=iterations,
+        tolerance=reader.number(entry.get("tolerance"), "weighting.tolerance", default.tolerance, 1e-15, 0.1),
+        on_nonconvergence=reader.string(entry.get("on_nonconvergence"), "weighting.on_nonconvergence",
+                                        default.on_nonconvergence, ("raise", "warn")),
+    )
+
+
+def _measures(reader: _Reader, document: Mapping, questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMeasure, ...]:
+    entries = document.get("measures")
+    if entries is None:  # default: every questionnaire's headline measure with its own target
+        return tuple(_from_questionnaire(q, q.headline.id, {}) for q in questionnaires.values())
+    if not isinstance(entries, list):
+        reader.problem("measures", f"expected a list of {{questionnaire, measure, ...}}, found {_describe(entries)}")
+        return ()
+    measures = []
+    for index, entry in enumerate(entries):
+        key = f"measures[{index}]"
+        entry = reader.mapping(entry, key, _MEASURE_KEYS, ("questionnaire",))
+        if entry is None:
+            continue
+        q_id = _known_questionnaire(reader, entry.get("questionnaire"), f"{key}.questionnaire", questionnaires)
+        if q_id is None or q_id not in questionnaires:
+            continue
+        questionnaire = questionnaires[q_id]
+        measure_id = reader.string(entry.get("measure"), f"{key}.measure", questionnaire.headline.id)
+        if measure_id not in {m.id for m in questionnaire.measures}:
+            reader.problem(f"{key}.measure", f"expected a measure of {q_id} "
+                                             f"{[m.id for m in questionnaire.measures]}, found {measure_id!r}")
+            continue
+        measures.append(_from_questionnaire(questionnaire, measure_id, entry, reader, key))
+    return tuple(measures)
+
+
+def _from_questionnaire(questionnaire: Questionnaire, measure_id: str, entry: Mapping,
+                        reader: _Reader | None = None, key: str = "") -> StudyMeasure:
+    """The spec's target for a measure; keys it leaves out come from the questionnaire's own target."""
+    from surveys.targets import VERDICT_RULES
+
+    target = questionnaire.measure(measure_id).target
+    threshold = entry.get("threshold", target.threshold if target else None)
+    comparison = str(entry.get("comparison") or (target.comparison if target else ">="))
+    rule = str(entry.get("rule") or (target.rule if target else "ci_lower_bound"))
+    census = entry.get("census", False)
+    if reader is not None:
+        if threshold is not None:
+            threshold = reader.number(threshold, f"{key}.threshold", 0.0, 0.0, 1.0)
+        if comparison not in _COMPARISONS:
+            reader.problem(f"{key}.comparison", f"expected one of {list(_COMPARISONS)}, found {comparison!r}")
+        if rule not in VERDICT_RULES:
+            reader.problem(f"{key}.rule", f"expected a verdict rule {sorted(VERDICT_RULES)}, found {rule!r}")
+        if not isinstance(census, bool):
+            reader.problem(f"{key}.census", f"expected true or false, found {_describe(census)}")
+            census = False
+    return StudyMeasure(questionnaire.id, measure_id, None if threshold is None else float(threshold), comparison,
+                        rule, bool(census))
+
+
+def _validation(reader: _Reader, value: Any) -> Mapping[str, Any]:
+    """The quality rules, checked now (``ValidationRules.from_mapping``) so a typo is reported with the spec."""
+    from surveys.errors import ValidationError
+    from surveys.validate import ValidationRules
+
+    if not isinstance(value, Mapping):
+        reader.problem("validation", f"expected a mapping of rule settings, found {_describe(value)}")
+        return {}
+    try:
+        ValidationRules.from_mapping(dict(value))
+    except ValidationError as error:
+        reader.problem("validation", str(error))
+        return {}
+    return value
+
+
+def _estimation(reader: _Reader, document: Mapping) -> EstimationSpec:
+    from surveys.ci import CI_METHODS
+
+    entry = reader.mapping(document.get("estimation") or {}, "estimation", _ESTIMATION_KEYS) or {}
+    domains = reader.strings(document.get("domains"), "domains")
+    method = reader.string(entry.get("ci_method"), "estimation.ci_method", "logit")
+    if method not in CI_METHODS:
+        reader.problem("estimation.ci_method", f"expected one of {sorted(CI_METHODS)}, found {method!r}")
+        method = "logit"
+    return EstimationSpec(ci_method=method, level=reader.number(entry.get("level"), "estimation.level", 0.95, 0.5,
+                                                                 0.999),
+                          domains=_DEFAULT_DOMAINS if domains is None else domains)
+
+
+# ------------------------------------------------------------------------------------------ entry point
+
+def load_study(path: str | pathlib.Path, *, data_dir: str | pathlib.Path | None = None) -> Study:
+    """Read and check a study spec; every problem is raised together as one :class:`StudyError`.
+
+    Inputs and margin files are resolved against ``data_dir`` when given, else against the spec's ``data`` key
+    (relative to the spec), else against the spec's folder; questionnaires and the targets register against the
+    spec's folder (questionnaires fall back to the bundled ones).
+    """
+    path = pathlib.Path(path).expanduser().resolve()
+    document = _read_document(path)
+    reader = _Reader(path)
+    if not isinstance(document, Mapping):
+        raise StudyError(f"{path}: expected a mapping of sections (study, inputs, ...), found {_describe(document)}")
+    for name in sorted(set(document) - _TOP_KEYS, key=str):
+        reader.problem(str(name), f"unknown section; expected one of {sorted(_TOP_KEYS)}; remove or rename it")
+    spec_dir = path.parent
+    header = reader.mapping(document.get("study") or {}, "study", {"id", "title"}, ("id",)) or {}
+    title = header.get("title") or {}
+    if isinstance(title, str):
+        title = {"zh": title, "en": title}
+    if not isinstance(title, Mapping):
+        reader.problem("study.title", f"expected {{zh, en}}, found {_describe(title)}")
+        title = {}
+    wave = reader.string(document.get("wave"), "wave", "") or ""
+    if data_dir is not None:
+        data = pathlib.Path(data_dir).expanduser().resolve()
+    else:
+        data = (spec_dir / str(document.get("data") or ".")).resolve()
+    if not data.is_dir():
+        reader.problem("data", f"expected a folder holding the inputs, found no folder {data}; "
+                               "pass --data DIR or fix the data key")
+    questionnaires = _questionnaires(reader, document, spec_dir)
+    inputs = _inputs(reader, document, data, wave, questionnaires) if data.is_dir() else ()
+    margins = _margins(reader, document, data, questionnaires) if data.is_dir() else ()
+    validation = _validation(reader, document.get("validation") or {})
+    report = reader.mapping(document.get("report") or {}, "report", {"lang"}) or {}
+    targets = None
+    if document.get("targets"):
+        targets = _resolve_file(reader, spec_dir, str(document["targets"]), "targets")
+    study = Study(
+        path=path, id=str(header.get("id") or path.parent.name),
+        title=Text(str(title.get("zh", "")), str(title.get("en", title.get("zh", "")))), wave=wave,
+        data_dir=data, questionnaires=MappingProxyType(questionnaires), inputs=inputs, margins=margins,
+        weighting=_weighting(reader, document), measures=_measures(reader, document, questionnaires),
+        estimation=_estimation(reader, document), validation=MappingProxyType(dict(validation)),
+        targets=targets, lang=reader.string(report.get("lang"), "report.lang", "zh", _LANGS) or "zh",
+    )
+    for q_id in study.survey_questionnaires:
+        if not study.inputs_for(q_id):
+            reader.problem("inputs", f"questionnaire {q_id!r} has no input file; add its exports or remove it")
+    reader.fail()
+    return study
