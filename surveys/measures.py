@@ -574,6 +574,49 @@ def _domain_label(questionnaire: Questionnaire, variable: str, value: Any) -> Te
     return Text(str(value), str(value))
 
 
+def _without_interval(record: Estimate) -> Estimate:
+    """A domain estimate whose interval is undefined (no design degrees of freedom): estimate and standard error
+    kept, interval NaN, df the design's (0), so the reliability rules suppress it (``no_interval``)."""
+    design_df = float(record.extras.get("design_df", record.df))
+    return dataclasses.replace(record, ci_low=math.nan, ci_high=math.nan, df=design_df)
+
+
+def _domain_estimates(derived: Any, column: pd.Series, present: Any, name: str, values: MeasureValues, *,
+                      level: float, ci_method: str) -> list[Estimate]:
+    """One estimate per domain value of ``column`` (restricted to ``present``), by domain estimation.
+
+    A domain with no design degrees of freedom (e.g. a single respondent in an unstratified design: df = PSUs −
+    strata = 0) has no t-based interval and the engine refuses it. Its row is kept: the point estimate and
+    standard error come from a first pass with a normal reference (``df=inf``), its interval is left undefined
+    (:func:`_without_interval`), and the other domains are estimated again with only those domain values, so
+    their intervals are exactly those of the plain call (domain estimation: the left-out rows keep zero
+    influence, never dropped). tests/test_report_from_study.py checks a one-respondent district this way.
+    """
+    def by(values_kept: Any, **options: Any) -> list[Estimate]:
+        target = derived.with_columns(**{name: column.where(column.isin(values_kept)).to_numpy()})
+        if options and values.statistic == "proportion":
+            return list(target.by(name).proportion(_column_names(values)[0], ci_method=ci_method, level=level,
+                                                   na_rm=True, deff="replace", **options))
+        return list(_estimate(target.by(name), values, level=level, ci_method=ci_method))
+
+    try:
+        return by(present)
+    except EstimationError:
+        if values.statistic != "proportion":
+            raise
+    probe = by(present, df=math.inf)
+    undefined = [record for record in probe if not float(record.extras.get("design_df", record.df)) > 0]
+    if not undefined:
+        raise EstimationError(f"measure '{values.measure.id}' by domain could not be estimated although every "
+                              "domain has design degrees of freedom; report this with the data")
+    lost = {record.domain[name] for record in undefined}
+    kept = [value for value in present if _plain(value) not in {_plain(v) for v in lost}]
+    defined = by(kept) if kept else []
+    by_value = {_plain(r.domain[name]): r for r in defined}
+    by_value.update({_plain(r.domain[name]): _without_interval(r) for r in undefined})
+    return [by_value[_plain(r.domain[name])] for r in probe if _plain(r.domain[name]) in by_value]
+
+
 def _rows_for(design: Any, questionnaire: Questionnaire, values: MeasureValues, domains: Sequence[str], *,
               level: float, ci_method: str, thresholds: Mapping[str, float]) -> list[MeasureRow]:
     measure = values.measure
@@ -592,9 +635,7 @@ def _rows_for(design: Any, questionnaire: Questionnaire, values: MeasureValues, 
             continue
         # a domain value with no respondent in this measure's base has nothing to estimate: leave it out
         name = f"{_COLUMN_PREFIX}domain__{variable}"
-        target = derived.with_columns(**{name: column.where(column.isin(present)).to_numpy()})
-        table = _estimate(target.by(name), values, level=level, ci_method=ci_method)
-        for record in table:
+        for record in _domain_estimates(derived, column, present, name, values, level=level, ci_method=ci_method):
             value = _plain(record.domain[name])
             record = dataclasses.replace(_labelled(record, values), domain={variable: value})
             rows.append(MeasureRow(domain_variable=variable, domain_value=value,

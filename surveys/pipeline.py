@@ -104,6 +104,7 @@ class FileAccount:
     flagged: int = 0
     reasons: Mapping[str, int] = field(default_factory=dict)
     note: str = ""
+    note_zh: str = ""  # the note in Chinese, for the report (empty: the note as written)
 
     @property
     def sha256(self) -> str:
@@ -116,7 +117,7 @@ class FileAccount:
                 "mode": self.mode, "role": self.role, "rows_read": self.rows_read, "accepted": self.accepted,
                 "rejected": self.rejected, "flagged": self.flagged,
                 "reasons": "; ".join(f"{code}: {count}" for code, count in sorted(self.reasons.items())),
-                "note": self.note}
+                "note": self.note, "note_zh": self.note_zh or self.note}
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,7 +168,7 @@ class StudyResult:
         return pd.DataFrame.from_records([account.to_dict() for account in self.files],
                                          columns=["file", "sha256", "questionnaire", "platform", "mode", "role",
                                                   "rows_read",
-                                          "accepted", "rejected", "flagged", "reasons", "note"])
+                                          "accepted", "rejected", "flagged", "reasons", "note", "note_zh"])
 
     def scoreboard_frame(self) -> pd.DataFrame:
         return self.scoreboard.to_frame()
@@ -427,26 +428,13 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
 
 # ------------------------------------------------------------------------------------------ measures
 
-def _measure_table(design: Any, questionnaire: Questionnaire, study: Study, notes: list[str]) -> Any:
-    """Every measure overall and by the study's domains; a domain variable whose estimates cannot be computed
-    (e.g. a domain of one respondent has no degrees of freedom) is left out with a note instead of failing the run."""
-    from surveys.errors import EstimationError
-    from surveys.measures import MeasureTable, measure_table
+def _measure_table(design: Any, questionnaire: Questionnaire, study: Study) -> Any:
+    """Every measure overall and by the study's domains. A domain too small for an interval (one respondent: no
+    degrees of freedom) is kept and suppressed by the NCHS rules (:func:`surveys.measures.measure_table`)."""
+    from surveys.measures import measure_table
 
-    options = dict(level=study.estimation.level, ci_method=study.estimation.ci_method)
-    try:
-        return measure_table(design, questionnaire, domains=study.estimation.domains, **options)
-    except EstimationError:
-        pass
-    rows = list(measure_table(design, questionnaire, domains=(), **options).rows)
-    for variable in study.estimation.domains:
-        try:
-            table = measure_table(design, questionnaire, domains=(variable,), **options)
-        except EstimationError as error:
-            notes.append(f"{questionnaire.id}: measures by '{variable}' left out: {error}")
-            continue
-        rows += [row for row in table.rows if row.domain_variable == variable]
-    return MeasureTable(questionnaire_id=questionnaire.id, rows=tuple(rows))
+    return measure_table(design, questionnaire, domains=study.estimation.domains, level=study.estimation.level,
+                         ci_method=study.estimation.ci_method)
 
 
 # ------------------------------------------------------------------------------------------ ingest
@@ -464,11 +452,11 @@ class _IngestContext:
         self.rules = ValidationRules.from_mapping(dict(study.validation))
         self.pseudonymiser = store.pseudonymiser()
         self.reconciliations: dict[str, Any] = {}  # first keying's file name → surveys.paper.Reconciliation
-        self.register_notes: dict[str, str] = {}  # questionnaire → what reading its register could not map
+        self.register_notes: dict[str, str] = {}  # questionnaire (and '<id>:zh') → what its register lacked
 
 
 def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pathlib.Path | None = None,
-               extra_rejected: Mapping[str, int] | None = None, note: str = "") -> FileAccount:
+               extra_rejected: Mapping[str, int] | None = None, note: str = "", note_zh: str = "") -> FileAccount:
     """Map one read export onto its questionnaire, validate it against the store's earlier submissions and
     store it as one batch (:mod:`surveys.responses`, :mod:`surveys.validate`, :mod:`surveys.store`)."""
     from surveys.responses import map_export
@@ -481,11 +469,12 @@ def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pa
     held_back = sum(extra.values())
     if batch.already_ingested:
         note = "; ".join(part for part in (note, f"already in the store (batch {batch.batch_id}): nothing added") if part)
+        note_zh = "；".join(part for part in (note_zh, f"已在数据库中（批次 {batch.batch_id}）：未重复导入") if part)
     return FileAccount(
         path=path or entry.path, questionnaire=entry.questionnaire, platform=entry.platform, mode=entry.mode,
         role="ingested", rows_read=batch.rows_read + held_back, accepted=batch.accepted,
         rejected=batch.rejected + held_back, flagged=batch.flagged, reasons={**dict(batch.reasons), **extra},
-        note=note)
+        note=note, note_zh=note_zh)
 
 
 def _read(entry: StudyInput, path: pathlib.Path | None = None) -> Any:
@@ -500,10 +489,12 @@ def _wjx_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput) -
 
     code, text = (entry, partner) if entry.variant != "text" else (partner, entry)
     raw = read_export_pair(code.path, text.path, encoding=code.encoding, sheet=code.sheet)
-    ingested = _store_raw(context, raw, code, note=f"labels from {text.path.name}")
+    ingested = _store_raw(context, raw, code, note=f"labels from {text.path.name}",
+                          note_zh=f"选项文字取自 {text.path.name}")
     labels = FileAccount(path=text.path, questionnaire=text.questionnaire, platform=text.platform, mode=text.mode,
                          role="labels", rows_read=raw.rows_read,
-                         note=f"按选项文本 half of {code.path.name}: read for its labels, rows counted there")
+                         note=f"按选项文本 half of {code.path.name}: read for its labels, rows counted there",
+                         note_zh=f"{code.path.name} 的按选项文本导出：只读取选项文字，行数计在该文件")
     return [ingested, labels]
 
 
@@ -524,13 +515,16 @@ def _paper_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput)
     discrepancies = len(reconciliation.discrepancies)
     ingested = _store_raw(context, _read(first, agreed), first, path=first.path, extra_rejected=held_back,
                            note=f"reconciled with {second.path.name}: {len(reconciliation.agreed)} forms agreed, "
-                                f"{reconciliation.forms_differing} differ ({discrepancies} cells)")
+                                f"{reconciliation.forms_differing} differ ({discrepancies} cells)",
+                           note_zh=f"与 {second.path.name} 核对：{len(reconciliation.agreed)} 份一致，"
+                                   f"{reconciliation.forms_differing} 份不一致（{discrepancies} 个单元格）")
     second_counts = counts["second"]
     other = FileAccount(path=second.path, questionnaire=second.questionnaire, platform=second.platform,
                         mode=second.mode, role="second_keying", rows_read=second_counts["rows_read"],
                         reasons={f"keying_{k}": v for k, v in second_counts.items()
                                  if k not in ("rows_read", "agreed") and v},
-                        note=f"second keying of {first.path.name}: compared, its agreed forms counted there")
+                        note=f"second keying of {first.path.name}: compared, its agreed forms counted there",
+                        note_zh=f"{first.path.name} 的第二次录入：已逐格比对，一致的问卷计在该文件")
     return [ingested, other]
 
 
@@ -539,9 +533,11 @@ def _copy_account(entry: StudyInput, original_entry: StudyInput | None) -> FileA
     copy = _read(entry).rows_read
     original = _read(original_entry).rows_read if original_entry is not None else copy
     same = "the same" if copy == original else f"NOT the same ({original} there)"
+    same_zh = "行数相同" if copy == original else f"行数不同（原文件 {original} 行）"
     return FileAccount(path=entry.path, questionnaire=entry.questionnaire, platform=entry.platform, mode=entry.mode,
                        role="copy", rows_read=copy,
-                       note=f"another save of {entry.copy_of.name}, {same} number of rows: not ingested twice")
+                       note=f"another save of {entry.copy_of.name}, {same} number of rows: not ingested twice",
+                       note_zh=f"{entry.copy_of.name} 的另存副本，{same_zh}：不重复导入")
 
 
 def _ingest_questionnaire(context: _IngestContext, questionnaire_id: str) -> list[FileAccount]:
@@ -621,6 +617,8 @@ def _census(context: _IngestContext, questionnaire_id: str, forms: pd.DataFrame)
         register, unrecognised = _read_register(registers[0], questionnaire)
         context.register_notes[questionnaire_id] = "".join(
             f"; {count} '{item}' labels matched no category (left empty)" for item, count in unrecognised.items())
+        context.register_notes[f"{questionnaire_id}:zh"] = "".join(
+            f"；'{item}' 有 {count} 个标签无法对应类别（留空）" for item, count in unrecognised.items())
     identifier = next((item.id for item in questionnaire.items_with_role("identifier")), None)
     by = () if register is None else tuple(
         item.id for item in questionnaire.items
@@ -639,7 +637,10 @@ def _register_accounts(context: _IngestContext, censuses: Mapping[str, Any]) -> 
                                             mode=entry.mode, role="census_register", rows_read=census.proposals,
                                             note=f"{census.proposals} proposals, {census.forms_returned} forms "
                                                  f"returned ({census.return_rate:.1%})"
-                                                 + context.register_notes.get(questionnaire_id, "")))
+                                                 + context.register_notes.get(questionnaire_id, ""),
+                                            note_zh=f"共 {census.proposals} 件建议提案，回收意见表 "
+                                                    f"{census.forms_returned} 份（{census.return_rate:.1%}）"
+                                                    + context.register_notes.get(f"{questionnaire_id}:zh", "")))
     return accounts
 
 
@@ -735,7 +736,7 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
             designs[questionnaire_id] = weight_responses(responses[questionnaire_id], questionnaire_id, study, cache)
             progress(f"estimate {questionnaire_id}")
             tables[questionnaire_id] = _measure_table(designs[questionnaire_id].design,
-                                                      study.questionnaires[questionnaire_id], study, notes)
+                                                      study.questionnaires[questionnaire_id], study)
         censuses = {}
         for questionnaire_id in study.census_questionnaires:
             progress(f"census {questionnaire_id}")

@@ -220,7 +220,8 @@ def test_margin_files_load_with_the_weighting_loader(demo):
 # ------------------------------------------------------------------------------------------- CLI
 
 def test_cli_writes_every_export_kind(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "cli"), "--sample-scale", "0.1", "--seed", "3"]) == 0
+    assert main(["demo", "--out", str(tmp_path / "cli"), "--sample-scale", "0.1", "--seed", "3", "--no-charts",
+                 "--no-report"]) == 0  # charts and report: tests/test_report_from_study.py
     printed = capsys.readouterr().out
     manifest = json.loads((tmp_path / "cli" / "manifest.json").read_text(encoding="utf-8"))
     kinds = {entry["kind"] for entry in manifest["files"]}

@@ -164,7 +164,7 @@ def test_run_writes_every_output_and_fails_on_unmet_targets(demo, tmp_path, caps
     manifest, study, result = demo
     out = tmp_path / "out"
     code = main(["run", str(DEMO_SPEC), "--data", str(manifest.out_dir), "--out", str(out), "--fail-on-target",
-                 "--lang", "en", "--no-charts"])
+                 "--lang", "en", "--no-charts", "--no-report"])
     captured = capsys.readouterr()
     assert code == 1 and result.targets_not_met  # the demo plan has targets that are not met
     assert captured.err == ""  # progress only on a terminal
@@ -173,6 +173,7 @@ def test_run_writes_every_output_and_fails_on_unmet_targets(demo, tmp_path, caps
                  "store.sqlite"):
         assert (out / name).is_file(), name
     assert (out / "scoreboard.csv").read_bytes().startswith(b"\xef\xbb\xbf") and not (out / "charts").exists()
+    assert not (out / "report.xlsx").exists() and not (out / "report.html").exists()
     board = pd.read_csv(out / "scoreboard.csv", encoding="utf-8-sig")
     assert list(board["target_id"]) == list(result.scoreboard_frame()["target_id"])
     document = json.loads((out / "scoreboard.json").read_text(encoding="utf-8"))

@@ -1,9 +1,10 @@
-"""``surveys demo --out DIR [--seed N]``: write the demo city's survey season, then run it end to end.
+"""``surveys demo --out DIR [--seed N] [--sample-scale S] [--lang zh|en] [--no-charts] [--no-report]``: write the
+demo city's survey season, then run it end to end.
 
 A thin layer over :func:`surveys.demo.generate_demo` and :func:`surveys.pipeline.run_study`. It prints one
 line per file written (path, kind, data rows) and the true headline rates the scenario was built on, then
 runs the bundled demo study spec (``analysis/demo/study.yaml``) with DIR as its data folder — its inputs and
-margins are relative to the generated folder — writing the results into ``DIR/results`` (see ``surveys run``)
+margins are relative to the generated folder — writing the results into ``DIR/results`` (see ``surveys run``: report.xlsx, report.html, charts, tables)
 and printing the accounting table and the scoreboard.
 """
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {instrument_id:<26} {truth['headline_measure']:<14} {truth['headline_truth']:.3f}  ({label})")
     print()
     study = load_study(analysis_dir() / "demo" / "study.yaml", data_dir=manifest.out_dir)
-    run_to_folder(study, manifest.out_dir / "results", lang=args.lang, show_accounting=True, charts=args.charts)
+    run_to_folder(study, manifest.out_dir / "results", lang=args.lang, show_accounting=True, charts=args.charts,
+                  report=args.report)
     return 0
 
 
@@ -55,4 +57,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="language of the printed tables and charts (default: the study's, Chinese)")
     parser.add_argument("--no-charts", dest="charts", action="store_false",
                         help="skip the charts of the run (results/charts/*.png and *.svg)")
+    parser.add_argument("--no-report", dest="report", action="store_false",
+                        help="skip the acceptance report of the run (results/report.xlsx and report.html)")
     parser.set_defaults(handler=_run)

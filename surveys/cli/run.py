@@ -1,4 +1,5 @@
-"""``surveys run STUDY.yaml --out DIR [--data DIR] [--fail-on-target] [--lang zh|en] [--no-charts]``: run a study.
+"""``surveys run STUDY.yaml --out DIR [--data DIR] [--fail-on-target] [--lang zh|en] [--no-charts] [--no-report]``:
+run a study.
 
 A thin layer over :func:`surveys.pipeline.run_study`. It writes into DIR:
 
@@ -16,6 +17,9 @@ A thin layer over :func:`surveys.pipeline.run_study`. It writes into DIR:
 * ``charts/*.png`` and ``*.svg`` (:mod:`surveys.charts`): the targets, each headline by district and by mode,
   the weights and margins of each raking, and the census by each classification of its register
   (``--no-charts`` skips them; a chart that cannot be drawn, e.g. without a CJK font, is a note on stderr);
+* ``report.xlsx`` and ``report.html`` (:mod:`surveys.report`, filled by
+  :func:`surveys.report.from_study.report_input_from_study`): the acceptance workbook and the self-contained
+  HTML report, with the charts embedded, in the language of ``--lang`` (``--no-report`` skips them);
 
 and prints the scoreboard. Exit status: 0; 1 with ``--fail-on-target`` when a target is not met under its
 rule (a target without data counts as not met); 2 with ``error: ...`` for a data error (any
@@ -33,7 +37,8 @@ from typing import Any, Callable, TextIO
 
 import pandas as pd
 
-__all__ = ["register", "run_to_folder", "write_outputs", "print_scoreboard", "print_accounting"]
+__all__ = ["register", "run_to_folder", "write_outputs", "write_report", "report_chart_titles", "print_scoreboard",
+           "print_accounting"]
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _STORE_FILES = ("store.sqlite", "store.sqlite-wal", "store.sqlite-shm")
@@ -166,7 +171,8 @@ def print_accounting(result: Any, lang: str, file: TextIO) -> None:
     for account in result.files:
         reasons = ", ".join(f"{code} {count}" for code, count in sorted(account.reasons.items()))
         cells = (account.path.name, account.role, str(account.rows_read), str(account.accepted),
-                 str(account.rejected), str(account.flagged), reasons or account.note)
+                 str(account.rejected), str(account.flagged),
+                 reasons or (account.note_zh if lang == "zh" and account.note_zh else account.note))
         print("  ".join(_fit(c, w) if w else c for c, w in zip(cells, widths)).rstrip(), file=file)
 
 
@@ -180,9 +186,22 @@ def progress_printer(stream: TextIO | None = None) -> Callable[[str], None] | No
     return lambda message: print(f"… {message}", file=stream, flush=True)
 
 
+def write_report(result: Any, out_dir: pathlib.Path, lang: str,
+                 chart_files: list[pathlib.Path] | tuple[pathlib.Path, ...] = ()) -> tuple[pathlib.Path, pathlib.Path]:
+    """``out_dir/report.xlsx`` and ``out_dir/report.html`` of the run, with the PNG charts of ``chart_files``
+    embedded under their titles (:func:`report_chart_titles`); returns the two paths."""
+    from surveys.report import write_html, write_workbook
+    from surveys.report.from_study import report_input_from_study
+
+    titles = report_chart_titles(result, lang)
+    charts = {titles.get(path.stem, path.stem): path for path in chart_files if path.suffix == ".png"}
+    report = report_input_from_study(result, lang=lang, charts=charts)
+    return write_workbook(report, out_dir / "report.xlsx"), write_html(report, out_dir / "report.html")
+
+
 def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None, show_accounting: bool = False,
-                  charts: bool = True, file: TextIO | None = None) -> Any:
-    """Run ``study`` (a loaded Study), write its outputs (and charts) into ``out_dir`` and print the results."""
+                  charts: bool = True, report: bool = True, file: TextIO | None = None) -> Any:
+    """Run ``study`` (a loaded Study), write its outputs (charts, report) into ``out_dir`` and print the results."""
     from surveys.pipeline import run_study
 
     file = file or sys.stdout
@@ -193,13 +212,18 @@ def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None,
                        progress=progress_printer())
     write_outputs(result, out_dir)
     lang = lang or result.study.lang
+    progress = progress_printer()
+    chart_files: list[pathlib.Path] = []
     if charts:
-        progress = progress_printer()
         if progress:
             progress("charts")
-        _, chart_notes = write_charts(result, out_dir, lang)
+        chart_files, chart_notes = write_charts(result, out_dir, lang)
         for note in chart_notes:
             print(f"note: {note}", file=sys.stderr)
+    if report:
+        if progress:
+            progress("report")
+        write_report(result, out_dir, lang, chart_files)
     if show_accounting:
         print_accounting(result, lang, file)
         print(file=file)
@@ -212,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
     from surveys.study import load_study
 
     study = load_study(args.study, data_dir=args.data)
-    result = run_to_folder(study, pathlib.Path(args.out), lang=args.lang, charts=args.charts)
+    result = run_to_folder(study, pathlib.Path(args.out), lang=args.lang, charts=args.charts, report=args.report)
     if args.fail_on_target and result.targets_not_met:
         return 1
     return 0
@@ -224,8 +248,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a study spec end to end: ingest, weight, estimate, judge the targets",
         description="Run every stage of a study (analysis/<study>/study.yaml): ingest and validate the exports "
                     "into a store, weight to the population margins, estimate every measure by domain, and judge "
-                    "every target of the register. Writes scoreboard.csv/.json, measures.csv, accounting.csv, "
-                    "weights.csv and store.sqlite into --out and prints the scoreboard.",
+                    "every target of the register. Writes report.xlsx, report.html, charts/*.png|svg, "
+                    "scoreboard.csv/.json, measures.csv, accounting.csv, weights.csv and store.sqlite into --out "
+                    "and prints the scoreboard.",
     )
     parser.add_argument("study", help="the study spec (study.yaml)")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
@@ -238,6 +263,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="language of the printed scoreboard and the charts (default: the spec's report.lang)")
     parser.add_argument("--no-charts", dest="charts", action="store_false",
                         help="skip the charts (DIR/charts/*.png and *.svg), e.g. for quick checks")
+    parser.add_argument("--no-report", dest="report", action="store_false",
+                        help="skip the acceptance report (DIR/report.xlsx and report.html)")
     parser.set_defaults(handler=_run)
 
 
@@ -288,9 +315,30 @@ def _margin_labels(questionnaire: Any, margins: pd.DataFrame, lang: str) -> tupl
         label = known[0].label.get(lang) if known else questionnaire.item(base).text.get(lang)
         variables[name] = f"{label} · {population}" if population else label
         scale = questionnaire.scale_of(base)
-        if scale is not None:
-            categories[name] = {str(c.code): c.label.get(lang) for c in scale.categories}
+        categories[name] = {str(c.code): c.label.get(lang) for c in scale.categories} if scale is not None else {}
+        categories[name].update(_SPECIAL_CATEGORIES[lang])
     return variables, categories
+
+
+# categories the pipeline adds to a frame-specific margin (surveys.pipeline.MISSING_CATEGORY), in words
+_SPECIAL_CATEGORIES = {"zh": {"(missing)": "（未回答）"}, "en": {"(missing)": "(not answered)"}}
+
+
+def _within_population(margins: pd.DataFrame) -> pd.DataFrame:
+    """The margins of each population as shares WITHIN it: the ``(other)`` row of a frame-specific margin (the
+    other populations' total, e.g. 91% residents on the enterprises' district margin) is left out and the
+    remaining shares rescaled to sum to 1, so each population's structure is readable."""
+    from surveys.pipeline import OTHER_CATEGORY
+
+    frames = []
+    for _, frame in margins.groupby("variable", sort=False):
+        other = frame[frame["category"].astype(str) == OTHER_CATEGORY]
+        kept = frame[frame["category"].astype(str) != OTHER_CATEGORY].copy()
+        for column in ("share_before", "share_after", "target_share"):
+            inside = 1.0 - (float(other[column].sum()) if len(other) else 0.0)
+            kept[column] = kept[column] / inside if inside > 0 else kept[column]
+        frames.append(kept)
+    return pd.concat(frames, ignore_index=True) if frames else margins
 
 
 def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
@@ -325,7 +373,7 @@ def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
         variables, categories = _margin_labels(result.study.questionnaires[questionnaire_id],
                                                weighted.diagnostics.margins, lang)
         jobs.append((f"margins_{questionnaire_id}", lambda w=weighted, v=variables, c=categories: charts.margins_chart(
-            w.diagnostics, lang=lang, variable_labels=v, category_labels=c)))
+            _within_population(w.diagnostics.margins), lang=lang, variable_labels=v, category_labels=c)))
     for questionnaire_id, census in result.censuses.items():
         headline = result.study.questionnaires[questionnaire_id].headline.id
         by = [v for v in dict.fromkeys(census.to_frame()["domain_variable"]) if v]
@@ -347,3 +395,50 @@ def write_charts(result: Any, out_dir: pathlib.Path, lang: str) -> tuple[list[pa
         except ChartError as error:
             notes.append(f"chart {stem} not drawn: {error}")
     return written, notes
+
+
+# the report's words for each kind of chart (surveys.report.labels), by file-stem prefix of _chart_jobs
+_CHART_KINDS = (("targets", "chart_targets"), ("district_", "chart_domains"), ("mode_", "chart_mode"),
+                ("weighting_effect", "chart_weighting"), ("items_", "chart_likert"), ("weights_", "chart_weights"),
+                ("margins_", "chart_margins"), ("handling_", "chart_proposals"))
+
+
+def report_chart_titles(result: Any, lang: str) -> dict[str, str]:
+    """Chart file stem → its title in the report: the kind of chart and the questionnaire it shows
+    (``district_market_supervision`` → "分区县结果 · 市场监管满意度调查"); ``targets`` keeps its name, so the report
+    puts it on the overview."""
+    from surveys.report.labels import label
+
+    titles = {"targets": "targets"}
+    for stem, _ in _chart_jobs(result, lang):  # the drawing functions are built, not called
+        kind = next((key for prefix, key in _CHART_KINDS if stem.startswith(prefix)), None)
+        if kind is None or stem == "targets":
+            continue
+        rest = stem.split("_", 1)[1] if "_" in stem and kind != "chart_weighting" else ""
+        found = next(((q, stem_rest) for q in result.study.questionnaires
+                      for stem_rest in (rest[len(q):].lstrip("_"),) if rest.startswith(q)), None)
+        words = [label(kind, lang)]
+        if found is not None:
+            questionnaire_id, variable = found
+            questionnaire = result.study.questionnaires[questionnaire_id]
+            words.append(questionnaire.title.get(lang))
+            if variable:  # a census by one classification of its register: name the classification
+                words[0] = _classification_words(questionnaire, variable, lang)
+        titles[stem] = " · ".join(words)
+    return titles
+
+
+def _classification_words(questionnaire: Any, variable: str, lang: str) -> str:
+    """"按主办单位" / "by 主办单位": a register classification by its weighting label, else its item's text."""
+    from surveys.report.views import variable_label
+
+    known = [w.label.get(lang) for w in questionnaire.weighting if w.id == variable]
+    if known:
+        name = known[0]
+    elif questionnaire.has_item(variable):
+        name = questionnaire.item(variable).text.get(lang)
+    else:
+        name = variable_label(variable, lang)
+    name = name.split("（")[0].split(" (")[0]  # "办理结果类别（按答复函填写）": the name without its note
+    return f"满意率（按{name}）" if lang == "zh" else f"Satisfaction by {name[:1].lower()}{name[1:]}"
+

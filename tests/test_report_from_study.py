@@ -1,0 +1,205 @@
+"""The acceptance report of a study run: `surveys demo` writes report.xlsx and report.html with the charts; the
+workbook has the sheets, numeric percentage cells and no formula; the HTML makes no external request and names
+every target; the scoreboard rows carry their margin of error, positive set, base, df and rule; a one-respondent
+domain is kept and suppressed by the NCHS rules instead of failing the run."""
+from __future__ import annotations
+
+import math
+import pathlib
+import re
+import struct
+import zlib
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from surveys import SurveyDesign, load_questionnaire
+from surveys.cli import main
+from surveys.measures import measure_table
+from surveys.pipeline import run_study
+from surveys.report.from_study import report_input_from_study
+from surveys.study import load_study
+from surveys.targets import check_target
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"
+QUESTIONNAIRES = REPOSITORY / "questionnaires"
+SCALE = "0.15"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """`surveys demo` at a small sample scale, with charts and report (the one slow run of this file)."""
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(out), "--sample-scale", SCALE]) == 0
+    return out, out / "results"
+
+
+@pytest.fixture(scope="module")
+def result(demo_run):
+    out, _ = demo_run
+    return run_study(load_study(DEMO_SPEC, data_dir=out))
+
+
+# ------------------------------------------------------------------------------------------ workbook
+
+def test_workbook_has_the_sheets_numbers_as_numbers_and_no_formula(demo_run, result):
+    _, results = demo_run
+    workbook = load_workbook(results / "report.xlsx")
+    names = workbook.sheetnames
+    assert names[0] == "总览"
+    assert {"方法", "数据质量", "权重", "图表"} <= set(names)
+    indicators = [n for n in names if n not in {"总览", "方法", "数据质量", "权重", "图表"}]
+    assert len(indicators) == len(set(result.measures_frame()["questionnaire"])) + len(result.censuses)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    overview = workbook["总览"]
+    header_row = next(r for r in range(1, 10) if overview.cell(r, 1).value == "指标")
+    headers = {overview.cell(header_row, c).value: c for c in range(1, overview.max_column + 1)}
+    value_column = headers["结果"]
+    survey = [row for row in result.scoreboard if row.source_kind == "survey"]
+    shown = [overview.cell(r, value_column) for r in range(header_row + 1, header_row + 1 + len(result.scoreboard))]
+    percentages = [cell for cell in shown if isinstance(cell.value, float) and "%" in cell.number_format]
+    assert len(percentages) >= len(survey)
+    values = sorted(round(cell.value, 6) for cell in percentages)
+    for row in survey:
+        assert round(row.value, 6) in values
+
+
+# ------------------------------------------------------------------------------------------ html
+
+class _Requests(HTMLParser):
+    """Every src/href/srcset value and every url()/@import in style attributes and style elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "action", "poster", "data") and value:
+                self.links.append(value)
+            if name == "style" and value:
+                self.styles.append(value)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+def test_html_makes_no_external_request_and_names_every_target(demo_run, result):
+    _, results = demo_run
+    text = (results / "report.html").read_text(encoding="utf-8")
+    parser = _Requests()
+    parser.feed(text)
+    assert parser.links, "the charts are inline images"
+    assert not [link for link in parser.links if not link.startswith(("data:", "#"))]
+    css = "\n".join(parser.styles)
+    assert not re.search(r"@import", css)
+    assert all(url.strip("'\" ").startswith("data:") for url in re.findall(r"url\(([^)]*)\)", css))
+    assert not re.search(r"<script", text, flags=re.IGNORECASE)
+    for row in result.scoreboard:
+        assert row.target_id in text or row.text.zh in text, row.target_id
+
+
+# ------------------------------------------------------------------------------------------ charts
+
+def _png_dpi(path: pathlib.Path) -> float:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position = 8
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        if kind == b"pHYs":
+            per_metre, _, unit = struct.unpack(">IIB", data[position + 8:position + 17])
+            return per_metre * 0.0254 if unit == 1 else math.nan
+        position += 12 + length
+    return math.nan
+
+
+def test_every_chart_is_a_print_quality_png_and_an_svg(demo_run):
+    _, results = demo_run
+    pngs = sorted((results / "charts").glob("*.png"))
+    svgs = {path.stem for path in (results / "charts").glob("*.svg")}
+    assert len(pngs) >= 10 and {p.stem for p in pngs} == svgs
+    for png in pngs:
+        assert _png_dpi(png) >= 199.5, png.name
+        assert zlib.crc32(png.read_bytes()) and png.stat().st_size > 1000
+
+
+# ------------------------------------------------------------------------------------------ traceability
+
+def test_scoreboard_rows_carry_the_margin_of_error_positive_set_base_and_df(result):
+    report = report_input_from_study(result, lang="zh", run_time="2026-11-26T12:00:00+00:00")
+    board = report.scoreboard.set_index("target_id")
+    for row in result.scoreboard:
+        shown = board.loc[row.target_id]
+        if row.source_kind == "survey" and row.check is not None:
+            estimate = result.measures[row.source.split("/")[0]].estimate(row.source.split("/")[1])
+            again = check_target(estimate, row.threshold, rule=row.rule, comparison=row.comparison)
+            assert shown["margin_of_error"] == pytest.approx(again.margin_of_error)
+            assert shown["df"] == pytest.approx(again.df) and shown["level"] == pytest.approx(again.level)
+            assert shown["positive_set_zh"] and shown["base_label_zh"] and shown["ci_method"] == again.ci_method
+        elif row.source_kind == "census" and row.check is not None:
+            assert math.isnan(shown["margin_of_error"]) and shown["positive_set_zh"] and shown["base_label_zh"]
+    assert report.method.run_time == "2026-11-26T12:00:00+00:00" and report.method.toolkit_version
+    sources = report.method.margin_sources
+    assert len(sources) and sources["source"].str.contains("2025-12-31").any()
+    assert all(len(digest) == 64 for digest in sources["sha256"])
+    copies = report.accounting[report.accounting["role"] == "copy"]
+    assert len(copies) and copies["note"].str.contains("不重复导入").all()  # the file notes in the report's language
+    roles = set(report.method.files["role"])
+    assert {"study", "targets", "questionnaire", "margins"} <= roles
+    assert all(len(digest) == 64 for digest in report.method.files["sha256"])
+
+
+def test_margin_categories_are_shown_by_label_and_english_is_english(result):
+    english = report_input_from_study(result, lang="en")
+    district = english.margins[english.margins["variable"].str.startswith("District")]
+    questionnaire = result.study.questionnaires["social_stability"]
+    labels = {c.label.en for w in questionnaire.weighting if w.id == "district" for c in w.categories}
+    assert len(district) and set(district["category"]) - {"(not answered)", "(other populations)"} <= labels
+    assert english.lang == "en" and english.title == result.study.title.en
+    for note in english.scoreboard["note"]:
+        assert not re.search(r"[\u4e00-\u9fff]", note), note
+
+
+# ------------------------------------------------------------------------------------------ small domains
+
+def test_a_one_respondent_domain_is_kept_and_suppressed():
+    questionnaire = load_questionnaire(QUESTIONNAIRES / "market_supervision.yaml")
+    rng = np.random.default_rng(5)
+    rows = 300
+    data = {}
+    for item in questionnaire.items:
+        item_scale = questionnaire.scale_of(item.id)
+        if item.type == "single" and item_scale is not None and not item.asked_if:
+            data[item.id] = rng.choice(np.asarray(item_scale.codes, dtype=float), size=rows)
+    frame = pd.DataFrame(data)
+    frame["district"] = rng.choice([1.0, 2.0, 3.0], size=rows)
+    frame.loc[0, "district"] = 4.0  # a district with a single respondent: no degrees of freedom
+    frame["weight"] = rng.uniform(1.0, 3.0, size=rows)
+    headline = [questionnaire.headline.id]
+    table = measure_table(SurveyDesign(frame, weights="weight"), questionnaire, domains=["district"], measures=headline)
+    lonely = [row for row in table.rows if row.domain_variable == "district" and row.domain_value == 4]
+    assert lonely, "the small domain is kept"
+    for row in lonely:
+        assert row.reliability.status == "suppress"
+        assert row.estimate.respondents == 1 and math.isnan(row.estimate.ci_low)
+        assert row.reliability.reasons
+    others = table.find(questionnaire.headline.id, domain_variable="district", domain_value=1)
+    alone = measure_table(SurveyDesign(frame.assign(district=frame["district"].where(frame["district"] != 4)),
+                                       weights="weight"), questionnaire, domains=["district"], measures=headline)
+    same = alone.find(questionnaire.headline.id, domain_variable="district", domain_value=1)
+    assert others.estimate.ci_low == pytest.approx(same.estimate.ci_low)  # the other domains are unchanged
