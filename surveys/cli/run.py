@@ -345,7 +345,11 @@ def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
     """(file stem, drawing function) for every chart of the run (see :mod:`surveys.charts`)."""
     from surveys import charts
 
-    jobs: list[tuple[str, Callable[[], Any]]] = [("targets", lambda: charts.target_chart(result.scoreboard, lang=lang))]
+    # The target chart shows the survey and census indicators (rates with an interval or bounds); the exact
+    # administrative figures (counts, staff numbers, rates of records) stay in the scoreboard table.
+    board = result.scoreboard.to_frame()
+    sampled = board[board["source_kind"].isin(["survey", "census"])]
+    jobs: list[tuple[str, Callable[[], Any]]] = [("targets", lambda: charts.target_chart(sampled, lang=lang))]
     for questionnaire_id, table in result.measures.items():
         questionnaire = result.study.questionnaires[questionnaire_id]
         headline = questionnaire.headline.id
