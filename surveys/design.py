@@ -18,7 +18,6 @@ Domains (``subset``) zero the weights of the other rows and keep every PSU and s
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -366,29 +365,7 @@ class SurveyDesign(EstimatorMethods):
             )
         return sampled / per_group
 
-    def _derive(self, **changes: Any) -> "SurveyDesign":
-        clone = copy.copy(self)
-        clone._df_cache = None
-        for name, value in changes.items():
-            setattr(clone, name, value)
-        return clone
-
-    # -- public attributes ------------------------------------------------------------------------
-    @property
-    def data(self) -> pd.DataFrame:
-        return self._data
-
-    @property
-    def weights(self) -> np.ndarray:
-        """Analysis weights, full length; zero outside the domain of a ``subset()``."""
-        if self._mask is None:
-            return self._base_weights
-        return np.where(self._mask, self._base_weights, 0.0)
-
-    @property
-    def adjustments(self) -> tuple[Any, ...]:
-        return self._adjustments
-
+    # -- public attributes (data, weights, adjustments: see EstimatorMethods) ----------------------------
     @property
     def lonely_psu(self) -> str:
         return self._lonely_psu

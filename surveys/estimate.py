@@ -23,6 +23,7 @@ Validated against R survey 4.1.1 (tests/reference/r_survey, 192 published cases)
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -491,7 +492,35 @@ def estimate_quantile(design: Any, variable: str, quantile: float, spec: DomainC
 # ---------------------------------------------------------------------------------------------
 # methods shared by SurveyDesign and ReplicateDesign
 class EstimatorMethods:
-    """Estimators, domains and weighting hooks common to both design classes."""
+    """Estimators, domains and weighting hooks common to both design classes.
+
+    A design keeps its data in ``_data``, full-sample weights in ``_base_weights``, a domain mask in ``_mask``
+    (None for the whole sample) and its weighting record in ``_adjustments``; derived designs are shallow
+    copies with some of these replaced (:meth:`_derive`), so they share the encoded structure.
+    """
+
+    def _derive(self, **changes: Any):
+        clone = copy.copy(self)
+        clone._df_cache = None
+        for name, value in changes.items():
+            setattr(clone, name, value)
+        return clone
+
+    @property
+    def data(self) -> pd.DataFrame:
+        return self._data
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Analysis weights, full length; zero outside the domain of a ``subset()``."""
+        if self._mask is None:
+            return self._base_weights
+        return np.where(self._mask, self._base_weights, 0.0)
+
+    @property
+    def adjustments(self) -> tuple[Any, ...]:
+        """The weighting adjustments applied so far, in order (their variance recipes and diagnostics)."""
+        return self._adjustments
 
     def mean(self, variable: str, *, deff: Any = False, na_rm: bool = False, level: float = 0.95,
              df: float | None = None) -> Estimate:

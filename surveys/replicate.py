@@ -28,7 +28,6 @@ rows × replicates. User-supplied replicate weights (n × R) are used as given.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Sequence
 
 import numpy as np
@@ -234,22 +233,7 @@ class ReplicateDesign(EstimatorMethods):
         self._column_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._df_cache: float | None = None
 
-    def _derive(self, **changes: Any) -> "ReplicateDesign":
-        clone = copy.copy(self)
-        clone._df_cache = None
-        for name, value in changes.items():
-            setattr(clone, name, value)
-        return clone
-
     # -- public attributes --------------------------------------------------------------------------
-    @property
-    def data(self) -> pd.DataFrame:
-        return self._data
-
-    @property
-    def weights(self) -> np.ndarray:
-        return self._base_weights if self._mask is None else np.where(self._mask, self._base_weights, 0.0)
-
     @property
     def replicate_weights(self) -> np.ndarray:
         """Full analysis weights of every replicate (n × R; zero outside a domain). Materialised on use."""
@@ -275,10 +259,6 @@ class ReplicateDesign(EstimatorMethods):
     @property
     def replicates(self) -> int:
         return self._storage.replicates
-
-    @property
-    def adjustments(self) -> tuple[Any, ...]:
-        return self._adjustments
 
     @property
     def rows(self) -> int:
