@@ -34,7 +34,7 @@ import yaml
 from surveys.errors import SurveyError, TargetError
 from surveys.questionnaire import Text
 from surveys.results import Estimate
-from surveys.targets import VERDICT_LABELS, VERDICT_RULES, TargetCheck, check_target
+from surveys.targets import CENSUS_VERDICT_LABELS, VERDICT_LABELS, VERDICT_RULES, TargetCheck, check_target
 
 __all__ = [
     "SOURCE_KINDS",
@@ -386,7 +386,7 @@ class ScoreboardRow:
     def verdict_label(self) -> Text:
         if self.interval_kind == "exact":  # no interval: "with statistical confidence" does not apply
             return _EXACT_VERDICT_LABELS[self.verdict]
-        labels = VERDICT_LABELS.get(self.verdict)
+        labels = (CENSUS_VERDICT_LABELS if self.interval_kind == "nonresponse_bounds" else VERDICT_LABELS).get(self.verdict)
         return Text(labels["zh"], labels["en"]) if labels else _NO_DATA_LABEL
 
     def to_dict(self) -> dict[str, Any]:

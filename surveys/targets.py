@@ -39,6 +39,7 @@ from surveys.results import Estimate, EstimateTable
 __all__ = [
     "VERDICTS",
     "VERDICT_LABELS",
+    "CENSUS_VERDICT_LABELS",
     "VERDICT_RULES",
     "TargetCheck",
     "TargetTable",
@@ -53,6 +54,16 @@ VERDICT_LABELS: Mapping[str, Mapping[str, str]] = {
     "met_within_margin": {"zh": "达标但在误差范围内", "en": "met, within the margin of error"},
     "not_met_within_margin": {"zh": "未达标但在误差范围内", "en": "not met, within the margin of error"},
     "not_met": {"zh": "未达标", "en": "not met"},
+}
+
+# Census verdicts (surveys.census.census_check) use the four verdict names with the non-response bounds as the
+# interval; "within the margin of error" reads "depends on the unreturned forms" there.
+CENSUS_VERDICT_LABELS: Mapping[str, Mapping[str, str]] = {
+    "met": {"zh": "达标（未回收的全按不满意也达标）", "en": "met (even if every unreturned form were unsatisfied)"},
+    "met_within_margin": {"zh": "达标，但取决于未回收的意见表", "en": "met, but depends on the unreturned forms"},
+    "not_met_within_margin": {"zh": "未达标，但取决于未回收的意见表",
+                              "en": "not met, but depends on the unreturned forms"},
+    "not_met": {"zh": "未达标（未回收的全按满意也未达标）", "en": "not met (even if every unreturned form were satisfied)"},
 }
 
 # Which verdicts count as "target met" under each rule. The rule is chosen in the study's targets register.
@@ -98,7 +109,9 @@ class TargetCheck:
     domain: Mapping[str, Any] = field(default_factory=dict)
 
     def verdict_label(self, lang: str = "zh") -> str:
-        return VERDICT_LABELS[self.verdict][lang]
+        """The verdict in words; a census (interval = non-response bounds) is worded with its unreturned forms."""
+        labels = CENSUS_VERDICT_LABELS if self.ci_method == "nonresponse_bounds" else VERDICT_LABELS
+        return labels[self.verdict][lang]
 
     def to_dict(self) -> dict[str, Any]:
         row = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "domain"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from surveys.errors import ChartError
-from surveys.targets import VERDICT_LABELS
+from surveys.targets import CENSUS_VERDICT_LABELS, VERDICT_LABELS
 
 __all__ = ["LANGUAGES", "PHRASES", "CENSUS_VERDICT_LABELS", "phrase", "check_language", "verdict_label", "percent"]
 
@@ -84,17 +84,6 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
     "after_weighting": {"zh": "加权后", "en": "After weighting"},
     "paper": {"zh": "纸质问卷", "en": "Paper"},
     "online": {"zh": "网络问卷", "en": "Online"},
-}
-
-
-# Census verdicts (surveys.census.census_check) use the four verdict names with the non-response bounds as the
-# interval; "within the margin of error" reads "depends on the unreturned forms" there.
-CENSUS_VERDICT_LABELS: Mapping[str, Mapping[str, str]] = {
-    "met": {"zh": "达标（未回收的全按不满意也达标）", "en": "met (even if every unreturned form were unsatisfied)"},
-    "met_within_margin": {"zh": "达标，但取决于未回收的意见表", "en": "met, but depends on the unreturned forms"},
-    "not_met_within_margin": {"zh": "未达标，但取决于未回收的意见表",
-                              "en": "not met, but depends on the unreturned forms"},
-    "not_met": {"zh": "未达标（未回收的全按满意也未达标）", "en": "not met (even if every unreturned form were satisfied)"},
 }
 
 
