@@ -38,9 +38,10 @@ capped at the respondents, of a mean Kish's ``respondents / design effect``.
 
 :func:`measure_table` gives every measure overall and by each domain variable present in the data, with the
 NCHS Data Presentation Standards for Proportions (Parker et al. 2017, Vital Health Stat 2(175)) as data-driven
-reliability rules (:data:`RELIABILITY_RULES`, thresholds in :data:`NCHS_PROPORTION_STANDARD`); the rule
-sequence follows CDC's own implementation in R ``surveytable`` (``.present_prop``).
-:func:`mode_difference` gives the paper − online difference with its linearization standard error.
+reliability rules (:mod:`surveys.reliability`: :data:`RELIABILITY_RULES`, thresholds in
+:data:`NCHS_PROPORTION_STANDARD`); the rule sequence follows CDC's own implementation in R ``surveytable``
+(``.present_prop``). :func:`mode_difference` (:mod:`surveys.mode_comparison`) gives the paper − online
+difference with its linearization standard error. Both are re-exported here.
 """
 from __future__ import annotations
 
@@ -55,7 +56,15 @@ import pandas as pd
 from scipy import stats
 
 from surveys.errors import EstimationError
-from surveys.questionnaire import MEASURE_BASES, MODES, Measure, Questionnaire, Scale, Text
+from surveys.mode_comparison import ModeDifference, mode_difference
+from surveys.questionnaire import MEASURE_BASES, Measure, Questionnaire, Scale, Text
+from surveys.reliability import (
+    NCHS_PROPORTION_STANDARD,
+    RELIABILITY_RULES,
+    Reliability,
+    ReliabilityRule,
+    assess_reliability,
+)
 from surveys.results import Estimate, EstimateTable
 
 __all__ = [
@@ -346,128 +355,6 @@ def _require_respondents(design: Any, values: MeasureValues, questionnaire: Ques
 
 
 # ----------------------------------------------------------------------------------------------------------
-# reliability: the NCHS Data Presentation Standards for Proportions as data
-NCHS_PROPORTION_STANDARD: Mapping[str, float] = MappingProxyType({
-    "minimum_effective_size": 30.0,     # Parker et al. 2017, step 1
-    "small_width": 0.05,                # width at or below: presented (step 2)
-    "maximum_width": 0.30,              # Korn–Graubard width at or above: suppressed (step 3)
-    "maximum_relative_width": 1.30,     # width / p above: suppressed (step 4, width in (0.05, 0.30))
-    "minimum_df": 8.0,                  # fewer design degrees of freedom: flagged for review
-    "level": 0.95,                      # the standard's Korn–Graubard interval is 95 %
-})
-
-
-@dataclass(frozen=True)
-class _ReliabilityFacts:
-    """What the rules read: estimate, the Korn–Graubard width, effective size, df, and the kind of statistic."""
-
-    estimate: float
-    effective_size: float
-    width: float
-    df: float
-    proportion: bool
-    interval_available: bool
-
-
-@dataclass(frozen=True)
-class ReliabilityRule:
-    """One rule: when ``applies(facts, thresholds)`` holds, the row gets ``action`` with ``code``/``reason``."""
-
-    code: str
-    action: str  # "suppress" or "review"
-    reason: Text
-    applies: Callable[[_ReliabilityFacts, Mapping[str, float]], bool] = field(repr=False)
-
-
-def _presentable_width(facts: _ReliabilityFacts, limits: Mapping[str, float]) -> bool:
-    return facts.interval_available and limits["small_width"] < facts.width < limits["maximum_width"]
-
-
-RELIABILITY_RULES: tuple[ReliabilityRule, ...] = (
-    ReliabilityRule("effective_size_below_minimum", "suppress",
-                    Text("有效样本量小于30", "effective sample size below 30"),
-                    lambda f, t: f.effective_size < t["minimum_effective_size"]),
-    ReliabilityRule("no_interval", "suppress",
-                    Text("无法计算Korn–Graubard置信区间（自由度不足）",
-                         "no Korn–Graubard interval (no design degrees of freedom)"),
-                    lambda f, t: f.proportion and not f.interval_available),
-    ReliabilityRule("width_at_least_maximum", "suppress",
-                    Text("置信区间宽度≥30个百分点", "confidence interval width of 0.30 or more"),
-                    lambda f, t: f.proportion and f.interval_available and f.width >= t["maximum_width"]),
-    ReliabilityRule("relative_width_above_maximum", "suppress",
-                    Text("置信区间相对宽度>130%", "relative confidence interval width above 130%"),
-                    lambda f, t: f.proportion and _presentable_width(f, t)
-                    and (f.estimate <= 0 or f.width / f.estimate > t["maximum_relative_width"])),
-    ReliabilityRule("complement_relative_width_above_maximum", "review",
-                    Text("补集（1−p）的相对宽度>130%，需复核", "relative width of the complement 1−p above 130%: review"),
-                    lambda f, t: f.proportion and _presentable_width(f, t)
-                    and (f.estimate >= 1 or f.width / (1 - f.estimate) > t["maximum_relative_width"])),
-    ReliabilityRule("df_below_minimum", "review",
-                    Text("设计自由度小于8，需复核", "fewer than 8 design degrees of freedom: review"),
-                    lambda f, t: not f.df >= t["minimum_df"]),
-    ReliabilityRule("zero_or_hundred_percent", "review",
-                    Text("比例为0或100%，需复核", "a proportion of 0 or 100%: review"),
-                    lambda f, t: f.proportion and (f.estimate <= 0 or f.estimate >= 1)),
-)
-
-
-@dataclass(frozen=True)
-class Reliability:
-    """Outcome of the reliability rules for one estimate: ``status`` ``ok`` / ``review`` / ``suppress``."""
-
-    status: str
-    codes: tuple[str, ...] = ()
-    reasons: tuple[Text, ...] = ()
-    effective_size: float = math.nan
-    korn_graubard_low: float = math.nan
-    korn_graubard_high: float = math.nan
-
-
-def _effective_size(record: Estimate) -> float:
-    """Proportions: NCHS ``p(1−p)/SE²`` capped at the respondents (the respondents when p is 0 or 1 or SE is 0).
-    Means: Kish's ``respondents / design effect`` (with-replacement deff), capped at the respondents."""
-    n = float(record.respondents)
-    if record.statistic == "proportion":
-        p, se = record.estimate, record.std_error
-        if se <= 0 or p <= 0 or p >= 1:
-            return n
-        return min(p * (1 - p) / se**2, n)
-    deff = record.design_effect
-    return n if not (deff > 0 and math.isfinite(deff)) else min(n / deff, n)
-
-
-def assess_reliability(record: Estimate, *, thresholds: Mapping[str, float] = NCHS_PROPORTION_STANDARD,
-                       rules: Sequence[ReliabilityRule] = RELIABILITY_RULES) -> Reliability:
-    """Apply ``rules`` (default: the NCHS standard for proportions) to one estimate.
-
-    The width rules use the 95 % Korn–Graubard interval (:mod:`surveys.ci`, ``korn_graubard``) on the design's
-    degrees of freedom and the respondents, whatever interval the table shows. They apply to proportions only
-    (the standard has no width rule for means); effective size and df apply to every statistic. Suppression
-    outranks review; with no rule firing the status is ``ok``.
-    """
-    from surveys.ci import ProportionSummary, proportion_interval
-
-    limits = {**NCHS_PROPORTION_STANDARD, **thresholds}
-    df = float(record.extras.get("design_df", record.df))
-    effective = _effective_size(record)
-    low = high = math.nan
-    proportion = record.statistic == "proportion"
-    if proportion and math.isfinite(record.estimate):
-        try:
-            low, high = proportion_interval(ProportionSummary(
-                estimate=min(max(record.estimate, 0.0), 1.0), std_error=record.std_error, df=df, level=limits["level"],
-                design_df=df, rows=max(int(record.respondents), 1)), "korn_graubard")
-        except EstimationError:
-            low = high = math.nan
-    facts = _ReliabilityFacts(estimate=record.estimate, effective_size=effective, width=high - low, df=df,
-                              proportion=proportion, interval_available=not math.isnan(low))
-    fired = [rule for rule in rules if rule.applies(facts, limits)]
-    status = "suppress" if any(r.action == "suppress" for r in fired) else ("review" if fired else "ok")
-    return Reliability(status=status, codes=tuple(r.code for r in fired), reasons=tuple(r.reason for r in fired),
-                       effective_size=effective, korn_graubard_low=low, korn_graubard_high=high)
-
-
-# ----------------------------------------------------------------------------------------------------------
 # the measure table
 @dataclass(frozen=True)
 class MeasureRow:
@@ -675,104 +562,3 @@ def measure_table(design: Any, questionnaire: Questionnaire, *, domains: Sequenc
             rows.extend(_rows_for(design, questionnaire, values, present_domains, level=level, ci_method=ci_method,
                                   thresholds=thresholds))
     return MeasureTable(questionnaire_id=questionnaire.id, rows=tuple(rows))
-
-
-# ----------------------------------------------------------------------------------------------------------
-# paper − online
-@dataclass(frozen=True)
-class ModeDifference:
-    """``first − second`` (default paper − online) of one measure with its design-based interval."""
-
-    measure_id: str
-    base: str
-    first: Any
-    second: Any
-    difference: float
-    std_error: float
-    ci_low: float
-    ci_high: float
-    df: float
-    level: float
-    t_statistic: float
-    p_value: float
-    first_estimate: float
-    second_estimate: float
-    first_respondents: int
-    second_respondents: int
-
-    @property
-    def significant(self) -> bool:
-        """Whether the interval excludes zero."""
-        return self.ci_low > 0 or self.ci_high < 0
-
-    def to_dict(self) -> dict[str, Any]:
-        row = dataclasses.asdict(self)
-        row["significant"] = self.significant
-        return row
-
-
-def _mode_value(design: Any, questionnaire: Questionnaire, column: str, wanted: Any) -> Any:
-    """``wanted`` as stored in ``column``: itself, or the code / key of the weighting variable's category."""
-    present = set(pd.unique(design.data[column].dropna()))
-    if wanted in present:
-        return wanted
-    for weighting in questionnaire.weighting:
-        if weighting.id != column:
-            continue
-        for category in weighting.categories:
-            if wanted in (category.code, category.key):
-                for candidate in (category.code, category.key):
-                    if candidate in present:
-                        return candidate
-    raise EstimationError(
-        f"column '{column}' has no rows with the value {wanted!r} (found {sorted(map(str, present))}); "
-        "give first= and second= as stored in the data"
-    )
-
-
-def mode_difference(design: Any, questionnaire: Questionnaire, measure: Measure | str, *, base: str | None = None,
-                    mode_column: str = "mode", first: Any = MODES[0], second: Any = MODES[1], level: float = 0.95,
-                    composite: str = "respondent_mean") -> ModeDifference:
-    """The difference ``θ₁ − θ₂`` of a measure between two modes (default paper − online), with its CI.
-
-    Each θ_d is a domain ratio ``Σ_d w y / Σ_d w z`` (z = 1 for rates and means). By linearization the
-    difference has influence ``w·v`` with ``v = 1{d₁}(y − θ₁z)/Ẑ₁ − 1{d₂}(y − θ₂z)/Ẑ₂``, so the design
-    standard error of ``total(v)`` on a derived column is the standard error of the difference, with the
-    design's strata, clusters and calibration adjustments (the covariance of the two modes included).
-    Interval ``d ± t(df)·SE`` on the design's degrees of freedom. Validated against a direct computation of
-    the with-replacement variance of ``Σ w v`` and, with mode as the stratum, against ``√(SE₁² + SE₂²)``
-    (tests/test_measures.py). For a replicate design ``total(v)`` gives the replicate variance of the
-    linearized difference.
-    """
-    values = measure_values(design.data, questionnaire, measure, base=base, composite=composite)
-    if mode_column not in design.data.columns:
-        raise EstimationError(f"the design's data has no column '{mode_column}'; give mode_column= (the survey mode)")
-    y = values.values
-    z = np.where(np.isnan(y), np.nan, 1.0) if values.denominator is None else values.denominator
-    weights = design.weights
-    mode = design.data[mode_column].to_numpy()
-    usable = ~np.isnan(y) & ~np.isnan(z) & (weights > 0)
-    parts = []
-    for wanted in (first, second):
-        stored = _mode_value(design, questionnaire, mode_column, wanted)
-        inside = usable & (mode == stored)
-        if not inside.any():
-            raise EstimationError(f"no respondent in the base of '{values.measure.id}' answered by {wanted!r}")
-        z_total = float(np.sum(weights[inside] * z[inside]))
-        theta = float(np.sum(weights[inside] * y[inside])) / z_total
-        influence = np.where(inside, (np.nan_to_num(y) - theta * np.nan_to_num(z)) / z_total, 0.0)
-        parts.append((theta, influence, int(inside.sum())))
-    (theta_1, v_1, n_1), (theta_2, v_2, n_2) = parts
-    name = f"{_COLUMN_PREFIX}mode_difference"
-    total = design.with_columns(**{name: v_1 - v_2}).total(name)
-    std_error = total.std_error
-    df = float(design.degrees_of_freedom)
-    q = float(stats.t.ppf(0.5 + level / 2.0, df)) if df > 0 else math.nan
-    difference = theta_1 - theta_2
-    t_statistic = difference / std_error if std_error > 0 else math.nan
-    p_value = float(2 * stats.t.sf(abs(t_statistic), df)) if std_error > 0 and df > 0 else math.nan
-    return ModeDifference(measure_id=values.measure.id, base=values.base, first=first, second=second,
-                          difference=difference, std_error=std_error, ci_low=difference - q * std_error,
-                          ci_high=difference + q * std_error, df=df, level=level, t_statistic=t_statistic,
-                          p_value=p_value, first_estimate=theta_1, second_estimate=theta_2,
-                          first_respondents=n_1, second_respondents=n_2)

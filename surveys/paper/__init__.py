@@ -1,0 +1,45 @@
+"""Paper forms: the data-entry workbook, double-entry reconciliation and OMR sentinels (FORMATS.md §11).
+
+Three stages of the paper route, each a function returning a new object:
+
+- :func:`write_entry_template` turns a questionnaire into the workbook clerks key forms into: one row
+  per form, ``表单编号`` first, one column per item named by the questionnaire's ``paper`` mapping, a
+  drop-down of the allowed codes on each choice item (labels in the input message), a frozen and
+  protected header, text-formatted identifier columns, a codebook sheet and a keying-instructions sheet.
+- :func:`reconcile_entries` compares two independent keyings of the same forms (double data entry):
+  every cell where they differ, the forms keyed only once, form numbers keyed twice within one file,
+  and the agreed rows (keyed twice, no difference), which :meth:`Reconciliation.write_agreed` writes
+  in the entry layout for ingest. Values are compared canonically (``1`` = ``"1"`` = ``1.0`` =
+  ``" 1 "`` = full-width ``"１"``) and reported as keyed.
+- :func:`apply_omr_sentinels` turns an OMR export's sentinel cells into missing answers and a
+  ``multiple_marks`` / ``invalid_mark`` problem per cell, keeping every row.
+
+Row accounting is an invariant of each stage: a reconciliation accounts for every data row of each
+file (:meth:`Reconciliation.accounting`), and the OMR stage returns as many rows as it was given.
+"""
+
+from surveys.paper import layout as _layout
+from surveys.paper.entry import canonical_values, read_entry_workbook
+from surveys.paper.layout import ENTRY_META_COLUMNS, ENTRY_SHEET, FORM_COLUMN
+from surveys.paper.omr import OMR_CONVENTIONS, OmrResult, OmrSentinels, apply_omr_sentinels
+from surveys.paper.reconcile import Reconciliation, reconcile_entries
+from surveys.paper.template import write_entry_template
+
+# Not in __all__, but importable from here as before the split: the names of the workbook's other sheets.
+CODEBOOK_SHEET = _layout.CODEBOOK_SHEET
+INSTRUCTIONS_SHEET = _layout.INSTRUCTIONS_SHEET
+
+__all__ = [
+    "FORM_COLUMN",
+    "ENTRY_META_COLUMNS",
+    "ENTRY_SHEET",
+    "write_entry_template",
+    "read_entry_workbook",
+    "canonical_values",
+    "Reconciliation",
+    "reconcile_entries",
+    "OmrSentinels",
+    "OMR_CONVENTIONS",
+    "OmrResult",
+    "apply_omr_sentinels",
+]
