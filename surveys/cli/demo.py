@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from surveys.cli.run import run_to_folder
+from surveys.cli.run import add_output_options, run_to_folder
 from surveys.demo import DEFAULT_SEED, generate_demo
 from surveys.resources import analysis_dir
 from surveys.study import load_study
@@ -53,10 +53,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--sample-scale", type=float, default=1.0,
                         help="multiply every sample size (default 1.0; the intended verdicts hold at 1.0)")
-    parser.add_argument("--lang", choices=("zh", "en"), default=None,
-                        help="language of the printed tables and charts (default: the study's, Chinese)")
-    parser.add_argument("--no-charts", dest="charts", action="store_false",
-                        help="skip the charts of the run (results/charts/*.png and *.svg)")
-    parser.add_argument("--no-report", dest="report", action="store_false",
-                        help="skip the acceptance report of the run (results/report.xlsx and report.html)")
+    add_output_options(parser, "OUT/results")
     parser.set_defaults(handler=_run)

@@ -37,7 +37,7 @@ from typing import Any, Callable, TextIO
 
 import pandas as pd
 
-__all__ = ["register", "run_to_folder", "write_outputs", "write_report", "report_chart_titles", "print_scoreboard",
+__all__ = ["register", "add_output_options", "run_to_folder", "write_outputs", "write_report", "report_chart_titles", "print_scoreboard",
            "print_accounting"]
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -259,13 +259,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "else its folder)")
     parser.add_argument("--fail-on-target", action="store_true",
                         help="exit 1 when any target is not met under its rule (for scheduled runs)")
-    parser.add_argument("--lang", choices=("zh", "en"), default=None,
-                        help="language of the printed scoreboard and the charts (default: the spec's report.lang)")
-    parser.add_argument("--no-charts", dest="charts", action="store_false",
-                        help="skip the charts (DIR/charts/*.png and *.svg), e.g. for quick checks")
-    parser.add_argument("--no-report", dest="report", action="store_false",
-                        help="skip the acceptance report (DIR/report.xlsx and report.html)")
+    add_output_options(parser, "DIR")
     parser.set_defaults(handler=_run)
+
+
+def add_output_options(parser: argparse.ArgumentParser, folder: str) -> None:
+    """--lang, --no-charts and --no-report, shared by `surveys run` and `surveys demo` (results in ``folder``)."""
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of the printed tables, the charts and the report (default: the spec's "
+                             "report.lang, Chinese)")
+    parser.add_argument("--no-charts", dest="charts", action="store_false",
+                        help=f"skip the charts ({folder}/charts/*.png and *.svg), e.g. for quick checks")
+    parser.add_argument("--no-report", dest="report", action="store_false",
+                        help=f"skip the acceptance report ({folder}/report.xlsx and report.html)")
 
 
 # ------------------------------------------------------------------------------------------ charts
