@@ -14,8 +14,9 @@ and writes YAML in the schema of ``questionnaires/README.md``:
 - roles guessed from the titles (demographic words, identifiers, attention checks "请选择…") and the
   types (free text), the satisfaction items from their scale, the **overall** item as the last
   overall-looking one (总体/整体…), a headline ``rate`` measure on it without a target (TODO);
-- the platform mapping filled in where the schema has one (问卷星 question numbers, 腾讯问卷 ``Q<n>``,
-  generic/paper column headers), with value maps where an option position differs from its code.
+- the platform mapping filled in (问卷星 question numbers, 腾讯问卷 ``Q<n>``; generic column headers and the
+  Qualtrics / SPSS / 金数据 column keys go into the ``paper`` mapping, which maps items to column keys), with
+  value maps where an option position differs from its code.
 
 Everything uncertain carries a ``# TODO`` comment. Validated by loading the draft of every demo export
 and of every real export the readers support with :func:`~surveys.questionnaire.load_questionnaire`
@@ -386,6 +387,13 @@ def _measure_lines(overall: _Draft, note: str) -> list[str]:
     ]
 
 
+# Which questionnaire mapping an export's platform fills in. Exports whose columns are named by the survey's own
+# keys (Qualtrics export tags, SPSS variable names, 金数据 headers) use the ``paper`` mapping, which maps items to
+# column keys: surveys.responses.resolve_platform reads them through it.
+_KEYED_BY_NAME = ("qualtrics", "spss", "jinshuju")
+_SCHEMA_PLATFORM = {"wjx": "wjx", "tencent": "tencent", "generic": "paper", **{name: "paper" for name in _KEYED_BY_NAME}}
+
+
 def _platform_key(platform: str, question: RawQuestion) -> str | None:
     key = question.key.strip()
     if platform == "wjx":
@@ -394,11 +402,13 @@ def _platform_key(platform: str, question: RawQuestion) -> str | None:
         return f"Q{key}" if key.isascii() and key.isdigit() else None
     if platform == "generic":
         return question.columns[0].strip() if question.columns and question.columns[0].strip() else None
+    if platform in _KEYED_BY_NAME:
+        return key or None
     return None
 
 
 def _platform_lines(raw: RawExport, drafts: Sequence[_Draft]) -> list[str]:
-    schema_platform = {"wjx": "wjx", "tencent": "tencent", "generic": "paper"}.get(raw.platform)
+    schema_platform = _SCHEMA_PLATFORM.get(raw.platform)
     if schema_platform is None:
         listing = ", ".join(f"{d.question.key} → {d.id}" for d in drafts)
         return ["# TODO: the questionnaire schema has no mapping for the "

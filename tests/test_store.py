@@ -222,3 +222,29 @@ def test_real_wjx_exports_ingest_with_every_row_accounted_for_and_no_raw_ip(tmp_
     assert raw_ips, "expected IP addresses in the 问卷星 samples"
     contents = b"".join(path.read_bytes() for path in tmp_path.glob("s.sqlite*"))
     assert all(ip.encode() not in contents for ip in raw_ips)
+
+
+@pytest.mark.skipif(not REAL_EXPORTS.is_dir(), reason="the real exports are not on this machine")
+def test_every_real_response_export_ingests_from_its_inferred_questionnaire(tmp_path):
+    """Each real export the readers support (问卷星, Qualtrics, SPSS, …): infer a questionnaire, ingest, and
+    account for every row. Files that are questionnaire definitions, not responses, are refused by the reader."""
+    from surveys.errors import IngestError
+    from surveys.infer import infer_questionnaire
+    from surveys.questionnaire import load_questionnaire
+
+    store = Store(tmp_path / "s.sqlite")
+    ingested = []
+    for number, path in enumerate(sorted(p for p in REAL_EXPORTS.iterdir() if p.suffix != ".md")):
+        if path.suffix == ".sav":
+            pytest.importorskip("pyreadstat")
+        try:
+            raw = read_export(path)                                  # read in place, never copied
+        except IngestError as error:
+            assert "not a response export" in str(error), path.name
+            continue
+        definition = tmp_path / f"{path.stem}.yaml"
+        definition.write_text(infer_questionnaire(raw, questionnaire_id=f"real_{number}"), encoding="utf-8")
+        result = store.ingest(path, load_questionnaire(definition))
+        assert result.rows_read == raw.rows_read == result.accepted + result.rejected, path.name
+        ingested.append(raw.platform)
+    assert {"wjx", "qualtrics"} <= set(ingested)
