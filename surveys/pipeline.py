@@ -59,6 +59,11 @@ _UNWEIGHTED_COLUMN = "unweighted"
 Progress = Callable[[str], None]
 
 
+def file_sha256(path: pathlib.Path | None) -> str:
+    """SHA-256 of a file's bytes, or "" when there is no such file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else ""
+
+
 def _quiet(message: str) -> None:
     return None
 
@@ -89,11 +94,11 @@ class FileAccount:
     reasons: Mapping[str, int] = field(default_factory=dict)
     note: str = ""
     note_zh: str = ""  # the note in Chinese, for the report (empty: the note as written)
+    sha256: str = ""  # the file's SHA-256 when it was accounted for (the provenance the methodology lists)
 
-    @property
-    def sha256(self) -> str:
-        """The file's SHA-256 (the provenance the methodology lists)."""
-        return hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.is_file() else ""
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", file_sha256(self.path))
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.path.name, "sha256": self.sha256, "questionnaire": self.questionnaire,

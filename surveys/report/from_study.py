@@ -24,7 +24,6 @@ Checked on the demo city by tests/test_report_from_study.py (margins of error re
 from __future__ import annotations
 
 import datetime as _datetime
-import hashlib
 import math
 import pathlib
 from typing import Any, Mapping
@@ -32,6 +31,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from surveys.errors import ReportError
+from surveys.pipeline import file_sha256
 from surveys.report.labels import check_language
 from surveys.report.model import ReportInput, ReportMethod
 
@@ -48,8 +48,6 @@ _BASE_WEIGHTS = {"population": {"zh": "各人群总体数÷样本数（N/n）", 
 _ALL_SURVEYS = {"zh": "全部调查问卷（{count} 项）", "en": "every survey questionnaire ({count})"}
 
 
-def _sha256(path: pathlib.Path | None) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else ""
 
 
 def _text(text: Any, lang: str) -> str:
@@ -258,7 +256,7 @@ def _margin_sources(result: Any, lang: str) -> pd.DataFrame:
             continue
         margins = load_margins(entry.path)
         questionnaire = result.study.questionnaires[designs[0]]
-        digest = _sha256(entry.path)
+        digest = file_sha256(entry.path)
         header = _margin_file_header(entry.path)
         population = f"{entry.population}: {header}" if header else entry.population
         for table in margins:
@@ -319,7 +317,7 @@ def _files_frame(result: Any) -> pd.DataFrame:
         entries.append(("targets", study.targets))
     entries += [("questionnaire", q.source_path) for q in study.questionnaires.values()]
     entries += [("margins", entry.path) for entry in study.margins]
-    rows = [{"role": role, "path": pathlib.Path(path).name, "sha256": _sha256(pathlib.Path(path))}
+    rows = [{"role": role, "path": pathlib.Path(path).name, "sha256": file_sha256(pathlib.Path(path))}
             for role, path in dict.fromkeys(entries)]
     return pd.DataFrame(rows, columns=["role", "path", "sha256"])
 
