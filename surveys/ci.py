@@ -148,7 +148,7 @@ def _on_boundary(summary: ProportionSummary) -> bool:
     return summary.estimate <= 0.0 or summary.estimate >= 1.0
 
 
-def _kish_effective_size(summary: ProportionSummary) -> float:
+def _variance_effective_size(summary: ProportionSummary) -> float:
     """``n_eff = min(p̂(1 − p̂)/SE², rows)``; ``rows`` when p̂ is 0 or 1 or SE is 0."""
     p, se = summary.estimate, summary.std_error
     variance_srs = p * (1.0 - p)
@@ -284,7 +284,7 @@ def wilson_interval(summary: ProportionSummary) -> tuple[float, float]:
     → [0.930, 0.995], 100/100 → [0.963, 1] (SRS SE, df = inf).
     """
     p = summary.estimate
-    size = _kish_effective_size(summary)
+    size = _variance_effective_size(summary)
     z = _critical(summary)
     z2n = z * z / size
     centre = (p + z2n / 2.0) / (1.0 + z2n)
@@ -298,7 +298,7 @@ def clopper_pearson_interval(summary: ProportionSummary) -> tuple[float, float]:
     ``(qbeta(α/2, x, n − x + 1), qbeta(1 − α/2, x + 1, n − x))``; no df adjustment (see ``korn_graubard``).
     Validated against textbook values: 98/100 → [0.930, 0.998]; 100/100 → [(α/2)^(1/100), 1].
     """
-    return _beta_limits(summary.estimate, _kish_effective_size(summary), 1.0 - summary.level)
+    return _beta_limits(summary.estimate, _variance_effective_size(summary), 1.0 - summary.level)
 
 
 def korn_graubard_interval(summary: ProportionSummary) -> tuple[float, float]:
@@ -309,7 +309,7 @@ def korn_graubard_interval(summary: ProportionSummary) -> tuple[float, float]:
     (tested), and ``clopper_pearson`` on ``rows − 1`` vs ``df`` quantiles otherwise.
     """
     alpha = 1.0 - summary.level
-    size = _kish_effective_size(summary) * _degrees_of_freedom_factor(
+    size = _variance_effective_size(summary) * _degrees_of_freedom_factor(
         summary.rows, summary.df, alpha, "korn_graubard"
     )
     return _beta_limits(summary.estimate, size, alpha)

@@ -244,6 +244,15 @@ class _Fit:
     design_effect: np.ndarray
     replicates: np.ndarray | None
     sample: _Sample
+    kish_effective_size: np.ndarray  # (Σw)² / Σw² over the respondents used, per domain
+
+
+def _kish(sample: _Sample, weights: np.ndarray, count: int) -> np.ndarray:
+    """Kish's effective sample size ``(Σw)² / Σw²`` per domain over the rows with a value (the base)."""
+    total = _sums(sample, weights, count)
+    squares = _sums(sample, weights * weights, count)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(squares > 0, total * total / squares, 0.0)
 
 
 def _ratio_family(design: Any, statistic: str, y: np.ndarray, z: np.ndarray | None, spec: DomainCodes,
@@ -286,7 +295,8 @@ def _ratio_family(design: Any, statistic: str, y: np.ndarray, z: np.ndarray | No
         estimate = np.where(undefined, np.nan, estimate)
         variance = np.where(undefined, np.nan, variance)
         design_effect = np.where(undefined, np.nan, design_effect)
-    return _Fit(estimate=estimate, variance=variance, design_effect=design_effect, replicates=replicates, sample=sample)
+    return _Fit(estimate=estimate, variance=variance, design_effect=design_effect, replicates=replicates, sample=sample,
+                kish_effective_size=_kish(sample, weights, count))
 
 
 def _srs_variance(sample: _Sample, weights: np.ndarray, values: np.ndarray, count: int, statistic: str,
@@ -332,7 +342,8 @@ def _wald_records(design: Any, spec: DomainCodes, fit: _Fit, statistic: str, var
                 df=used_df, design_effect=float(fit.design_effect[index]),
                 respondents=int(fit.sample.respondents[index]), ci_method="wald", level=level,
                 statistic=statistic, variable=variable, domain=dict(spec.labels[index]),
-                extras={"design_df": float(design_df[index])},
+                extras={"design_df": float(design_df[index]),
+                        "kish_effective_size": float(fit.kish_effective_size[index])},
             )
         )
     return records
@@ -407,7 +418,8 @@ def estimate_proportion(design: Any, variable: str, spec: DomainCodes, *, ci_met
                 estimate=p, std_error=se, ci_low=float(low), ci_high=float(high), df=used_df,
                 design_effect=float(fit.design_effect[index]), respondents=int(fit.sample.respondents[index]),
                 ci_method=ci_method, level=level, statistic="proportion", variable=variable,
-                domain=dict(spec.labels[index]), extras={"design_df": float(design_df[index])},
+                domain=dict(spec.labels[index]), extras={"design_df": float(design_df[index]),
+                                                         "kish_effective_size": float(fit.kish_effective_size[index])},
             )
         )
     return records

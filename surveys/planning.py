@@ -7,10 +7,20 @@ Two questions analysts ask before fieldwork:
   by the design effect, reduced by the finite-population correction ``n = n' / (1 + (n' − 1)/N)`` (Cochran
   eq. 4.3) and divided by the expected response rate to give the number of invitations.
   Check: ±3 points at p = 0.8, 95 % → 683 (PRACTICE.md §4 quotes 246 / 683 / 1,537 for ±5 / ±3 / ±2).
-* **How many respondents to show the rate is above the target?**  A one-sided test of H0: p ≤ p0 against the
-  alternative p1 > p0 with level α and the given power needs
-  ``n0 = ((z_{1−α} √(p0 q0) + z_{power} √(p1 q1)) / (p1 − p0))²`` (Fleiss, Levin & Paik 2003, eq. 2.5;
-  the normal approximation without continuity correction). Check: p0 = 0.80, p1 = 0.85, α = 0.05, 80 % → 368.
+* **How many respondents to show the rate is above the target?**  Planned with *the verdict's own rule*
+  (:func:`surveys.targets.check_target`): the same interval (default logit, 95 %), so the same one-sided level
+  α = (1 − level)/2 = 0.025, and the same refusals. For a simple random sample of n the verdict is ``met`` for
+  k satisfied respondents exactly when k reaches a critical count k*(n) (found by bisection with
+  ``check_target`` itself), so the power at a true rate p₁ is the binomial tail ``P(K ≥ k*(n))``, computed
+  exactly. A discrete test's power saw-tooths with n (by about ±2 points at a few hundred respondents: one tooth
+  each time the critical count steps up), so the plan is the smallest n **from which every larger sample** reaches
+  the power (checked ten teeth ahead), never a lucky tooth that one respondent fewer or more would miss; the
+  first n that reaches it and the normal approximation are kept in ``parameters``. The normal approximation is
+  Fleiss, Levin & Paik (2003, eq. 2.5): ``n0 = ((z_{1−α} √(p0 q0) + z_{power} √(p1 q1)) / (p1 − p0))²``.
+  Check: p0 = 0.80, p1 = 0.85, power 0.8 at the verdict's α = 0.025 → 488 (the approximation says 471; the
+  power first reaches 80 % at 460 and dips below it again up to 487; the 368 of the textbook one-sided
+  α = 0.05 reaches 69 % under the verdict). The design effect multiplies the simple-random-sample size (the effective size must reach it),
+  the finite population correction and the response rate follow as for a margin.
 
 :func:`allocate` spreads a total over districts (proportional, equal, Neyman, with a minimum per district so
 district figures are publishable), and :func:`margin_table` prints the MOE-by-n table analysts paste into plans.
@@ -26,6 +36,9 @@ import pandas as pd
 from scipy import stats
 
 from surveys.errors import PlanningError
+from surveys.reliability import NCHS_PROPORTION_STANDARD
+
+NCHS_MINIMUM_EFFECTIVE_SIZE = NCHS_PROPORTION_STANDARD["minimum_effective_size"]
 
 __all__ = [
     "PlanningError",
@@ -33,6 +46,7 @@ __all__ = [
     "plan_sample_size",
     "sample_size_for_margin",
     "sample_size_for_target",
+    "verdict_power",
     "margin_of_error",
     "margin_table",
     "allocate",
@@ -166,18 +180,66 @@ def sample_size_for_margin(
     )
 
 
+def _verdict_estimate(satisfied: int, n: int, level: float, ci_method: str) -> Any:
+    """The Estimate a simple random sample of ``n`` with ``satisfied`` satisfied respondents gives (SE² =
+    p̂(1 − p̂)/(n − 1), df = n − 1), with its interval from the CI registry: what the verdict would judge."""
+    from surveys.ci import ProportionSummary, proportion_interval
+    from surveys.results import Estimate
+
+    p = satisfied / n
+    se = math.sqrt(p * (1.0 - p) / (n - 1))
+    df = float(n - 1)
+    low, high = proportion_interval(ProportionSummary(estimate=p, std_error=se, df=df, level=level, design_df=df,
+                                                      rows=n), ci_method)
+    return Estimate(estimate=p, std_error=se, ci_low=low, ci_high=high, df=df, respondents=n, ci_method=ci_method,
+                    level=level, statistic="proportion", extras={"design_df": df, "kish_effective_size": float(n)})
+
+
+def _critical_count(n: int, threshold: float, level: float, ci_method: str) -> int | None:
+    """The smallest number of satisfied respondents of ``n`` for which the verdict is ``met`` (None: none is)."""
+    from surveys.targets import check_target
+
+    def met(satisfied: int) -> bool:
+        estimate = _verdict_estimate(satisfied, n, level, ci_method)
+        return check_target(estimate, threshold, level=level).verdict == "met"
+
+    low, high = int(math.floor(threshold * n)), n - 1  # n of n is never judged (0 % or 100 %)
+    if high <= low or not met(high):
+        return None
+    while high - low > 1:  # met(high) holds, met(low) does not (the estimate at low is below the threshold)
+        middle = (low + high) // 2
+        low, high = (low, middle) if met(middle) else (middle, high)
+    return high
+
+
+def verdict_power(n: int, threshold: float, true_rate: float, *, level: float = 0.95,
+                  ci_method: str = "logit") -> float:
+    """Exact probability that the verdict on a simple random sample of ``n`` is ``met`` when the true rate is
+    ``true_rate``: ``P(K ≥ k*(n))`` for K ~ Binomial(n, true_rate) (see the module docstring)."""
+    if n < 2:
+        return 0.0
+    critical = _critical_count(int(n), threshold, level, ci_method)
+    return 0.0 if critical is None else float(stats.binom.sf(critical - 1, int(n), true_rate))
+
+
 def sample_size_for_target(
     threshold: float,
     true_rate: float,
     *,
     power: float = 0.8,
-    alpha: float = 0.05,
+    level: float = 0.95,
+    ci_method: str = "logit",
+    alpha: float | None = None,
     design_effect: float = 1.0,
     population: float | None = None,
     response_rate: float = 1.0,
 ) -> SamplePlan:
-    """Respondents needed to show a rate above ``threshold`` (one-sided level ``alpha``) with ``power``
-    when the true rate is ``true_rate`` (> threshold). See the module docstring for the formula."""
+    """Respondents needed for the verdict of :func:`surveys.targets.check_target` (interval ``ci_method`` at
+    ``level``, i.e. one-sided α = (1 − level)/2) to be ``met`` with probability ``power`` when the true rate is
+    ``true_rate`` (> threshold). ``alpha`` (one-sided) may be given instead of ``level``. See the module
+    docstring for the method; ``parameters`` keep the normal approximation and the exact power achieved."""
+    from surveys.ci import CI_METHODS
+
     p0 = _check_rate("threshold", threshold)
     p1 = _check_rate("true_rate", true_rate)
     if not p1 > p0:
@@ -186,21 +248,70 @@ def sample_size_for_target(
             f"and threshold={p0} (a true rate at or below the target cannot be shown to be above it)"
         )
     power = _check_rate("power", power)
-    alpha = _check_rate("alpha", alpha)
+    if alpha is not None:
+        level = 1.0 - 2.0 * _check_rate("alpha", alpha)
+    level = _check_rate("level", level)
+    if ci_method not in CI_METHODS or ci_method == "likelihood":
+        raise PlanningError(f"ci_method must be an interval the verdict can use: one of "
+                            f"{sorted(set(CI_METHODS) - {'likelihood'})}; found {ci_method!r}")
     _check_common(design_effect, population, response_rate)
-    z_alpha = float(stats.norm.ppf(1.0 - alpha))
+    one_sided = (1.0 - level) / 2.0
+    z_alpha = float(stats.norm.ppf(1.0 - one_sided))
     z_power = float(stats.norm.ppf(power))
     root = z_alpha * math.sqrt(p0 * (1.0 - p0)) + z_power * math.sqrt(p1 * (1.0 - p1))
-    n0 = (root / (p1 - p0)) ** 2
+    approximate = (root / (p1 - p0)) ** 2
+    size, first, first_power = _exact_size(p0, p1, power, level, ci_method, approximate)
     return _finish(
         "target",
-        n0,
+        float(size),
         design_effect=design_effect,
         population=population,
         response_rate=response_rate,
-        level=1.0 - alpha,
-        parameters={"threshold": p0, "true_rate": p1, "power": power, "alpha": alpha},
+        level=level,
+        parameters={"threshold": p0, "true_rate": p1, "power": power, "alpha": one_sided, "ci_method": ci_method,
+                    "normal_approximation": approximate, "first_size_reaching_power": first,
+                    "power_at_first_size": first_power,
+                    "power_achieved": verdict_power(size, p0, p1, level=level, ci_method=ci_method)},
     )
+
+
+_WINDOW = 60  # how far below the bisection's answer the first n reaching the power is looked for
+_TEETH = 10  # how many saw-teeth ahead must all reach the power
+
+
+def _exact_size(p0: float, p1: float, power: float, level: float, ci_method: str,
+                approximate: float) -> tuple[int, int, float]:
+    """(the smallest n from which every larger simple random sample reaches ``power``, looking ``_TEETH``
+    saw-teeth ahead; the first n that reaches it; the power at the first) — see the module docstring."""
+    powers: dict[int, float] = {}
+
+    def power_at(n: int) -> float:
+        if n not in powers:
+            powers[n] = verdict_power(n, p0, p1, level=level, ci_method=ci_method)
+        return powers[n]
+
+    minimum = int(NCHS_MINIMUM_EFFECTIVE_SIZE)
+    high = max(_ceil(approximate), minimum)
+    while power_at(high) < power:
+        high = high * 2
+        if high > 10_000_000:
+            raise PlanningError(f"no sample size up to 10,000,000 reaches power {power:g} for {p1:g} against "
+                                f"{p0:g}; check the rates")
+    low = minimum - 1
+    if power_at(minimum) >= power:
+        high = minimum
+    while high - low > 1:  # treat power as increasing in n to get near the crossing
+        middle = (low + high) // 2
+        low, high = (low, middle) if power_at(middle) >= power else (middle, high)
+    first = next(n for n in range(max(high - _WINDOW, minimum), high + 1) if power_at(n) >= power)
+    # the critical count steps up once every 1/(1 − p0) respondents: one saw-tooth of the power curve
+    ahead = _TEETH * math.ceil(1.0 / min(p0, 1.0 - p0))
+    stable = first
+    while True:
+        short = [n for n in range(stable, stable + ahead + 1) if power_at(n) < power]
+        if not short:
+            return stable, first, power_at(first)
+        stable = short[-1] + 1
 
 
 def plan_sample_size(
@@ -211,18 +322,21 @@ def plan_sample_size(
     p: float = 0.8,
     level: float = 0.95,
     power: float = 0.8,
-    alpha: float = 0.05,
+    alpha: float | None = None,
+    ci_method: str = "logit",
     design_effect: float = 1.0,
     population: float | None = None,
     response_rate: float = 1.0,
 ) -> SamplePlan:
     """One entry point: give ``margin`` (for a margin of error) or ``threshold`` and ``true_rate`` (to show the
-    rate is above the target). See :func:`sample_size_for_margin` and :func:`sample_size_for_target`."""
+    rate is above the target, with the verdict's own interval and level: ``ci_method``, ``level``).
+    See :func:`sample_size_for_margin` and :func:`sample_size_for_target`."""
     common = dict(design_effect=design_effect, population=population, response_rate=response_rate)
     if margin is not None and threshold is None and true_rate is None:
         return sample_size_for_margin(margin, p=p, level=level, **common)
     if margin is None and threshold is not None and true_rate is not None:
-        return sample_size_for_target(threshold, true_rate, power=power, alpha=alpha, **common)
+        return sample_size_for_target(threshold, true_rate, power=power, level=level, alpha=alpha,
+                                      ci_method=ci_method, **common)
     raise PlanningError(
         "give either margin= (respondents for a margin of error) or threshold= and true_rate= (respondents to "
         f"show the rate is above the target); found margin={margin!r}, threshold={threshold!r}, "
@@ -259,12 +373,14 @@ def margin_table(
     design_effect: float = 1.0,
     population: float | None = None,
 ) -> pd.DataFrame:
-    """The MOE-by-n table: one row per sample size, one column per expected rate (margins as shares)."""
+    """The MOE-by-n table: one row per sample size, one column per expected rate (margins as shares), and
+    ``census``: True where the size reaches the population (every member asked: no sampling error)."""
     table = pd.DataFrame({"respondents": np.asarray(sizes, dtype=int)})
     for rate in rates:
         table[f"p={rate:g}"] = margin_of_error(
             table["respondents"].to_numpy(), p=rate, level=level, design_effect=design_effect, population=population
         )
+    table["census"] = False if population is None else table["respondents"] >= population
     return table
 
 

@@ -3,9 +3,15 @@
 The standard (Parker et al. 2017, Vital Health Stat 2(175)) is :data:`NCHS_PROPORTION_STANDARD` (thresholds) and
 :data:`RELIABILITY_RULES` (one :class:`ReliabilityRule` per step); the rule sequence follows CDC's own
 implementation in R ``surveytable`` (``.present_prop``). :func:`assess_reliability` applies them to one
-estimate; :func:`surveys.measures.measure_table` attaches the result to every row. The effective sample size
-of a proportion is NCHS's ``p(1−p)/SE²`` capped at the respondents, of a mean Kish's ``respondents / design
-effect``.
+estimate; :func:`surveys.measures.measure_table` attaches the result to every row.
+
+**One effective sample size everywhere** (:func:`effective_sample_size`): Kish's ``(Σw)² / Σw²`` over the
+final weights of the respondents in the estimate's base (and domain), which the estimators record in
+``Estimate.extras["kish_effective_size"]``. The overview, the measure tables, the weights section, the verdict's
+refusal rule (:mod:`surveys.targets`) and the NCHS step-1 rule below all use this one number. (NCHS define the
+effective size as ``n / deff`` with the full design effect; Kish's counts the unequal weights only, which is what
+the report can show consistently for every estimate. The clustering a design has still widens the Korn–Graubard
+interval the width rules read.)
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ __all__ = [
     "ReliabilityRule",
     "Reliability",
     "assess_reliability",
+    "effective_sample_size",
 ]
 
 NCHS_PROPORTION_STANDARD: Mapping[str, float] = MappingProxyType({
@@ -64,7 +71,7 @@ def _presentable_width(facts: _ReliabilityFacts, limits: Mapping[str, float]) ->
 
 RELIABILITY_RULES: tuple[ReliabilityRule, ...] = (
     ReliabilityRule("effective_size_below_minimum", "suppress",
-                    Text("有效样本量小于30", "effective sample size below 30"),
+                    Text("有效样本量（Kish）小于30", "effective sample size (Kish) below 30"),
                     lambda f, t: f.effective_size < t["minimum_effective_size"]),
     ReliabilityRule("no_interval", "suppress",
                     Text("无法计算Korn–Graubard置信区间（自由度不足）",
@@ -102,15 +109,14 @@ class Reliability:
     korn_graubard_high: float = math.nan
 
 
-def _effective_size(record: Estimate) -> float:
-    """Proportions: NCHS ``p(1−p)/SE²`` capped at the respondents (the respondents when p is 0 or 1 or SE is 0).
-    Means: Kish's ``respondents / design effect`` (with-replacement deff), capped at the respondents."""
+def effective_sample_size(record: Estimate) -> float:
+    """Kish's effective sample size ``(Σw)² / Σw²`` of the respondents behind ``record`` (see the module
+    docstring). An estimate made elsewhere, without the weights, gives ``respondents / design_effect`` when its
+    design effect is known and its respondents otherwise."""
+    kish = record.extras.get("kish_effective_size")
+    if kish is not None and math.isfinite(float(kish)):
+        return float(kish)
     n = float(record.respondents)
-    if record.statistic == "proportion":
-        p, se = record.estimate, record.std_error
-        if se <= 0 or p <= 0 or p >= 1:
-            return n
-        return min(p * (1 - p) / se**2, n)
     deff = record.design_effect
     return n if not (deff > 0 and math.isfinite(deff)) else min(n / deff, n)
 
@@ -128,7 +134,7 @@ def assess_reliability(record: Estimate, *, thresholds: Mapping[str, float] = NC
 
     limits = {**NCHS_PROPORTION_STANDARD, **thresholds}
     df = float(record.extras.get("design_df", record.df))
-    effective = _effective_size(record)
+    effective = effective_sample_size(record)
     low = high = math.nan
     proportion = record.statistic == "proportion"
     if proportion and math.isfinite(record.estimate):

@@ -16,6 +16,7 @@ from surveys.planning import (
     plan_sample_size,
     sample_size_for_margin,
     sample_size_for_target,
+    verdict_power,
 )
 
 
@@ -28,10 +29,44 @@ def test_margin_sizes_quoted_in_practice_notes(margin, expected):
     assert plan_sample_size(margin=margin, p=0.8).respondents == expected
 
 
-def test_showing_rate_above_eighty_with_power_needs_368():
-    plan = sample_size_for_target(0.80, 0.85, power=0.8, alpha=0.05)
-    assert plan.respondents == 368
-    assert plan_sample_size(threshold=0.80, true_rate=0.85).respondents == 368
+def test_the_textbook_normal_approximation_is_kept_with_the_plan():
+    # Fleiss et al. eq. 2.5 at one-sided α = 0.05: 368; at the verdict's 0.025: 471
+    assert math.ceil(sample_size_for_target(0.80, 0.85, alpha=0.05).parameters["normal_approximation"]) == 368
+    plan = plan_sample_size(threshold=0.80, true_rate=0.85)
+    assert math.ceil(plan.parameters["normal_approximation"]) == 471
+    assert plan.parameters["alpha"] == pytest.approx(0.025)
+
+
+def test_the_plan_for_a_target_uses_the_verdicts_own_rule():
+    plan = plan_sample_size(threshold=0.80, true_rate=0.85)
+    assert plan.respondents == 488
+    # exact power of check_target's verdict on a simple random sample: at least 80 % at 488 and every size after
+    assert all(verdict_power(n, 0.8, 0.85) >= 0.8 for n in range(488, 560))
+    assert verdict_power(487, 0.8, 0.85) < 0.8
+    # the textbook size (one-sided α = 0.05) leaves the default verdict well short of 80 %
+    assert verdict_power(368, 0.8, 0.85) < 0.72
+
+
+def test_a_seeded_simulation_of_the_verdict_confirms_the_planned_power():
+    import pandas as pd
+
+    from surveys.design import SurveyDesign
+    from surveys.targets import check_target
+
+    n = plan_sample_size(threshold=0.80, true_rate=0.85).respondents
+    rng = np.random.default_rng(20261202)
+    runs, met = 400, 0
+    for _ in range(runs):
+        frame = pd.DataFrame({"y": (rng.random(n) < 0.85).astype(float), "w": 1.0})
+        rate = SurveyDesign(frame, weights="w").proportion("y")
+        met += check_target(rate, 0.8).verdict == "met"
+    assert 0.76 <= met / runs <= 0.90  # 82.3 % exactly; ±4 points is two simulation standard errors
+
+
+def test_margin_table_flags_sizes_that_reach_the_population():
+    table = margin_table([100, 400, 420, 600], population=420)
+    assert table["census"].tolist() == [False, False, True, True]
+    assert (table.loc[table["census"], "p=0.8"] == 0).all()
 
 
 def test_design_effect_fpc_and_response_rate_compose():

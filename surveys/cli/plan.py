@@ -28,9 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     question.add_argument("--p", type=float, default=0.8, help="expected rate for --margin (default 0.8)")
     question.add_argument("--target", type=float, help="the target to exceed, as a share (0.8)")
     question.add_argument("--true-rate", type=float, help="the rate you expect in fact (e.g. 0.85)")
-    question.add_argument("--power", type=float, default=0.8, help="power of the one-sided test (default 0.8)")
-    question.add_argument("--alpha", type=float, default=0.05, help="one-sided level of the test (default 0.05)")
-    question.add_argument("--level", type=float, default=0.95, help="confidence level for --margin (default 0.95)")
+    question.add_argument("--power", type=float, default=0.8,
+                          help="probability that the verdict is 'met' when the rate is --true-rate (default 0.8)")
+    question.add_argument("--level", type=float, default=0.95,
+                          help="confidence level of the interval (default 0.95); with --target the verdict's own, "
+                               "so its one-sided level is (1 − level)/2 = 0.025")
+    question.add_argument("--ci-method", default="logit",
+                          help="interval of the verdict for --target (default logit, as `surveys run`)")
+    question.add_argument("--alpha", type=float, default=None,
+                          help="one-sided level of the test instead of --level (e.g. 0.05 for the textbook test; "
+                               "the verdict of `surveys run` uses 0.025)")
     design = parser.add_argument_group("design")
     design.add_argument("--deff", type=float, default=1.0, help="expected design effect of the weights (default 1)")
     design.add_argument("--population", type=float, help="population size (e.g. 420 deputies) for the fpc")
@@ -70,6 +77,7 @@ def _run(args: argparse.Namespace) -> int:
         level=args.level,
         power=args.power,
         alpha=args.alpha,
+        ci_method=args.ci_method,
         design_effect=args.deff,
         population=args.population,
         response_rate=args.response_rate,
@@ -78,9 +86,19 @@ def _run(args: argparse.Namespace) -> int:
         print(f"样本量 / respondents for ±{plan.parameters['margin'] * 100:.1f} points at p = {plan.parameters['p']:g} "
               f"({plan.level:.0%} confidence)")
     else:
-        print(f"样本量 / respondents to show a rate above {plan.parameters['threshold']:.0%} when it is "
-              f"{plan.parameters['true_rate']:.0%} (one-sided α = {plan.parameters['alpha']:g}, "
-              f"power {plan.parameters['power']:.0%})")
+        parameters = plan.parameters
+        print(f"样本量 / respondents for the verdict to be 'met' (达标（有统计把握）) with probability "
+              f"{parameters['power']:.0%} when the rate is {parameters['true_rate']:.0%} against "
+              f"{parameters['threshold']:.0%} ({parameters['ci_method']} interval, one-sided α = "
+              f"{parameters['alpha']:.3g}"
+              + (", the rule `surveys run` judges by)" if abs(parameters["alpha"] - 0.025) < 1e-12
+                 and parameters["ci_method"] == "logit" else "; the default verdict of `surveys run` uses logit and "
+                 "α = 0.025)"))
+        print(f"  normal approximation      {parameters['normal_approximation']:10.1f}")
+        print(f"  first n reaching it       {parameters['first_size_reaching_power']:10d}  "
+              f"(exact power {parameters['power_at_first_size']:.1%})")
+        print(f"  every n from here on      {plan.simple_random_size:10.0f}  (exact power {parameters['power_achieved']:.1%};"
+              " power saw-tooths with n)")
     print(f"  simple random sample      {plan.simple_random_size:10.1f}")
     print(f"  × design effect {plan.design_effect:<9g} {plan.with_design_effect:10.1f}")
     if plan.population is not None:
@@ -98,8 +116,10 @@ def _run(args: argparse.Namespace) -> int:
         table = margin_table(rates=rates, level=args.level, design_effect=args.deff, population=args.population)
         print()
         print("margin of error (± points) by respondents:")
-        formatted = table.copy()
+        formatted = table.drop(columns=["census"]).copy()
         for column in formatted.columns[1:]:
             formatted[column] = (formatted[column] * 100).map("{:.1f}".format)
+        formatted["note"] = ["n ≥ N：全部调查（普查），无抽样误差 / census: no sampling error" if census else ""
+                             for census in table["census"]]
         print(formatted.to_string(index=False))
     return 0

@@ -154,7 +154,7 @@ _MEASURES = (
     _c("df", "number", "design degrees of freedom"),
     _c("design_effect", "number", "design effect"),
     _c("respondents", "count", "respondents in the base (census: answered forms)", required=True),
-    _c("effective_sample_size", "number", "effective sample size (NCHS p(1−p)/SE², capped at respondents)"),
+    _c("effective_sample_size", "number", "effective sample size: Kish (Σw)² / Σw² over the respondents in the base and domain (surveys.reliability.effective_sample_size)"),
     _c("reliability", "text", "ok, review, suppress (NCHS rules) or census", default="ok",
        choices=RELIABILITY_STATUSES),
     _c("reliability_reasons_zh", "text", "why the row is flagged"),
