@@ -25,7 +25,7 @@ from surveys import SurveyDesign, load_questionnaire, rake
 from surveys import charts
 from surveys.charts import fonts, style, text as chart_text
 from surveys.errors import ChartError, ChartFontError
-from surveys.targets import VERDICT_LABELS, VERDICTS, check_targets
+from surveys.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS, check_targets
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 QUESTIONNAIRES = ROOT / "questionnaires"
@@ -405,16 +405,17 @@ def test_target_chart_colours_each_point_by_its_verdict_and_draws_the_target_fro
     ax = figure.axes[0]
     colours = {mcolors.to_hex(c.get_facecolors()[0]) for c in ax.collections if len(c.get_offsets())
                and c.get_facecolors().size}
-    assert {mcolors.to_hex(style.VERDICT_COLOURS[v]) for v in VERDICTS} <= colours
-    assert len({mcolors.to_hex(c) for c in style.VERDICT_COLOURS.values()}) == 4
+    assert {mcolors.to_hex(style.VERDICT_COLOURS[v]) for v in JUDGED_VERDICTS} <= colours
+    assert len({mcolors.to_hex(c) for c in style.VERDICT_COLOURS.values()}) == len(VERDICTS)
     vertical = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert vertical == [pytest.approx(0.85)]
     drawn = all_texts(figure)
     assert "目标 85%" in drawn and "个百分点" in drawn
     legend_text = "".join(t.get_text() for t in figure.legends[0].get_texts())
-    assert all(VERDICT_LABELS[v]["zh"] in legend_text for v in VERDICTS)
+    assert all(VERDICT_LABELS[v]["zh"] in legend_text for v in JUDGED_VERDICTS)
+    assert VERDICT_LABELS["not_judged"]["zh"] not in legend_text  # listed only when a row has it
     english = "".join(t.get_text() for t in charts.target_chart(target_rows("en"), lang="en").legends[0].get_texts())
-    assert all(VERDICT_LABELS[v]["en"] in english for v in VERDICTS)
+    assert all(VERDICT_LABELS[v]["en"] in english for v in JUDGED_VERDICTS)
 
 
 # Machado, Oliveira & Fernandes (2009) simulation matrices for full dichromacy (severity 1.0), on linear RGB.
@@ -441,7 +442,7 @@ def test_verdict_colours_stay_distinct_for_colour_blind_readers(deficiency):
     seen = {v: _lab(c, DICHROMACY[deficiency]) for v, c in style.VERDICT_COLOURS.items()}
     closest = min(float(np.linalg.norm(seen[a] - seen[b])) for i, a in enumerate(VERDICTS) for b in VERDICTS[i + 1:])
     assert closest > 15.0  # CIE76 ΔE; about 2.3 is a just-noticeable difference
-    assert len(set(style.VERDICT_MARKERS.values())) == 4  # and the shapes differ, for greyscale print
+    assert len(set(style.VERDICT_MARKERS.values())) == len(VERDICTS)  # and the shapes differ, for greyscale print
 
 
 def test_a_neutral_category_straddles_zero():

@@ -222,13 +222,14 @@ def test_a_tiny_domain_is_suppressed(market, frame):
     assert overall.reliability.status == "ok" and overall.reliability.codes == ()
 
 
-def proportion(p: float, std_error: float, respondents: int, df: float) -> Estimate:
+def proportion(p: float, std_error: float, respondents: int, df: float, kish: float | None = None) -> Estimate:
+    extras = {"design_df": df} if kish is None else {"design_df": df, "kish_effective_size": kish}
     return Estimate(estimate=p, std_error=std_error, ci_low=math.nan, ci_high=math.nan, df=df,
-                    respondents=respondents, statistic="proportion", extras={"design_df": df})
+                    respondents=respondents, statistic="proportion", extras=extras)
 
 
 @pytest.mark.parametrize("record, status, code", [
-    (proportion(0.5, 0.12, 200, 100), "suppress", "effective_size_below_minimum"),   # n_eff ≈ 17
+    (proportion(0.5, 0.12, 200, 100, kish=17.0), "suppress", "effective_size_below_minimum"),  # Kish n_eff 17
     (proportion(0.5, 0.085, 200, 100), "suppress", "width_at_least_maximum"),        # n_eff ≈ 35, KG width > 0.30
     (proportion(0.06, 0.02, 400, 300), "suppress", "relative_width_above_maximum"),  # width ≈ 0.09 > 1.3 · 0.06
     (proportion(0.94, 0.02, 400, 300), "review", "complement_relative_width_above_maximum"),
@@ -246,7 +247,7 @@ def test_nchs_rules(record, status, code):
 
 
 def test_reliability_thresholds_are_data():
-    record = proportion(0.8, 0.04, 400, 300)  # n_eff = 100
+    record = proportion(0.8, 0.04, 400, 300, kish=100.0)  # Kish n_eff = 100
     assert assess_reliability(record).status == "ok"
     stricter = {**NCHS_PROPORTION_STANDARD, "minimum_effective_size": 150.0}
     assert assess_reliability(record, thresholds=stricter).codes == ("effective_size_below_minimum",)

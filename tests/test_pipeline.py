@@ -22,7 +22,7 @@ from surveys.margins import load_margins
 from surveys.pipeline import OTHER_CATEGORY, run_study, weight_responses
 from surveys.register import load_register
 from surveys.study import load_study
-from surveys.targets import VERDICTS
+from surveys.targets import JUDGED_VERDICTS, VERDICTS
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"
@@ -301,7 +301,7 @@ def test_at_the_default_sample_sizes_the_four_survey_indicators_land_in_four_ver
     result = run_study(tmp_path / "study.yaml", store=tmp_path / "store.sqlite")
     verdicts = {row.source.split("/")[0]: row.verdict for row in result.scoreboard}
     assert set(verdicts) == set(four)
-    assert sorted(verdicts.values()) == sorted(VERDICTS)
+    assert sorted(verdicts.values()) == sorted(JUDGED_VERDICTS)
 
 
 def test_both_base_weights_give_the_same_raked_weights(tmp_path):

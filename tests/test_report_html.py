@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from surveys.report import ReportInput, ReportMethod, render_html, write_html
-from surveys.targets import VERDICT_LABELS, VERDICTS
+from surveys.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 HOSTILE = '<script>alert("x")</script><img src="http://example.invalid/a.png">'
@@ -114,7 +114,7 @@ def test_every_text_is_escaped(tmp_path):
 
 def test_scoreboard_shows_verdicts_in_words_and_colours(tmp_path):
     document = render_html(_report())
-    for verdict in VERDICTS:
+    for verdict in JUDGED_VERDICTS:
         badge = re.search(rf'<span class="verdict v-{verdict}">.*?</span>(.*?)</span>', document)
         assert badge is not None, verdict
         assert badge.group(1) == VERDICT_LABELS[verdict]["zh"]  # the words, not only the colour

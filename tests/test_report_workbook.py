@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from surveys.report import ReportError, ReportInput, ReportMethod, describe_columns, write_workbook
 from surveys.report.labels import VERDICT_STYLES
 from surveys.report.text import display_width, sheet_name, unique_sheet_names
-from surveys.targets import VERDICT_LABELS, VERDICTS
+from surveys.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS
 
 INJECTIONS = ('=HYPERLINK("http://example.invalid","点我")', "+1", "-2", "@SUM(A1)", "=1+1", "\t=2")
 
@@ -107,14 +107,14 @@ def test_verdict_column_has_a_conditional_format_per_verdict(tmp_path):
     ranges = {str(rule_range.sqref): rule_range.rules for rule_range in sheet.conditional_formatting}
     rules = ranges[f"{letter}4:{letter}7"]
     formulas = {rule.formula[0]: rule for rule in rules}
-    for verdict in VERDICTS:
+    for verdict in JUDGED_VERDICTS:
         rule = formulas[f'"{VERDICT_LABELS[verdict]["zh"]}"']
         assert rule.operator == "equal"
         assert rule.dxf.fill.fgColor.rgb.endswith(VERDICT_STYLES[verdict].fill[1:].upper()) or \
             rule.dxf.fill.bgColor.rgb.endswith(VERDICT_STYLES[verdict].fill[1:].upper())
     # the text carries the verdict too (colour is never the only carrier)
     assert [sheet.cell(row=r, column=verdict_column).value for r in range(4, 8)] == \
-        [VERDICT_LABELS[v]["zh"] for v in VERDICTS]
+        [VERDICT_LABELS[v]["zh"] for v in JUDGED_VERDICTS]
 
 
 def test_no_cell_from_a_respondent_or_a_file_is_a_formula(tmp_path):

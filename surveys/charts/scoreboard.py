@@ -93,9 +93,11 @@ def target_chart(
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
 
+    # the four verdicts always (a reader learns the scale), a refused verdict only when a row has one
+    shown = [v for v in VERDICTS if v != "not_judged" or (frame["verdict"] == v).any()]
     handles = [Line2D([], [], color=VERDICT_COLOURS[v], marker=VERDICT_MARKERS[v], markeredgecolor="#222222",
-                      linewidth=2.4, markersize=7) for v in VERDICTS]
-    names = [verdict_label(v, lang) for v in VERDICTS]
+                      linewidth=2.4, markersize=7) for v in shown]
+    names = [verdict_label(v, lang) for v in shown]
     box = legend(figure, ax, handles, names, created=created, columns=2)
     return finish(figure, [ax], lang, title=title if title is not None else phrase("target_chart_title", lang),
                   extra=[box])

@@ -38,12 +38,14 @@ VERDICT_COLOURS: Mapping[str, str] = {
     "met_within_margin": "#56B4E9",  # sky blue
     "not_met_within_margin": "#E69F00",  # orange
     "not_met": "#D55E00",  # vermillion
+    "not_judged": "#7F7F7F",  # grey: the sample cannot carry a verdict
 }
 VERDICT_MARKERS: Mapping[str, str] = {
     "met": "o",
     "met_within_margin": "D",
     "not_met_within_margin": "s",
     "not_met": "v",
+    "not_judged": "X",
 }
 # Okabe–Ito without yellow (too light on white paper), for series that carry no verdict: the verdicts' blue and
 # orange come last, so groups (paper/online, indicators) are not read as verdicts next to the target chart.

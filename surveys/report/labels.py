@@ -271,4 +271,5 @@ VERDICT_STYLES: Mapping[str, VerdictStyle] = MappingProxyType({
     "met_within_margin": VerdictStyle(fill="#E3F3FC", border="#56B4E9", text="#123B52", symbol="◆"),
     "not_met_within_margin": VerdictStyle(fill="#FCE8C4", border="#E69F00", text="#4D3500", symbol="■"),
     "not_met": VerdictStyle(fill="#F7D3C0", border="#D55E00", text="#4F1F00", symbol="▼"),
+    "not_judged": VerdictStyle(fill="#E6E6E6", border="#7F7F7F", text="#262626", symbol="×"),
 })
