@@ -33,8 +33,8 @@ estimated by the design's estimators:
   design's degrees of freedom (as :func:`surveys.targets.check_target` uses for them).
 
 Design effects are the with-replacement ones (R ``deff = "replace"``: V / (s²/n)), which stay defined when the
-weights are scaled to the sample size; the effective sample size of a proportion is NCHS's ``p(1−p)/SE²``
-capped at the respondents, of a mean Kish's ``respondents / design effect``.
+weights are scaled to the sample size; the effective sample size is Kish's ``(Σw)²/Σw²`` over the respondents in
+the base and domain (:func:`surveys.reliability.effective_sample_size`, the one definition the report uses).
 
 :func:`measure_table` gives every measure overall and by each domain variable present in the data, with the
 NCHS Data Presentation Standards for Proportions (Parker et al. 2017, Vital Health Stat 2(175)) as data-driven

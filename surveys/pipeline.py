@@ -40,6 +40,7 @@ from surveys.study_weighting import (
     WeightedDesign,
     _is_missing,
     _plain_columns,
+    unweighted_design,
     weight_responses,
 )
 
@@ -124,6 +125,12 @@ class StudyResult:
     notes: tuple[str, ...] = ()
     issues: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     reconciliations: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    robustness: Mapping[str, Any] = field(default_factory=dict, repr=False)  # target id → RobustnessPanel
+
+    def robustness_frame(self) -> pd.DataFrame:
+        """Every survey target × alternative (surveys.robustness.RobustnessPanel.to_frame), targets in order."""
+        frames = [panel.to_frame() for panel in self.robustness.values()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def keying_frame(self) -> pd.DataFrame:
         """Every finding of the double-entry reconciliations (value differs, keyed once, duplicate form number,
@@ -470,6 +477,49 @@ def scoreboard_for(study: Study, measures: Mapping[str, Any], censuses: Mapping[
     return evaluate_register(register, survey_results=measures, census_results=censuses)
 
 
+def _robustness(study: Study, scoreboard: Any, designs: Mapping[str, WeightedDesign], tables: Mapping[str, Any],
+                responses: Mapping[str, pd.DataFrame], cache: dict[pathlib.Path, Margins]) -> dict[str, Any]:
+    """The robustness panel of every survey target (surveys.robustness.robustness_panel)."""
+    from surveys.robustness import robustness_panel
+
+    panels: dict[str, Any] = {}
+    alternatives: dict[str, tuple[Any, Any]] = {}
+    for row in scoreboard:
+        questionnaire_id, _, measure_id = row.source.partition("/")
+        if row.source_kind != "survey" or row.check is None or questionnaire_id not in designs:
+            continue
+        weighted = designs[questionnaire_id]
+        if questionnaire_id not in alternatives:
+            without = (weight_responses(responses[questionnaire_id], questionnaire_id, study, cache,
+                                        clusters=False).design if study.design.clusters else None)
+            alternatives[questionnaire_id] = (unweighted_design(weighted, study), without)
+        unweighted, without = alternatives[questionnaire_id]
+        panels[row.target_id] = robustness_panel(
+            weighted.design, study.questionnaires[questionnaire_id], measure_id, table=tables[questionnaire_id],
+            threshold=row.threshold, comparison=row.comparison, rule=row.rule, level=study.estimation.level,
+            ci_method=study.estimation.ci_method, trim=study.robustness.trim, unweighted=unweighted,
+            without_clusters=without, target_id=row.target_id)
+    return panels
+
+
+def _with_notes(scoreboard: Any, designs: Mapping[str, WeightedDesign], panels: Mapping[str, Any]) -> Any:
+    """The scoreboard with every row's notes beside its verdict (surveys.robustness.verdict_notes)."""
+    import dataclasses
+
+    from surveys.register import Scoreboard
+    from surveys.robustness import verdict_notes
+
+    rows = []
+    for row in scoreboard:
+        panel = panels.get(row.target_id)
+        survey = row.source_kind == "survey"
+        weighted = designs.get(row.source.partition("/")[0]) if survey else None
+        notes = verdict_notes(row.check if survey else None, threshold_source=row.threshold_source,
+                              design=weighted.design if weighted else None, panel=panel)
+        rows.append(dataclasses.replace(row, warnings=notes, robustness=panel.summary() if panel else None))
+    return Scoreboard(rows=tuple(rows), period=scoreboard.period)
+
+
 # ------------------------------------------------------------------------------------------ the run
 
 def _issues(store: Any) -> pd.DataFrame:
@@ -536,8 +586,12 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
         issues = _issues(response_store)
     progress("scoreboard")
     scoreboard = scoreboard_for(study, tables, censuses)
+    progress("robustness")
+    panels = _robustness(study, scoreboard, designs, tables, responses, cache)
+    scoreboard = _with_notes(scoreboard, designs, panels)
     return StudyResult(study=study, files=tuple(accounts), responses=MappingProxyType(responses),
                        designs=MappingProxyType(designs), measures=MappingProxyType(tables),
                        censuses=MappingProxyType(censuses), scoreboard=scoreboard, notes=tuple(notes),
                        store_path=pathlib.Path(store) if store is not None else None, issues=issues,
-                       reconciliations=MappingProxyType(dict(context.reconciliations)))
+                       reconciliations=MappingProxyType(dict(context.reconciliations)),
+                       robustness=MappingProxyType(panels))

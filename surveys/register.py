@@ -26,7 +26,7 @@ import math
 import pathlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 import yaml
@@ -47,6 +47,7 @@ __all__ = [
     "load_register",
     "parse_register",
     "evaluate_register",
+    "scoreboard_summary",
 ]
 
 SOURCE_KINDS = ("survey", "census", "administrative")
@@ -70,6 +71,20 @@ _SOURCE_KEYS = {"kind", "questionnaire", "measure", "type", "numerator", "denomi
 _FIGURE_KEYS = {"label", "value"}
 _EVIDENCE_KEYS = {"document", "date"}
 _NO_DATA_LABEL = Text("无数据", "no data")
+# The verdicts in the summary line, in words that fit surveys, censuses and exact figures alike.
+_SUMMARY_WORDS = {
+    "met": Text("达标", "met"),
+    "met_within_margin": Text("达标但在误差范围内", "met within the margin of error"),
+    "not_met_within_margin": Text("未达标但在误差范围内", "not met within the margin of error"),
+    "not_met": Text("未达标", "not met"),
+    "not_judged": Text("不作判定", "not judged"),
+    NO_DATA: Text("无数据", "no data"),
+}
+_RULE_WORDS = {
+    "ci_lower_bound": Text("置信区间下限须达到目标", "the interval's lower bound must reach the target"),
+    "point_estimate": Text("点估计达到目标即可", "the estimate reaching the target suffices"),
+    "ci_upper_bound": Text("置信区间上限达到目标即可", "the interval's upper bound reaching the target suffices"),
+}
 _EXACT_VERDICT_LABELS = {"met": Text("达标", "met"), "not_met": Text("未达标", "not met")}
 
 
@@ -381,6 +396,9 @@ class ScoreboardRow:
     threshold_source: str = "plan"
     note: str = ""
     check: TargetCheck | None = field(default=None, repr=False)
+    # what a reader must see beside the verdict (surveys.robustness.verdict_notes), and what it depends on
+    warnings: tuple[Any, ...] = ()
+    robustness: Text | None = None
 
     @property
     def verdict_label(self) -> Text:
@@ -400,6 +418,11 @@ class ScoreboardRow:
             "verdict_en": label.en, "target_met": self.target_met, "respondents": self.respondents,
             "numerator": self.numerator, "denominator": self.denominator, "evidence": self.evidence,
             "demo_data": self.demo_data, "threshold_source": self.threshold_source, "note": self.note,
+            "warning_codes": ";".join(w.code for w in self.warnings),
+            "warnings_zh": "；".join(w.text.zh for w in self.warnings),
+            "warnings_en": "; ".join(w.text.en for w in self.warnings),
+            "robustness_zh": self.robustness.zh if self.robustness else "",
+            "robustness_en": self.robustness.en if self.robustness else "",
         }
 
 
@@ -425,6 +448,11 @@ class Scoreboard:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame.from_records([row.to_dict() for row in self.rows])
 
+    def summary(self) -> Text:
+        """The count line a reader can reconcile with the rows (:func:`scoreboard_summary`)."""
+        return scoreboard_summary([row.verdict for row in self.rows], [row.target_met for row in self.rows],
+                                  [row.rule for row in self.rows])
+
     def to_text(self, lang: str = "zh") -> str:
         """A plain-text scoreboard, one line per target: value, interval or bounds, target, verdict, unit."""
         lines = []
@@ -439,6 +467,43 @@ class Scoreboard:
             lines.append(f"{row.target_id:<40} {shown:<28} {target:<10} {row.verdict_label.get(lang):<14} "
                          f"{row.responsible.get(lang)}")
         return "\n".join(lines)
+
+
+def scoreboard_summary(verdicts: Sequence[str], target_met: Sequence[bool | None], rules: Sequence[str]) -> Text:
+    """The count line of a scoreboard: how many rows read each verdict, how many count as met under their rules,
+    and which rows a rule counts differently from what their words suggest (e.g. "达标但在误差范围内" counted as not
+    met under the lower-bound rule), so a reader can reconcile the line with the rows."""
+    rows = list(zip(verdicts, target_met, rules))
+    counts = {verdict: sum(v == verdict for v, _, _ in rows) for verdict in _SUMMARY_WORDS}
+    shown = [(verdict, count) for verdict, count in counts.items() if count]
+    met = sum(m is True for _, m, _ in rows)
+    total = len(rows)
+    zh = f"{total} 项指标：" + "，".join(f"{_SUMMARY_WORDS[v].zh} {c} 项" for v, c in shown)
+    en = f"{total} targets: " + ", ".join(f"{c} {_SUMMARY_WORDS[v].en}" for v, c in shown)
+    zh += f"。按各自判定规则计：达标 {met} 项，未达标 {total - met} 项"
+    en += f". Under their rules: {met} met, {total - met} not met"
+    explained = []
+    for verdict, word in _SUMMARY_WORDS.items():
+        if verdict in ("not_met", NO_DATA):
+            continue
+        suggests_met = verdict in ("met", "met_within_margin")
+        against = [(m, rule) for v, m, rule in rows if v == verdict and (m is True) != suggests_met]
+        if not against:
+            continue
+        counted_met = bool(against[0][0])
+        rule_names = sorted({rule for _, rule in against})
+        explained.append(Text(
+            f"“{word.zh}”的 {len(against)} 项按规则（{'、'.join(_RULE_WORDS[r].zh for r in rule_names)}）计为"
+            f"{'达标' if counted_met else '未达标'}",
+            f"{len(against)} '{word.en}' counted as {'met' if counted_met else 'not met'} under the rule "
+            f"({', '.join(_RULE_WORDS[r].en for r in rule_names)})"))
+    if counts.get(NO_DATA):
+        explained.append(Text(f"无数据的 {counts[NO_DATA]} 项计为未达标",
+                              f"{counts[NO_DATA]} without data counted as not met"))
+    if explained:
+        zh += "（" + "；".join(t.zh for t in explained) + "）"
+        en += " (" + "; ".join(t.en for t in explained) + ")"
+    return Text(zh + "。", en + ".")
 
 
 def _format(value: float, share: bool) -> str:

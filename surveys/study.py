@@ -17,7 +17,12 @@ runs it. The format is documented in ``analysis/README.md`` (section "Study spec
                      on_nonconvergence: raise | warn, min_category_respondents}
     measures:       [{questionnaire, measure, threshold, comparison, rule, census}]
     domains:        [district, mode, ...]   domains of the measure tables
+    design:         {strata: [mode, population], clusters: office, description: {zh, en}}  how the sample
+                    was drawn (default: no strata, every respondent their own unit); ``population`` is the
+                    margins population a respondent belongs to
     estimation:     {ci_method: logit, level: 0.95}
+    robustness:     {trim: [0.2, 5.0]}   the alternatives every survey verdict is recomputed under (weights
+                    trimmed to these multiples of the mean weight)
     targets:        targets register (relative to the spec), see "Targets register" in analysis/README.md
     report:         {lang: zh | en}
 
@@ -45,6 +50,9 @@ __all__ = [
     "StudyMeasure",
     "WeightingSpec",
     "EstimationSpec",
+    "SampleDesignSpec",
+    "RobustnessSpec",
+    "POPULATION_COLUMN",
     "load_study",
     "WEIGHTING_METHODS",
     "BASE_WEIGHTS",
@@ -61,7 +69,11 @@ _LANGS = ("zh", "en")
 _COMPARISONS = (">=", ">")
 
 _TOP_KEYS = {"study", "wave", "data", "questionnaires", "inputs", "validation", "margins", "weighting",
-             "measures", "domains", "estimation", "targets", "report"}
+             "measures", "domains", "estimation", "targets", "report", "design", "robustness"}
+_DESIGN_KEYS = {"strata", "clusters", "description"}
+_ROBUSTNESS_KEYS = {"trim"}
+# The column the weighting stage gives every respondent: the name of the margins population they belong to.
+POPULATION_COLUMN = "population"
 _INPUT_KEYS = {"file", "questionnaire", "platform", "mode", "wave", "variant", "encoding", "sheet", "pair",
                "copy_of", "columns"}
 _MARGIN_KEYS = {"file", "population", "variables", "rows", "questionnaires"}
@@ -141,6 +153,30 @@ class EstimationSpec:
 
 
 @dataclass(frozen=True)
+class SampleDesignSpec:
+    """How the sample was drawn, as the variance needs it: ``strata`` (columns whose combinations were sampled
+    independently with fixed sizes, e.g. survey mode × population) and ``clusters`` (the column naming the unit
+    respondents were collected in, e.g. the community office that handed out the paper forms). Empty: one
+    stratum, every respondent their own unit (the with-replacement variance of a weighted sample)."""
+
+    strata: tuple[str, ...] = ()
+    clusters: str | None = None
+    description: Text | None = None
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.strata or self.clusters)
+
+
+@dataclass(frozen=True)
+class RobustnessSpec:
+    """The alternatives each survey verdict is recomputed under: ``trim`` = (lower, upper) multiples of the
+    mean weight the trimmed-weights alternative holds the weights to."""
+
+    trim: tuple[float, float] = (0.2, 5.0)
+
+
+@dataclass(frozen=True)
 class Study:
     """A checked study spec; paths are absolute. ``questionnaires`` maps id → loaded :class:`Questionnaire`."""
 
@@ -158,6 +194,8 @@ class Study:
     validation: Mapping[str, Any] = field(default_factory=dict)
     targets: pathlib.Path | None = None
     lang: str = "zh"
+    design: SampleDesignSpec = SampleDesignSpec()
+    robustness: RobustnessSpec = RobustnessSpec()
 
     def inputs_for(self, questionnaire_id: str) -> tuple[StudyInput, ...]:
         return tuple(entry for entry in self.inputs if entry.questionnaire == questionnaire_id)
@@ -525,12 +563,52 @@ def _estimation(reader: _Reader, document: Mapping) -> EstimationSpec:
     entry = reader.mapping(document.get("estimation") or {}, "estimation", _ESTIMATION_KEYS) or {}
     domains = reader.strings(document.get("domains"), "domains")
     method = reader.string(entry.get("ci_method"), "estimation.ci_method", "logit")
-    if method not in CI_METHODS:
-        reader.problem("estimation.ci_method", f"expected one of {sorted(CI_METHODS)}, found {method!r}")
+    usable = sorted(set(CI_METHODS) - {"likelihood"})
+    if method == "likelihood":
+        reader.problem("estimation.ci_method", "the likelihood interval cannot decide a target (a verdict inverts "
+                                               f"its interval into a test, which needs the respondent data); use "
+                                               f"one of {usable} (logit is R's default)")
+        method = "logit"
+    elif method not in CI_METHODS:
+        reader.problem("estimation.ci_method", f"expected one of {usable}, found {method!r}")
         method = "logit"
     return EstimationSpec(ci_method=method, level=reader.number(entry.get("level"), "estimation.level", 0.95, 0.5,
                                                                  0.999),
                           domains=_DEFAULT_DOMAINS if domains is None else domains)
+
+
+def _design(reader: _Reader, document: Mapping) -> SampleDesignSpec:
+    value = document.get("design")
+    if value is None:
+        return SampleDesignSpec()
+    entry = reader.mapping(value, "design", _DESIGN_KEYS)
+    if entry is None:
+        return SampleDesignSpec()
+    strata = reader.strings(entry.get("strata"), "design.strata") or ()
+    clusters = reader.string(entry.get("clusters"), "design.clusters") or None
+    description = entry.get("description")
+    text = None
+    if isinstance(description, Mapping) and isinstance(description.get("zh"), str):
+        text = Text(description["zh"], str(description.get("en") or description["zh"]))
+    elif description is not None:
+        reader.problem("design.description", f"expected {{zh: …, en: …}}, found {_describe(description)}")
+    if clusters is not None and clusters in strata:
+        reader.problem("design.clusters", f"'{clusters}' is also a stratum; a column is either one or the other")
+    return SampleDesignSpec(strata=strata, clusters=clusters, description=text)
+
+
+def _robustness(reader: _Reader, document: Mapping) -> RobustnessSpec:
+    value = document.get("robustness")
+    if value is None:
+        return RobustnessSpec()
+    entry = reader.mapping(value, "robustness", _ROBUSTNESS_KEYS) or {}
+    trim = entry.get("trim", list(RobustnessSpec().trim))
+    if (not isinstance(trim, list) or len(trim) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                                                            for v in trim) or not 0 <= trim[0] < 1 < trim[1]):
+        reader.problem("robustness.trim", f"expected [lower, upper] multiples of the mean weight with lower < 1 < "
+                                          f"upper (e.g. [0.2, 5.0]), found {_describe(trim)}")
+        return RobustnessSpec()
+    return RobustnessSpec(trim=(float(trim[0]), float(trim[1])))
 
 
 # ------------------------------------------------------------------------------------------ entry point
@@ -580,6 +658,7 @@ def load_study(path: str | pathlib.Path, *, data_dir: str | pathlib.Path | None 
         weighting=_weighting(reader, document), measures=_measures(reader, document, questionnaires),
         estimation=_estimation(reader, document), validation=MappingProxyType(dict(validation)),
         targets=targets, lang=reader.string(report.get("lang"), "report.lang", "zh", _LANGS) or "zh",
+        design=_design(reader, document), robustness=_robustness(reader, document),
     )
     for q_id in study.survey_questionnaires:
         if not study.inputs_for(q_id):

@@ -27,6 +27,14 @@ weighting variable within a population (an unanswered age question) form the cat
 target keeps those respondents' base-weight share; the others are raked to the population distribution.
 Margin categories without respondents, or with fewer than ``min_category_respondents``, are merged with a
 neighbour first (:func:`_sparse_categories`; recorded in the diagnostics' ``collapsed``).
+
+The sample design. The study's ``design`` section says how the sample was drawn (:class:`surveys.study.
+SampleDesignSpec`): strata (combinations of columns sampled independently with fixed sizes, e.g. survey mode ×
+population) and clusters (e.g. the office that collected the forms, numbered within strata). Every respondent
+gets the column ``population`` (the margins population they belong to) so it can be a stratum. Without a design
+section every respondent is their own unit in one stratum. :func:`weight_responses` can leave the clusters out
+(``clusters=False``) and :func:`unweighted_design` gives the same sample design with every weight 1: the
+alternatives of the robustness panel (:mod:`surveys.robustness`).
 """
 from __future__ import annotations
 
@@ -41,11 +49,12 @@ import pandas as pd
 from surveys.design import SurveyDesign
 from surveys.errors import StudyError, WeightingError
 from surveys.margins import MarginTable, Margins, category_code, load_margins
-from surveys.study import Study, StudyMargins
+from surveys.study import POPULATION_COLUMN, Study, StudyMargins
 
 __all__ = [
     "WeightedDesign",
     "weight_responses",
+    "unweighted_design",
     "OTHER_CATEGORY",
     "MISSING_CATEGORY",
 ]
@@ -53,6 +62,9 @@ __all__ = [
 OTHER_CATEGORY = "(other)"
 MISSING_CATEGORY = "(missing)"
 BASE_WEIGHT_COLUMN = "base_weight"
+_STRATA_COLUMN = "__design_strata__"
+_UNWEIGHTED_COLUMN = "__unweighted__"
+_ALL = "all"
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,16 +230,57 @@ def _plain_columns(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+def _design_column(data: pd.DataFrame, column: str, key: str, questionnaire_id: str) -> None:
+    if column not in data.columns:
+        raise StudyError(f"design.{key}: the responses of '{questionnaire_id}' have no column '{column}'; expected an "
+                         f"item or weighting variable of the questionnaire, 'mode' or '{POPULATION_COLUMN}'; fix "
+                         f"design.{key}")
+    missing = int(data[column].map(_is_missing).sum())
+    if missing:
+        raise StudyError(f"design.{key}: '{column}' is empty for {missing} of the {len(data)} responses of "
+                         f"'{questionnaire_id}'; every respondent needs one to be placed in the sample design; fill "
+                         "it in or reject those rows in validation")
+
+
+def _sample_design(data: pd.DataFrame, questionnaire_id: str, study: Study, weights: str, *,
+                   clusters: bool = True) -> SurveyDesign:
+    """``data`` as a design with the study's strata and (unless ``clusters=False``) clusters."""
+    spec = study.design
+    for column in spec.strata:
+        _design_column(data, column, "strata", questionnaire_id)
+    strata = None
+    if spec.strata:
+        joined = data[spec.strata[0]].map(category_code)
+        for column in spec.strata[1:]:
+            joined = joined + " × " + data[column].map(category_code)
+        data[_STRATA_COLUMN] = joined.to_numpy(object)
+        strata = _STRATA_COLUMN
+    ids = spec.clusters if clusters else None
+    if ids is not None:
+        _design_column(data, ids, "clusters", questionnaire_id)
+    return SurveyDesign(data, ids=ids, strata=strata, weights=weights, nest=ids is not None and strata is not None)
+
+
+def unweighted_design(weighted: WeightedDesign, study: Study) -> SurveyDesign:
+    """The same responses and sample design with every weight 1 (each respondent counted once)."""
+    data = weighted.design.data.assign(**{_UNWEIGHTED_COLUMN: 1.0})
+    return _sample_design(data, weighted.questionnaire, study, _UNWEIGHTED_COLUMN)
+
+
 def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
-                     cache: dict[pathlib.Path, Margins] | None = None) -> WeightedDesign:
-    """The design of one questionnaire's accepted responses, raked as the study says (see the module docstring)."""
+                     cache: dict[pathlib.Path, Margins] | None = None, *, clusters: bool = True) -> WeightedDesign:
+    """The design of one questionnaire's accepted responses, raked as the study says (see the module docstring);
+    ``clusters=False`` leaves the study's clusters out of the sample design (the weights do not change)."""
     cache = {} if cache is None else cache
     data = _plain_columns(data.reset_index(drop=True))
     data[BASE_WEIGHT_COLUMN] = 1.0
     method = study.weighting.method
     populations = _populations(data, questionnaire_id, study, cache) if method != "none" else []
+    data[POPULATION_COLUMN] = _ALL
+    for population in populations:
+        data.loc[population.rows, POPULATION_COLUMN] = population.entry.population or population.entry.path.stem
     if not populations:
-        design = SurveyDesign(data, weights=BASE_WEIGHT_COLUMN)
+        design = _sample_design(data, questionnaire_id, study, BASE_WEIGHT_COLUMN, clusters=clusters)
         return WeightedDesign(questionnaire_id, design, (), (), "none")
     _check_coverage(populations, questionnaire_id, len(data))
     if study.weighting.base_weight == "population":
@@ -245,7 +298,7 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
             merged = _sparse_categories(data[name], margin, weighting.min_category_respondents)
             if merged:
                 collapse[name] = merged
-    design = SurveyDesign(data, weights=BASE_WEIGHT_COLUMN)
+    design = _sample_design(data, questionnaire_id, study, BASE_WEIGHT_COLUMN, clusters=clusters)
     raked = design.rake(tables, max_iterations=weighting.max_iterations, tolerance=weighting.tolerance,
                         on_nonconvergence=weighting.on_nonconvergence, collapse=collapse or None)
     return WeightedDesign(questionnaire_id, raked, tuple(p.entry.population for p in populations),

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from surveys.calibration import INTERCEPT
+from surveys.questionnaire import Text
 from surveys.raking import CellEncoding, ResolvedMargins, group_sums
 
 __all__ = [
@@ -94,20 +95,23 @@ def weight_statistics(weights: np.ndarray) -> dict[str, float]:
     }
 
 
-def explosion_flags(statistics: Mapping[str, float], factor_min: float, factor_max: float) -> tuple[str, ...]:
+def explosion_flags(statistics: Mapping[str, float], factor_min: float, factor_max: float) -> tuple[Text, ...]:
+    """The exploding-weight warnings of one adjustment, in Chinese and English."""
     flags = []
     if factor_max > FACTOR_LIMIT or (factor_min > 0 and factor_min < 1.0 / FACTOR_LIMIT):
-        flags.append(
+        flags.append(Text(
+            f"权重离散过大：调整系数范围 {factor_min:.3g}–{factor_max:.3g}（界限 1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}）；"
+            "可合并稀疏类别、限定权重上下界或截尾",
             f"weights exploded: adjustment factors range {factor_min:.3g}–{factor_max:.3g} (limit "
-            f"1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}); collapse sparse categories, use bounds=, or trim"
-        )
+            f"1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}); collapse sparse categories, bound or trim the weights"))
     kish = statistics.get("kish_design_effect", math.nan)
     if kish > KISH_LIMIT:
-        flags.append(
-            f"weights exploded: Kish design effect {kish:.3g} > {KISH_LIMIT:g} (effective n "
-            f"{statistics['effective_sample_size']:.1f} of {statistics['respondents']}); collapse sparse "
-            "categories or trim the weights"
-        )
+        effective, respondents = statistics["effective_sample_size"], statistics["respondents"]
+        flags.append(Text(
+            f"权重离散过大：Kish 设计效应 {kish:.3g} > {KISH_LIMIT:g}（有效样本量 {effective:.1f}，受访者 {respondents}）；"
+            "可合并稀疏类别或截尾",
+            f"weights exploded: Kish design effect {kish:.3g} > {KISH_LIMIT:g} (effective n {effective:.1f} of "
+            f"{respondents}); collapse sparse categories or trim the weights"))
     return tuple(flags)
 
 
@@ -134,7 +138,8 @@ class WeightingDiagnostics:
     ``|misfit|/(1+|T|)`` after each Newton step (calibration), empty for closed forms.
     ``margins``: the before/after table (:data:`MARGIN_TABLE_COLUMNS`), one row per margin category
     (calibration: one row per model-matrix column; numeric auxiliaries have NaN shares).
-    ``collapsed``: the collapse map that was applied; ``flags``: exploding-weight warnings;
+    ``collapsed``: the collapse map that was applied; ``flags`` / ``flags_zh``: exploding-weight warnings in
+    English / Chinese;
     ``notes``: anything else the caller should know (e.g. R quirks reproduced).
     """
 
@@ -158,6 +163,7 @@ class WeightingDiagnostics:
     flags: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     kish_design_effect_before: float = math.nan
+    flags_zh: tuple[str, ...] = ()
 
     @property
     def exploded(self) -> bool:
@@ -193,6 +199,7 @@ def build_diagnostics(
         factors = new_weights[mask] / old_weights[mask] / scale
     factor_min = float(factors.min()) if factors.size else math.nan
     factor_max = float(factors.max()) if factors.size else math.nan
+    flags = explosion_flags(statistics, factor_min, factor_max)
     return WeightingDiagnostics(
         method=method,
         iterations=iterations,
@@ -211,9 +218,10 @@ def build_diagnostics(
         adjustment_factor_max=factor_max,
         margins=margins,
         collapsed={k: dict(v) for k, v in (collapsed or {}).items()},
-        flags=explosion_flags(statistics, factor_min, factor_max),
+        flags=tuple(flag.en for flag in flags),
         notes=tuple(notes),
         kish_design_effect_before=before["kish_design_effect"],
+        flags_zh=tuple(flag.zh for flag in flags),
     )
 
 

@@ -407,18 +407,18 @@ def design_weight_summary(design: Any) -> pd.DataFrame:
 
     Columns: stage, method, respondents, total_weight, kish_design_effect, effective_sample_size,
     weight_min, weight_max, weight_ratio, top_share, iterations, converged, largest_margin_gap,
-    flags (formulas in :mod:`surveys.weight_diagnostics`).
+    flags, flags_zh (formulas in :mod:`surveys.weight_diagnostics`).
     """
     adjustments = [a for a in getattr(design, "adjustments", ()) if isinstance(a, Adjustment)]
     rows = []
     base = adjustments[0].old_weights if adjustments else np.asarray(design.weights, dtype=float)
     rows.append({"stage": 0, "method": "base", **weight_statistics(base), "iterations": 0,
-                 "converged": True, "largest_margin_gap": math.nan, "flags": ""})
+                 "converged": True, "largest_margin_gap": math.nan, "flags": "", "flags_zh": ""})
     for stage, adjustment in enumerate(adjustments, start=1):
         d = adjustment.diagnostics
         rows.append({
             "stage": stage, "method": d.method, **weight_statistics(adjustment.new_weights),
             "iterations": d.iterations, "converged": d.converged, "largest_margin_gap": d.largest_margin_gap,
-            "flags": "; ".join(d.flags),
+            "flags": "; ".join(d.flags), "flags_zh": "；".join(d.flags_zh),
         })
     return pd.DataFrame(rows)

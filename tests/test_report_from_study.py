@@ -51,8 +51,9 @@ def test_workbook_has_the_sheets_numbers_as_numbers_and_no_formula(demo_run, res
     workbook = load_workbook(results / "report.xlsx")
     names = workbook.sheetnames
     assert names[0] == "总览"
-    assert {"方法", "数据质量", "权重", "图表"} <= set(names)
-    indicators = [n for n in names if n not in {"总览", "方法", "数据质量", "权重", "图表"}]
+    assert {"稳健性", "方法", "数据质量", "权重", "图表"} <= set(names)
+    assert names[1] == "稳健性"  # what each verdict depends on, right after the overview
+    indicators = [n for n in names if n not in {"总览", "稳健性", "方法", "数据质量", "权重", "图表"}]
     assert len(indicators) == len(set(result.measures_frame()["questionnaire"])) + len(result.censuses)
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():

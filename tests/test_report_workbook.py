@@ -92,12 +92,13 @@ def test_numbers_are_numbers_with_percentage_formats(tmp_path):
     assert row["结果"].data_type == "n" and row["结果"].value == pytest.approx(0.86)
     assert row["结果"].number_format == "0.0%"
     assert row["95% 置信区间下限"].value == pytest.approx(0.83) and row["95% 置信区间上限"].value == pytest.approx(0.89)
-    assert row["误差幅度（±）"].number_format == '"±"0.0%'
+    # an interval's halves as they are: symmetric here (0.83–0.89 around 0.86), so one ±
+    assert row["误差（下/上）"].value == "±3.0 个百分点"
     assert row["目标"].value == pytest.approx(0.8) and row["目标"].number_format == "0.0%"
     assert row["样本量"].value == 401 and row["样本量"].number_format == "#,##0"
     # the census row says why it has no margin of error instead of leaving a number out silently
     census = {header: sheet.cell(row=7, column=index).value for index, header in enumerate(headers, start=1)}
-    assert census["误差幅度（±）"] == "无抽样误差"
+    assert census["误差（下/上）"] == "无抽样误差"
 
 
 def test_verdict_column_has_a_conditional_format_per_verdict(tmp_path):
@@ -278,7 +279,7 @@ def test_the_register_scoreboard_frame_is_accepted_as_it_is(tmp_path):
     assert sheet.cell(row=exact, column=column["结果"]).value == 12
     assert sheet.cell(row=exact, column=column["结果"]).number_format == "General"  # a count, not 1200%
     assert sheet.cell(row=exact, column=column["判定"]).value == "达标"  # the register's words for exact figures
-    assert sheet.cell(row=exact, column=column["误差幅度（±）"]).value == "精确值"
+    assert sheet.cell(row=exact, column=column["误差（下/上）"]).value == "精确值"
     assert sheet.cell(row=values["d"], column=column["结果"]).number_format == "0.0%"
     assert sheet.cell(row=values["e"], column=column["判定"]).value == "无数据"
     assert sheet.cell(row=values["e"], column=column["计为达标"]).value == "否"

@@ -8,8 +8,9 @@ A thin layer over :func:`surveys.pipeline.run_study`. It writes into DIR:
 * ``measures.csv``: every measure × domain with CI, respondents, effective sample size, reliability flag;
 * ``accounting.csv``: rows read / accepted / rejected / flagged per input file, with the reasons;
 * ``weights.csv`` (one row per questionnaire and weighting stage) and ``weight_margins.csv`` (each margin
-  category before and after raking); ``weighting_effect.csv`` (each headline unweighted and weighted) and
-  ``mode_differences.csv`` (paper − online difference of each headline with its CI);
+  category before and after raking); ``weighting_effect.csv`` (each headline unweighted and weighted),
+  ``mode_differences.csv`` (paper − online difference of each headline with its CI) and ``robustness.csv``
+  (each survey verdict recomputed under every alternative of :mod:`surveys.robustness`);
 * ``issues.csv``: every validation issue (rejecting or flag) by file and row, and ``keying.csv``: every finding
   of the double-entry reconciliations;
 * ``store.sqlite``: the response store of this run (replaced on each run), every row with its fate, and
@@ -79,6 +80,7 @@ def write_outputs(result: Any, out_dir: pathlib.Path) -> list[pathlib.Path]:
                         ("weight_margins.csv", result.margins_frame()),
                         ("weighting_effect.csv", result.weighting_effect_frame()),
                         ("mode_differences.csv", result.mode_difference_frame()),
+                        ("robustness.csv", result.robustness_frame()),
                         ("issues.csv", result.issues), ("keying.csv", result.keying_frame())):
         _write_csv(frame, out_dir / name)
         written.append(out_dir / name)
@@ -154,10 +156,13 @@ def print_scoreboard(result: Any, lang: str, file: TextIO) -> None:
                  f"{row.comparison}{_number(row.threshold, share)}", row.verdict_label.get(lang),
                  row.responsible.get(lang))
         print("  ".join(_fit(str(c), w) if w else str(c) for c, w in zip(cells, widths)).rstrip(), file=file)
-    missed = result.targets_not_met
-    summary = (f"{len(result.scoreboard)} 项指标，{len(missed)} 项未达标（按各自判定规则）" if lang == "zh"
-               else f"{len(result.scoreboard)} targets, {len(missed)} not met under their rule")
-    print(summary, file=file)
+        # what the verdict depends on and the warnings beside it, on the row's own lines
+        if row.robustness is not None:
+            print(f"    {'稳健性' if lang == 'zh' else 'robustness'}: {row.robustness.get(lang)}", file=file)
+        for warning in row.warnings:
+            if warning.code != "depends_on":
+                print(f"    {'提示' if lang == 'zh' else 'note'}: {warning.text.get(lang)}", file=file)
+    print(result.scoreboard.summary().get(lang), file=file)
     for note in result.notes:
         print(f"note: {note}", file=file)
 

@@ -27,7 +27,23 @@ STUDY_HEADER = """\
 #   margins:         population margin files, the tables to rake to (variables), the respondents they describe
 #                    (rows) and the questionnaires they weight
 #   weighting:       raking settings; measures: the indicators judged, with their targets
+#   design:          how the sample was drawn (what the generator does: each mode × population sampled on its own
+#                    with a fixed number of completes, respondents drawn one by one, no clusters)
+#   robustness:      the alternatives every survey verdict is recomputed under (weights trimmed to 0.2–5 × mean)
 """
+
+# What the generator does (surveys.demo.season): paper and online samples, and within them residents and market
+# entities, are drawn separately with fixed sizes; respondents are drawn one by one (no clusters).
+DESIGN = {
+    "strata": ["mode", "population"],
+    "description": {
+        "zh": "纸质问卷与网络问卷分别收集，居民与市场主体的样本量按调查方式事先确定：按“调查方式 × 人群”分层；"
+              "受访者逐一抽取，无整群（演示数据的生成方式）",
+        "en": "paper and online samples collected separately, with fixed numbers of residents and market entities "
+              "in each: strata are survey mode × population; respondents drawn one by one, no clusters (how the "
+              "demo data are generated)",
+    },
+}
 
 
 # the register's headers for the items it shares with the feedback form (surveys.demo.proposals.REGISTER_COLUMNS)
@@ -114,7 +130,9 @@ def study_yaml(questionnaires: Mapping[str, Any], entries: Sequence[ManifestEntr
                       "on_nonconvergence": "raise", "min_category_respondents": 10},
         "measures": measures,
         "domains": ["district", "mode", "respondent_type", "sex", "age_group"],
+        "design": DESIGN,
         "estimation": {"ci_method": "logit", "level": 0.95},
+        "robustness": {"trim": [0.2, 5.0]},
         "report": {"lang": "zh"},
     }
     return STUDY_HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)

@@ -46,6 +46,9 @@ _STAGES = {"base": {"zh": "起始权重", "en": "base weights"}, "rake": {"zh": 
 _BASE_WEIGHTS = {"population": {"zh": "各人群总体数÷样本数（N/n）", "en": "population size over respondents (N/n)"},
                  "equal": {"zh": "均为 1", "en": "1 for everyone"}}
 _ALL_SURVEYS = {"zh": "全部调查问卷（{count} 项）", "en": "every survey questionnaire ({count})"}
+# columns a sample design names, in words (surveys.study.SampleDesignSpec; others are shown as named)
+_DESIGN_WORDS = {"mode": {"zh": "调查方式", "en": "survey mode"}, "population": {"zh": "人群", "en": "population"},
+                 "district": {"zh": "区县", "en": "district"}}
 
 
 
@@ -109,17 +112,26 @@ def _value_kind(row: Any, measure: Any) -> str:
     return "rate" if row.denominator is not None else "value"
 
 
+def _count(value: int | None) -> float:
+    return math.nan if value is None else float(value)
+
+
 def _check_columns(row: Any) -> dict[str, Any]:
-    """Margin of error, df, level, CI method and design effect of a survey target's check (NaN otherwise)."""
+    """The interval's halves, p-value, df, level, CI method, design effect, effective size and respondents still
+    needed of a survey target's check, all from its one TargetCheck (NaN otherwise)."""
     check = row.check
     if check is None or row.source_kind != "survey":
         method = "bounds" if row.source_kind == "census" and check is not None else ""
-        return {"margin_of_error": math.nan, "df": math.nan, "level": math.nan, "ci_method": method,
-                "design_effect": math.nan, "additional_respondents": math.nan}
-    return {"margin_of_error": _finite(check.margin_of_error), "df": _finite(check.df), "level": check.level,
-            "ci_method": check.ci_method, "design_effect": _finite(check.design_effect),
-            "additional_respondents": math.nan if check.additional_respondents is None
-            else float(check.additional_respondents)}
+        return {"margin_of_error": math.nan, "margin_below": math.nan, "margin_above": math.nan,
+                "p_value": math.nan, "df": math.nan, "level": math.nan, "ci_method": method,
+                "design_effect": math.nan, "effective_size": math.nan, "additional_respondents": math.nan,
+                "break_even_respondents": math.nan}
+    return {"margin_of_error": _finite(check.margin_of_error), "margin_below": _finite(check.margin_below),
+            "margin_above": _finite(check.margin_above), "p_value": _finite(check.p_value),
+            "df": _finite(check.df), "level": check.level, "ci_method": check.ci_method,
+            "design_effect": _finite(check.design_effect), "effective_size": _finite(check.effective_size),
+            "additional_respondents": _count(check.additional_respondents),
+            "break_even_respondents": _count(check.break_even_respondents)}
 
 
 def _counted(measure: Any, lang: str) -> str:
@@ -157,6 +169,41 @@ def _scoreboard_frame(result: Any) -> pd.DataFrame:
         })
         records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+# ------------------------------------------------------------------------------------------ robustness
+
+def _indicator_names(result: Any) -> dict[str, tuple[str, str]]:
+    return {row.target_id: (row.text.zh, row.text.en or row.text.zh) for row in result.scoreboard}
+
+
+def _robustness_frame(result: Any) -> pd.DataFrame:
+    """Every survey target × alternative with the target's name (surveys.robustness.RobustnessPanel.to_frame)."""
+    frame = result.robustness_frame()
+    if frame.empty:
+        return frame
+    names = _indicator_names(result)
+    return frame.assign(indicator_zh=[names[t][0] for t in frame["target_id"]],
+                        indicator_en=[names[t][1] for t in frame["target_id"]])
+
+
+def _mode_differences_frame(result: Any) -> pd.DataFrame:
+    """Each survey target's paper − online difference (from its robustness panel: the same figures)."""
+    names = _indicator_names(result)
+    rows = []
+    for target_id, panel in result.robustness.items():
+        difference = panel.mode_difference
+        if difference is None:
+            continue
+        first = {lang: _mode_label(result, panel.questionnaire, difference.first, lang) for lang in ("zh", "en")}
+        second = {lang: _mode_label(result, panel.questionnaire, difference.second, lang) for lang in ("zh", "en")}
+        rows.append({"indicator_zh": names[target_id][0], "indicator_en": names[target_id][1],
+                     "first_label_zh": first["zh"], "first_label_en": first["en"],
+                     "second_label_zh": second["zh"], "second_label_en": second["en"],
+                     **{key: value for key, value in difference.to_dict().items()
+                        if key in ("first_estimate", "second_estimate", "difference", "ci_low", "ci_high", "p_value",
+                                   "significant", "first_respondents", "second_respondents")}})
+    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------------------------ measures
@@ -229,6 +276,7 @@ def _weights_frame(result: Any, lang: str) -> pd.DataFrame:
     frame = frame.sort_values(["questionnaire", "stage"], kind="stable").copy()
     frame["kish_design_effect_before"] = frame.groupby("questionnaire", sort=False)["kish_design_effect"].shift(1)
     frame["flags"] = frame["flags"].fillna("").astype(str)
+    frame["flags_zh"] = frame["flags_zh"].fillna("").astype(str)
     order = list(result.designs)
     frame = frame.sort_values("questionnaire", key=lambda s: s.map(order.index), kind="stable").reset_index(drop=True)
     return frame.assign(design=[_title(result, q, lang) for q in frame["questionnaire"]],
@@ -339,7 +387,26 @@ def _method(result: Any, lang: str, run_time: Any) -> ReportMethod:
     notes = tuple(result.notes)
     return ReportMethod(ci_method=study.estimation.ci_method, level=study.estimation.level,
                         weighting_method=description, run_time=run_time, wave=study.wave,
+                        sample_design=_sample_design(study, lang),
                         margin_sources=_margin_sources(result, lang), files=_files_frame(result), notes=notes)
+
+
+def _sample_design(study: Any, lang: str) -> str:
+    """The study's declared sample design in words (empty: none declared, the report says the default)."""
+    design = study.design
+    if not design.declared:
+        return ""
+    strata = " × ".join(_DESIGN_WORDS.get(column, {}).get(lang, column) for column in design.strata)
+    parts = []
+    if strata:
+        parts.append(("分层：" if lang == "zh" else "strata: ") + strata)
+    clusters = design.clusters
+    parts.append(("整群：" + _DESIGN_WORDS.get(clusters, {}).get(lang, clusters) if clusters else "无整群")
+                 if lang == "zh" else ("clusters: " + (clusters or "none")))
+    shown = ("；" if lang == "zh" else "; ").join(parts)
+    if design.description is not None:
+        shown += ("（" + design.description.zh + "）") if lang == "zh" else (" (" + design.description.en + ")")
+    return shown
 
 
 def _translated_notes(scoreboard: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -370,4 +437,5 @@ def report_input_from_study(result: Any, *, lang: str | None = None,
         scoreboard=_translated_notes(_scoreboard_frame(result), lang),
         measures=_measures_frame(result), accounting=_accounting_frame(result, lang), reasons=_reasons_frame(result),
         weights=_weights_frame(result, lang), margins=_margins_frame(result, lang),
+        robustness=_robustness_frame(result), mode_differences=_mode_differences_frame(result),
         method=_method(result, lang, run_time), charts=dict(charts or {}))

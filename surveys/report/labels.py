@@ -31,12 +31,74 @@ _LABELS: dict[str, tuple[str, str]] = {
     "wave": ("调查波次：{wave}", "Survey wave: {wave}"),
     "wave_item": ("调查波次", "Survey wave"),
     "overview_note": (
-        "判定读自区间：下限达到目标为“达标（有统计把握）”；点估计达到而下限未达到为“达标但在误差范围内”；"
-        "点估计未达到而上限达到为“未达标但在误差范围内”；上限未达到为“未达标”。是否计为达标由各指标的判定规则决定。",
-        "Verdicts are read off the interval: lower bound at the target — met; estimate at the target but not the "
-        "lower bound — met, within the margin of error; estimate below but upper bound at the target — not met, "
-        "within the margin of error; upper bound below — not met. Whether a verdict counts as met is the target's rule.",
+        "判定读自置信区间：下限达到目标为“达标（有统计把握）”；点估计达到而下限未达到为“达标但在误差范围内”；"
+        "点估计未达到而上限达到为“未达标但在误差范围内”；上限未达到为“未达标”；样本不足以判断时“不作判定”（比例为0或100%、"
+        "有效样本量不足30或设计自由度小于8）。判定、单侧 p 值与“误差（下/上）”来自同一区间：下限达到目标 ⇔ 单侧 p ≤ 0.025。"
+        "是否计为达标由各指标的判定规则决定。",
+        "Verdicts are read off the confidence interval: lower bound at the target — met; estimate at the target but "
+        "not the lower bound — met, within the margin of error; estimate below but upper bound at the target — not met, "
+        "within the margin of error; upper bound below — not met; not judged when the sample cannot carry a verdict "
+        "(a rate of 0% or 100%, an effective sample below 30, or fewer than 8 design degrees of freedom). The "
+        "verdict, the one-sided p-value and the margins (below/above) come from the same interval: lower bound at "
+        "the target ⇔ one-sided p ≤ 0.025. Whether a verdict counts as met is the target's rule.",
     ),
+    "additional_note": (
+        "“达标尚需增加样本”：若真实满意率等于当前估计值、设计效应不变，再增加这么多受访者，判定为“达标（有统计把握）”的"
+        "把握为80%；“刚好达标所需样本”是当前估计值恰好使区间下限达到目标的样本量，此时判定达标的把握只有约一半。",
+        "'Respondents still needed': if the true rate equals the current estimate and the design effect holds, this "
+        "many more respondents give an 80% chance that the verdict is 'met'; 'respondents at break-even' is the "
+        "size at which the current estimate would just reach the bar, which gives 'met' only about half the time.",
+    ),
+    "robustness": ("稳健性", "Robustness"),
+    "robustness_alternatives": ("各调查指标在不同口径下的结果", "Each survey indicator under other choices"),
+    "robustness_modes": ("纸质问卷与网络问卷的差异", "Paper − online difference"),
+    "robustness_note": (
+        "同一指标按验收审查常问的口径重算，并用同一判定规则判定：基数是否计入“不了解”；不加权与权重截尾；仅纸质问卷、"
+        "仅网络问卷（为合并加权设计中的分组估计）；研究设定整群时，不考虑整群。改变“是否计为达标”或使点估计落到目标另一侧的口径"
+        "记为“不一致”，总览中的“稳健性”据此写明结论取决于什么；仅精度变化（如“达标”变为“达标但在误差范围内”）不算不一致。",
+        "Each survey indicator recomputed under the choices an acceptance review asks about, and judged by the same "
+        "rule: don't-know answers in or out of the base; unweighted and with trimmed weights; paper only and online "
+        "only (domains of the pooled weighted design); without the clusters where the study declares them. A choice "
+        "that changes whether the target counts as met, or puts the estimate on the other side of the target, "
+        "disagrees, and the overview's robustness column names it; a change of precision alone (met → met within "
+        "the margin) does not.",
+    ),
+    "mode_difference_note": (
+        "差值 = 纸质 − 网络（个百分点），区间与 p 值为设计基础的（考虑加权与分层）；两种方式的受访者构成不同，差异不全是方式效应。",
+        "Difference = paper − online (points); interval and p-value are design-based (weights and strata); the two "
+        "modes reach different people, so the difference is not only a mode effect.",
+    ),
+    "agrees_yes": ("一致", "agrees"),
+    "agrees_no": ("不一致", "disagrees"),
+    "agrees_not_judged": ("不作判定", "not judged"),
+    "col_alternative": ("口径", "Choice"),
+    "col_agrees": ("与报告口径", "Against the reported"),
+    "col_first_mode": ("纸质问卷", "Paper"),
+    "col_second_mode": ("网络问卷", "Online"),
+    "col_difference": ("差值（纸质−网络）", "Difference (paper − online)"),
+    "col_p_value_two_sided": ("p 值（双侧）", "p-value (two-sided)"),
+    "col_significant": ("差异显著", "Significant"),
+    "col_first_respondents": ("纸质样本量", "Paper respondents"),
+    "col_second_respondents": ("网络样本量", "Online respondents"),
+    "col_margins": ("误差（下/上）", "Margin (below/above)"),
+    "col_robustness": ("稳健性", "Robustness"),
+    "col_warnings": ("提示", "Warnings"),
+    "col_effective_size": ("有效样本量（Kish）", "Effective sample size (Kish)"),
+    "col_p_value": ("单侧 p 值", "One-sided p-value"),
+    "col_break_even_respondents": ("刚好达标所需样本", "Respondents at break-even"),
+    "decision_rule": ("判定规则", "Decision rule"),
+    "decision_rule_text": (
+        "判定、单侧 p 值和误差都来自同一置信区间：下限达到目标 ⇔ 由该区间反推的单侧检验 p ≤ {alpha}（logit 区间在 logit "
+        "尺度上检验）；比例为0或100%、有效样本量（Kish）不足30或设计自由度小于8时不作判定",
+        "verdict, one-sided p-value and margins all come from one interval: lower bound at the target ⇔ the one-sided "
+        "test inverted from it gives p ≤ {alpha} (on the logit scale for the logit interval); not judged at 0% or "
+        "100%, with an effective sample (Kish) below 30 or fewer than 8 design degrees of freedom",
+    ),
+    "sample_design": ("抽样设计", "Sample design"),
+    "sample_design_default": ("未声明分层或整群：每位受访者为独立单元（加权样本的有放回方差）",
+                              "no strata or clusters declared: every respondent their own unit (with-replacement "
+                              "variance of a weighted sample)"),
+    "col_effective_sample_size_all": ("有效样本量（全部受访者）", "Effective sample size (all respondents)"),
     "exact_note": (
         "行政记录类指标为精确数字：无抽样误差，也无区间，判定只有“达标”与“未达标”。",
         "Administrative figures are exact: no sampling error and no interval; their verdict is met or not met.",
@@ -91,7 +153,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "col_source_kind": ("数据来源", "Source"),
     "col_estimate": ("结果", "Result"),
     "col_interval": ("置信区间", "confidence interval"),
-    "col_margin_of_error": ("误差幅度（±）", "Margin of error (±)"),
+    "col_margin_of_error": ("误差幅度（较大一侧）", "Margin of error (larger half)"),
     "col_threshold": ("目标", "Target"),
     "col_verdict": ("判定", "Verdict"),
     "col_target_met": ("计为达标", "Counted as met"),
@@ -103,7 +165,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "col_level": ("置信水平", "Confidence level"),
     "col_df": ("自由度", "Degrees of freedom"),
     "col_design_effect": ("设计效应", "Design effect"),
-    "col_additional_respondents": ("达标尚需增加样本", "Respondents still needed"),
+    "col_additional_respondents": ("达标尚需增加样本（80%把握）", "Respondents still needed (80% chance)"),
     # indicator sheets
     "col_domain_variable": ("分组变量", "Domain variable"),
     "col_domain": ("分组", "Domain"),
@@ -127,9 +189,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "toolkit_version": ("工具包版本", "Toolkit version"),
     "run_time": ("运行时间", "Run time"),
     "df_note": (
-        "自由度为设计自由度（PSU 数减层数），各指标见上表；误差幅度 = t(1−α/2, df) × 标准误。",
-        "Degrees of freedom are the design's (PSUs minus strata), per indicator above; "
-        "margin of error = t(1−α/2, df) × standard error.",
+        "自由度为设计自由度（PSU 数减层数），各指标见上表。比率的区间默认为 logit 区间：在 logit 尺度上取 ±t(1−α/2, df) × "
+        "标准误再变换回比例，因此上下不对称，报告给出下、上两侧的误差，而不是一个“±”。",
+        "Degrees of freedom are the design's (PSUs minus strata), per indicator above. A rate's interval is by "
+        "default the logit interval: ±t(1−α/2, df) × standard error on the logit scale, transformed back, so it is "
+        "asymmetric and the report gives both halves rather than one ±.",
     ),
     "col_rule_name": ("规则", "Rule"),
     "col_rule_description": ("何时计为达标", "When a target counts as met"),

@@ -28,7 +28,7 @@ import pandas as pd
 
 from surveys.errors import ReportError
 from surveys.report.labels import check_language
-from surveys.targets import VERDICT_RULES, VERDICTS
+from surveys.targets import VERDICT_RULES, VERDICTS, counts_as_met
 
 __all__ = [
     "Column",
@@ -97,9 +97,19 @@ _SCOREBOARD = (
     _c("ci_low", "number", "lower end of the interval: confidence interval (survey) or non-response "
        "lower bound (census); NaN when there is none", required=True),
     _c("ci_high", "number", "upper end of the interval, as ci_low", required=True),
-    _c("margin_of_error", "number", "qt(1 − α/2, df) · std_error (TargetCheck.margin_of_error), same unit as "
-       "estimate; absent for a confidence interval: its larger half (Estimate.margin_of_error); none for census "
-       "and exact figures"),
+    _c("margin_of_error", "number", "the interval's larger half (TargetCheck.margin_of_error), same unit as "
+       "estimate; none for census and exact figures"),
+    _c("margin_below", "number", "estimate − ci_low: the interval's lower half (a logit interval is asymmetric); "
+       "absent: derived from the interval"),
+    _c("margin_above", "number", "ci_high − estimate: the interval's upper half; absent: derived from the interval"),
+    _c("p_value", "number", "one-sided p-value of 'the rate is below the threshold', the test inverted from the "
+       "same interval: met ⇔ p ≤ (1 − level)/2 (surveys.targets)"),
+    _c("effective_size", "number", "Kish effective sample size of the respondents in the base"),
+    _c("break_even_respondents", "count", "respondents at which the current estimate would just reach the bar"),
+    _c("warnings_zh", "text", "what a reader must see beside the verdict (surveys.robustness.verdict_notes)"),
+    _c("warnings_en", "text", "the same in English"),
+    _c("robustness_zh", "text", "结论稳健, or what the verdict depends on (surveys.robustness)"),
+    _c("robustness_en", "text", "the same in English"),
     _c("threshold", "number", "the target, same unit as estimate (from the register, never a default)",
        required=True),
     _c("comparison", "text", "how the value must reach the threshold: '>=' or '>' (and '<=', '<', '==' for "
@@ -123,7 +133,48 @@ _SCOREBOARD = (
     _c("level", "share", "confidence level, e.g. 0.95"),
     _c("df", "number", "design degrees of freedom used for the interval and the margin of error"),
     _c("design_effect", "number", "design effect of the estimate (NaN when not computed)"),
-    _c("additional_respondents", "count", "respondents to add so the lower bound reaches the target"),
+    _c("additional_respondents", "count", "respondents to add for the verdict to be 'met' with 80% probability if "
+       "the true rate equals the estimate (surveys.targets)"),
+)
+
+_ROBUSTNESS = (
+    _c("target_id", "text", "the target (scoreboard row) the alternative belongs to", required=True),
+    _c("indicator_zh", "text", "the indicator's name (Chinese)"),
+    _c("indicator_en", "text", "the same in English"),
+    _c("alternative", "text", "reported, other_base, unweighted, trimmed, mode:<value> or no_clusters", required=True),
+    _c("group", "text", "'' (reported), base, weighting, mode or design"),
+    _c("label_zh", "text", "the alternative in words (Chinese)", required=True),
+    _c("label_en", "text", "the same in English"),
+    _c("estimate", "number", "the headline under this alternative", required=True),
+    _c("ci_low", "number", "lower end of its interval", required=True),
+    _c("ci_high", "number", "upper end of its interval", required=True),
+    _c("respondents", "count", "respondents in the base"),
+    _c("effective_size", "number", "Kish effective sample size"),
+    _c("verdict", "text", "the verdict under this alternative", required=True, choices=VERDICTS),
+    _c("verdict_zh", "text", "the verdict in words"),
+    _c("verdict_en", "text", "the same in English"),
+    _c("target_met", "flag", "whether it counts as met under the target's rule"),
+    _c("agrees", "flag", "whether it agrees with the reported verdict (empty: not judged)"),
+    _c("note_zh", "text", "e.g. how many weights were trimmed"),
+    _c("note_en", "text", "the same in English"),
+)
+
+_MODE_DIFFERENCES = (
+    _c("indicator_zh", "text", "the indicator (Chinese)", required=True),
+    _c("indicator_en", "text", "the same in English"),
+    _c("first_label_zh", "text", "the first mode (paper)"),
+    _c("first_label_en", "text", "the same in English"),
+    _c("second_label_zh", "text", "the second mode (online)"),
+    _c("second_label_en", "text", "the same in English"),
+    _c("first_estimate", "number", "the headline among the first mode's respondents", required=True),
+    _c("second_estimate", "number", "the headline among the second mode's respondents", required=True),
+    _c("difference", "number", "first − second", required=True),
+    _c("ci_low", "number", "lower end of the difference's interval", required=True),
+    _c("ci_high", "number", "upper end of the difference's interval", required=True),
+    _c("p_value", "number", "two-sided p-value of the difference"),
+    _c("significant", "flag", "whether the interval excludes 0"),
+    _c("first_respondents", "count", "respondents of the first mode"),
+    _c("second_respondents", "count", "respondents of the second mode"),
 )
 
 _MEASURES = (
@@ -201,6 +252,7 @@ _WEIGHTS = (
     _c("converged", "flag", "whether the adjustment converged"),
     _c("largest_margin_gap", "share", "max |Σw − target| / target over margin categories"),
     _c("flags", "text", "exploding-weight warnings, joined"),
+    _c("flags_zh", "text", "the same in Chinese (empty: none, or only the English was given)"),
 )
 
 _MARGINS = (
@@ -239,6 +291,8 @@ TABLE_COLUMNS: Mapping[str, tuple[Column, ...]] = MappingProxyType({
     "margins": _MARGINS,
     "margin_sources": _MARGIN_SOURCES,
     "files": _FILES,
+    "robustness": _ROBUSTNESS,
+    "mode_differences": _MODE_DIFFERENCES,
 })
 
 
@@ -350,11 +404,18 @@ def _scoreboard(frame: pd.DataFrame | None) -> pd.DataFrame:
         result.loc[figures, "kind"] = "value"
     result["interval_kind"] = [given or _INTERVAL_OF_SOURCE[source]
                                for given, source in zip(result["interval_kind"], result["source_kind"])]
-    # without a margin of error, a confidence interval's larger half (surveys.results.Estimate.margin_of_error)
-    missing = result["margin_of_error"].isna() & (result["interval_kind"] == "confidence_interval")
-    halves = pd.concat([result["estimate"] - result["ci_low"], result["ci_high"] - result["estimate"]], axis=1)
+    # a confidence interval's halves and larger half, from the interval when not given
+    interval = result["interval_kind"] == "confidence_interval"
+    for column, half in (("margin_below", result["estimate"] - result["ci_low"]),
+                         ("margin_above", result["ci_high"] - result["estimate"])):
+        missing = result[column].isna() & interval
+        result.loc[missing, column] = half[missing]
+    missing = result["margin_of_error"].isna() & interval
+    halves = pd.concat([result["margin_below"], result["margin_above"]], axis=1)
     result.loc[missing, "margin_of_error"] = halves[missing].max(axis=1, skipna=False)
-    derived = [verdict in VERDICT_RULES[rule] for verdict, rule in zip(result["verdict"], result["rule"])]
+    derived = [counts_as_met(rule, verdict, bool(estimate >= threshold)) if verdict in VERDICTS else False
+               for verdict, rule, estimate, threshold in zip(result["verdict"], result["rule"], result["estimate"],
+                                                             result["threshold"])]
     # a target without data counts as not met (as the pipeline's --fail-on-target reads it)
     result["target_met"] = [d if given is None else given for given, d in zip(result["target_met"], derived)]
     return result
@@ -375,6 +436,7 @@ class ReportMethod:
     run_time: str | _datetime.datetime = ""
     toolkit_version: str = ""
     wave: str = ""
+    sample_design: str = ""
     margin_sources: pd.DataFrame | None = field(default=None, repr=False)
     files: pd.DataFrame | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
@@ -416,6 +478,8 @@ class ReportInput:
     ``scoreboard``: one row per target; ``measures``: every measure × domain (one indicator sheet per
     ``measure_id``); ``accounting``: one row per export file; ``reasons``: rejection and flag reasons;
     ``weights``: one row of diagnostics per design; ``margins``: margins before/after weighting;
+    ``robustness``: every survey target × alternative (surveys.robustness); ``mode_differences``: the
+    paper − online difference of each headline;
     ``method``: how the numbers were made; ``charts``: chart name → PNG or SVG file (optional; a name
     starting with ``target`` or ``scoreboard`` goes to the overview, with ``weight``, ``margin`` or ``raking``
     to the weights, any other to a charts section; the workbook embeds PNGs, or an SVG's sibling PNG);
@@ -431,6 +495,8 @@ class ReportInput:
     reasons: pd.DataFrame | None = field(default=None, repr=False)
     weights: pd.DataFrame | None = field(default=None, repr=False)
     margins: pd.DataFrame | None = field(default=None, repr=False)
+    robustness: pd.DataFrame | None = field(default=None, repr=False)
+    mode_differences: pd.DataFrame | None = field(default=None, repr=False)
     charts: Mapping[str, pathlib.Path] = field(default_factory=dict)
     lang: str = "zh"
     title_en: str = ""
@@ -440,7 +506,7 @@ class ReportInput:
         if not isinstance(self.method, ReportMethod):
             raise ReportError(f"method must be a ReportMethod; found {type(self.method).__name__}")
         object.__setattr__(self, "scoreboard", _scoreboard(self.scoreboard))
-        for table in ("measures", "accounting", "reasons", "weights", "margins"):
+        for table in ("measures", "accounting", "reasons", "weights", "margins", "robustness", "mode_differences"):
             object.__setattr__(self, table, _normalise(getattr(self, table), table))
         object.__setattr__(self, "charts", _charts(self.charts))
 

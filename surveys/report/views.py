@@ -13,8 +13,10 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from surveys.register import scoreboard_summary
 from surveys.report.labels import LABELS, label, verdict_label
 from surveys.report.model import SHARE_KINDS, ReportInput
+from surveys.report.text import margin_text
 
 __all__ = ["Cell", "ColumnView", "Table", "Section", "report_sections", "chart_title"]
 
@@ -81,13 +83,14 @@ def _value_kinds(kind: str) -> tuple[str, str]:
     return ("count", "number") if kind == "count" else ("number", "number")
 
 
-def _margin_cell(row: pd.Series, margin_kind: str, lang: str) -> Cell:
-    """The margin of error, or why there is none (a census has bounds, an administrative figure is exact)."""
+def _margin_cell(row: pd.Series, value_kind: str, lang: str) -> Cell:
+    """The interval's two halves as they are (−2.4/+2.2 个百分点: a logit interval is asymmetric), or why there
+    are none (a census has bounds, an administrative figure is exact)."""
     if row["interval_kind"] == "nonresponse_bounds":
         return Cell(label("no_sampling_error", lang))
     if row["interval_kind"] == "exact":
         return Cell(label("exact_figure", lang))
-    return Cell(_number(row["margin_of_error"]), margin_kind)
+    return Cell(margin_text(_number(row["margin_below"]), _number(row["margin_above"]), value_kind, lang))
 
 
 def _verdict_cell(row: pd.Series, lang: str) -> Cell:
@@ -106,16 +109,18 @@ def _interval_header(level: float | None, lang: str) -> str:
 
 
 # The overview's columns in print order; the indicator comes first so that freezing it keeps it in view.
-_OVERVIEW_COLUMNS = ("col_indicator", "col_responsible_unit", "col_estimate", "interval", "col_margin_of_error",
-                     "col_threshold", "col_verdict", "col_target_met", "col_respondents", "col_source_kind",
-                     "col_rule", "col_positive_set", "col_base", "col_target_id", "col_section", "col_note",
-                     "col_evidence")
+_OVERVIEW_COLUMNS = ("col_indicator", "col_responsible_unit", "col_estimate", "interval", "col_margins",
+                     "col_threshold", "col_verdict", "col_robustness", "col_warnings", "col_target_met",
+                     "col_respondents", "col_effective_size", "col_p_value", "col_additional_respondents",
+                     "col_break_even_respondents", "col_source_kind", "col_rule", "col_positive_set", "col_base",
+                     "col_target_id", "col_section", "col_note", "col_evidence")
 _OVERVIEW_DETAIL = {"col_target_id", "col_section", "col_source_kind", "col_target_met", "col_rule",
-                    "col_positive_set", "col_base", "col_note", "col_evidence"}
+                    "col_positive_set", "col_base", "col_note", "col_evidence", "col_effective_size",
+                    "col_p_value", "col_additional_respondents", "col_break_even_respondents"}
 
 
 def _overview_cells(row: pd.Series, lang: str, mark_demo: bool) -> dict[str, Cell]:
-    value_kind, margin_kind = _value_kinds(row["kind"])
+    value_kind, _ = _value_kinds(row["kind"])
     indicator = _text(row, "label", lang)
     if mark_demo and row["demo_data"]:
         mark = label("demo_mark", lang)
@@ -125,11 +130,17 @@ def _overview_cells(row: pd.Series, lang: str, mark_demo: bool) -> dict[str, Cel
         "col_responsible_unit": Cell(_text(row, "responsible_unit", lang)),
         "col_estimate": Cell(_number(row["estimate"]), value_kind),
         "interval": Cell((_number(row["ci_low"]), _number(row["ci_high"])), value_kind),
-        "col_margin_of_error": _margin_cell(row, margin_kind, lang),
+        "col_margins": _margin_cell(row, value_kind, lang),
         "col_threshold": Cell(_number(row["threshold"]), value_kind),
         "col_verdict": _verdict_cell(row, lang),
+        "col_robustness": Cell(_text(row, "robustness", lang)),
+        "col_warnings": Cell(_text(row, "warnings", lang)),
         "col_target_met": _flag(row["target_met"], lang),
         "col_respondents": Cell(_number(row["respondents"]), "count"),
+        "col_effective_size": Cell(_number(row["effective_size"]), "count"),
+        "col_p_value": Cell(_number(row["p_value"]), "p_value"),
+        "col_additional_respondents": Cell(_number(row["additional_respondents"]), "count"),
+        "col_break_even_respondents": Cell(_number(row["break_even_respondents"]), "count"),
         "col_source_kind": Cell(label(f"source_{row['source_kind']}", lang)),
         "col_rule": Cell(label(f"rule_short_{row['rule']}", lang)),
         "col_positive_set": Cell(_text(row, "positive_set", lang)),
@@ -154,7 +165,10 @@ def _overview(report: ReportInput) -> Section:
     for _, row in frame.iterrows():
         cells = _overview_cells(row, lang, mark_demo)
         rows.append(tuple(cells[name] for name in _OVERVIEW_COLUMNS))
-    notes = [label("overview_note", lang)]
+    summary = scoreboard_summary(list(frame["verdict"]), list(frame["target_met"]), list(frame["rule"]))
+    notes = [summary.get(lang), label("overview_note", lang)]
+    if frame["additional_respondents"].notna().any():
+        notes.append(label("additional_note", lang))
     if (frame["interval_kind"] == "nonresponse_bounds").any():
         notes.append(label("census_note", lang))
     if (frame["interval_kind"] == "exact").any():
@@ -260,6 +274,8 @@ def _plain_table(key: str, title: str, lang: str, frame: pd.DataFrame,
 def _key_values(report: ReportInput) -> Table:
     lang, method = report.lang, report.method
     pairs = [("ci_method", method.ci_method), ("level", f"{method.level * 100:g}%"),
+             ("decision_rule", label("decision_rule_text", lang, alpha=f"{(1 - method.level) / 2:g}")),
+             ("sample_design", method.sample_design or label("sample_design_default", lang)),
              ("weighting_method", method.weighting_method), ("toolkit_version", method.toolkit_version),
              ("run_time", method.run_time)]
     if method.wave:
@@ -359,15 +375,18 @@ def _weight_table(report: ReportInput, *, compact: bool = False) -> Table:
             ("col_respondents", "respondents", "count"),
             ("col_kish_design_effect_before", "kish_design_effect_before", "number"),
             ("col_kish_design_effect", "kish_design_effect", "number"),
-            ("col_effective_sample_size", "effective_sample_size", "number"),
+            ("col_effective_sample_size_all", "effective_sample_size", "number"),
             ("col_weight_min", "weight_min", "number"), ("col_weight_max", "weight_max", "number"),
             ("col_weight_ratio", "weight_ratio", "number"), ("col_top_share", "top_share", "share"),
             ("col_iterations", "iterations", "count"), ("col_converged", "converged", None),
-            ("col_largest_margin_gap", "largest_margin_gap", "share"), ("col_flags", "flags", "text")]
+            ("col_largest_margin_gap", "largest_margin_gap", "share"),
+            ("col_flags", "flags_zh" if report.lang == "zh" else "flags", "text")]
     if compact:
-        keep = {"col_design", "col_method", "col_kish_design_effect", "col_effective_sample_size", "col_converged"}
+        keep = {"col_design", "col_method", "col_kish_design_effect", "col_effective_sample_size_all", "col_converged"}
         spec = [s for s in spec if s[0] in keep]
-    return _plain_table("weights", label("weights_diagnostics", report.lang), report.lang, report.weights, spec,
+    frame = report.weights.assign(flags_zh=[zh or en for zh, en in zip(report.weights["flags_zh"],
+                                                                       report.weights["flags"])])
+    return _plain_table("weights", label("weights_diagnostics", report.lang), report.lang, frame, spec,
                         detail={"col_weight_min", "col_weight_max", "col_iterations", "col_kish_design_effect_before"})
 
 
@@ -383,6 +402,68 @@ def _weights(report: ReportInput) -> Section:
          ("col_total_after", "total_after", "number")],
         detail={"col_target_total", "col_total_after"})
     return Section("weights", label("weights", lang), (_weight_table(report), margins))
+
+
+def _agreement(value: Any, lang: str) -> Cell:
+    return Cell(label("agrees_not_judged" if value is None else ("agrees_yes" if value else "agrees_no"), lang))
+
+
+def _robustness_table(report: ReportInput) -> Table:
+    lang, frame = report.lang, report.robustness
+    names = ["col_indicator", "col_alternative", "col_estimate", "interval", "col_verdict", "col_agrees",
+             "col_respondents", "col_effective_size", "col_note"]
+    columns = tuple(ColumnView(_interval_header(report.method.level, lang), interval=True) if name == "interval"
+                    else ColumnView(label(name, lang), detail=name == "col_effective_size") for name in names)
+    rows = []
+    for _, row in frame.iterrows():
+        rows.append((
+            Cell(_text(row, "indicator", lang) if row["alternative"] == "reported" else ""),
+            Cell(_text(row, "label", lang)),
+            Cell(_number(row["estimate"]), "share"),
+            Cell((_number(row["ci_low"]), _number(row["ci_high"])), "share"),
+            Cell(_text(row, "verdict", lang) or verdict_label(row["verdict"], lang), "verdict", verdict=row["verdict"]),
+            Cell("") if row["alternative"] == "reported" else _agreement(row["agrees"], lang),
+            Cell(_number(row["respondents"]), "count"),
+            Cell(_number(row["effective_size"]), "count"),
+            Cell(_text(row, "note", lang)),
+        ))
+    return Table("robustness", label("robustness_alternatives", lang), columns, tuple(rows))
+
+
+def _mode_table(report: ReportInput) -> Table:
+    lang, frame = report.lang, report.mode_differences
+    spec = [("col_indicator", None, "text"), ("col_first_mode", "first_estimate", "share"),
+            ("col_second_mode", "second_estimate", "share"), ("col_difference", "difference", "points_signed"),
+            ("interval", None, "points_signed"), ("col_p_value_two_sided", "p_value", "p_value"),
+            ("col_significant", "significant", None), ("col_first_respondents", "first_respondents", "count"),
+            ("col_second_respondents", "second_respondents", "count")]
+    columns = tuple(ColumnView(_interval_header(report.method.level, lang), interval=True) if key == "interval"
+                    else ColumnView(label(key, lang)) for key, _, _ in spec)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for key, column, kind in spec:
+            if key == "col_indicator":
+                cells.append(Cell(_text(row, "indicator", lang)))
+            elif key == "interval":
+                cells.append(Cell((_number(row["ci_low"]), _number(row["ci_high"])), kind))
+            elif kind is None:
+                cells.append(_flag(row[column], lang))
+            else:
+                cells.append(Cell(_number(row[column]), kind))
+        rows.append(tuple(cells))
+    return Table("mode_differences", label("robustness_modes", lang), columns, tuple(rows),
+                 note=label("mode_difference_note", lang))
+
+
+def _robustness(report: ReportInput) -> Section | None:
+    if report.robustness.empty:
+        return None
+    tables = [_robustness_table(report)]
+    if not report.mode_differences.empty:
+        tables.append(_mode_table(report))
+    return Section("robustness", label("robustness", report.lang), tuple(tables),
+                   notes=(label("robustness_note", report.lang),))
 
 
 def chart_title(name: str, lang: str) -> str:
@@ -409,7 +490,8 @@ def report_sections(report: ReportInput) -> tuple[Section, ...]:
             for questionnaire, measure_id in zip(measures["questionnaire"], measures["measure_id"])]
     indicators = [_indicator(measures[[k == key for k in keys]], report.lang, report.method.level)
                   for key in dict.fromkeys(keys)]
-    sections = [with_charts(_overview(report)), *indicators]
+    robustness = _robustness(report)
+    sections = [with_charts(_overview(report)), *([robustness] if robustness else []), *indicators]
     if placed.get("charts"):
         sections.append(Section("charts", label("charts", report.lang), (), tuple(placed["charts"])))
     sections += [_method(report), _quality(report), with_charts(_weights(report))]

@@ -47,6 +47,8 @@ NUMBER_FORMATS = {
     "number": "General",
     "count": "#,##0",
     "df": "General",
+    "points_signed": "+0.0%;-0.0%;0.0%",
+    "p_value": "0.000",
 }
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MAX_WIDTH = 48
