@@ -63,8 +63,9 @@ from surveys.weighting import (
     trim_weights,
 )
 # --- measures and targets ---
-from surveys.targets import TargetCheck, TargetTable, check_target, check_targets
-from surveys.planning import allocate, margin_table, plan_sample_size
+from surveys.targets import TargetCheck, TargetTable, check_target, check_targets, margin_text
+from surveys.planning import allocate, margin_table, plan_sample_size, verdict_power
+from surveys.robustness import RobustnessPanel, robustness_panel, verdict_notes
 from surveys.measures import (
     MeasureTable,
     ModeDifference,
@@ -177,9 +178,14 @@ __all__ = [
     # --- measures and targets names ---
     "check_target",
     "check_targets",
+    "margin_text",
     "TargetCheck",
     "TargetTable",
+    "robustness_panel",
+    "verdict_notes",
+    "RobustnessPanel",
     "plan_sample_size",
+    "verdict_power",
     "allocate",
     "margin_table",
     "measure_table",

@@ -515,7 +515,7 @@ def _with_notes(scoreboard: Any, designs: Mapping[str, WeightedDesign], panels: 
         survey = row.source_kind == "survey"
         weighted = designs.get(row.source.partition("/")[0]) if survey else None
         notes = verdict_notes(row.check if survey else None, threshold_source=row.threshold_source,
-                              design=weighted.design if weighted else None, panel=panel)
+                              design=weighted.design if weighted else None)
         rows.append(dataclasses.replace(row, warnings=notes, robustness=panel.summary() if panel else None))
     return Scoreboard(rows=tuple(rows), period=scoreboard.period)
 

@@ -16,15 +16,18 @@ group         alternatives
 ``design``    without the declared clusters (every respondent their own unit), when the study declares clusters
 ============  ===================================================================================================
 
-An alternative **disagrees** with the reported verdict when it changes whether the target counts as met under
-its rule (e.g. "达标但在误差范围内" → "达标（有统计把握）" when don't-know answers leave the base) or puts the estimate
-on the other side of the threshold (paper 81.9 % and online 75.1 % around a reported 78.7 %); a change of
-precision alone (met → met within the margin, on the same side and under the same rule) is not a disagreement.
+An alternative on the whole sample **disagrees** with the reported verdict when it changes whether the target
+counts as met under its rule (e.g. "达标但在误差范围内" → "达标（有统计把握）" when don't-know answers leave the
+base) or puts the estimate on the other side of the threshold. A mode is a part of the sample, less precise by
+construction, so it disagrees only when its estimate falls on the other side of the threshold (paper 81.9 % and
+online 75.1 % around a reported 78.7 %): a half-sample that is "met within the margin" where the whole is "met"
+shows precision, not a dependence on the mode.
 The verdict is **robust** (结论稳健) when no alternative disagrees; otherwise the panel names the groups it
 depends on (取决于调查方式 …). An alternative the sample cannot judge (e.g. a mode with fewer than 30 effective
-respondents) is shown and never counts as disagreeing. :func:`verdict_notes` collects, for one target, everything a reader must see beside its
-verdict: a threshold the plan does not state, a refused verdict's reasons, weights that exploded, the effective
-sample size, and what the verdict depends on.
+respondents) is shown and never counts as disagreeing.
+
+:func:`verdict_notes` collects, for one target, the warnings a reader must see beside its verdict: a threshold
+the plan does not state, a refused verdict's reasons, weights that exploded (with the effective sample size).
 """
 from __future__ import annotations
 
@@ -84,6 +87,7 @@ class Alternative:
     label: Text
     check: TargetCheck
     note: Text | None = None
+    part: bool = False  # a part of the sample (a mode): compared on the side of the threshold only
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,8 @@ class RobustnessPanel:
         if not alternative.check.judged:
             return None
         reported = self.reported.check
-        return (alternative.check.target_met == reported.target_met
-                and _reaches(alternative.check) == _reaches(reported))
+        same_side = _reaches(alternative.check) == _reaches(reported)
+        return bool(same_side if alternative.part else same_side and alternative.check.target_met == reported.target_met)
 
     @property
     def disagreeing(self) -> tuple[Alternative, ...]:
@@ -200,7 +204,7 @@ def robustness_panel(design: Any, questionnaire: Questionnaire, measure_id: str,
         for row in modes:
             alternatives.append(Alternative(f"mode:{row.domain_value}", "mode",
                                             Text(f"仅{row.domain_label.zh}", f"{row.domain_label.en} only"),
-                                            judged(row.estimate)))
+                                            judged(row.estimate), part=True))
         try:
             difference = mode_difference(design, questionnaire, measure_id, level=level, mode_column=mode_column)
         except EstimationError:
@@ -216,8 +220,7 @@ def robustness_panel(design: Any, questionnaire: Questionnaire, measure_id: str,
 
 @dataclass(frozen=True)
 class VerdictNote:
-    """One warning beside a verdict: ``code`` (study_threshold, not_judged, weights, effective_size, depends_on)
-    and its words."""
+    """One warning beside a verdict: ``code`` (study_threshold, not_judged, weights) and its words."""
 
     code: str
     text: Text
@@ -239,9 +242,10 @@ def _weights_note(design: Any, check: TargetCheck) -> VerdictNote | None:
         f"size {check.effective_size:.0f} of {check.respondents} respondents in the base"))
 
 
-def verdict_notes(check: TargetCheck | None, *, threshold_source: str = "plan", design: Any | None = None,
-                  panel: RobustnessPanel | None = None) -> tuple[VerdictNote, ...]:
-    """Everything a reader must see beside one verdict, in order (see the module docstring); ``check`` is a survey
+def verdict_notes(check: TargetCheck | None, *, threshold_source: str = "plan",
+                  design: Any | None = None) -> tuple[VerdictNote, ...]:
+    """The warnings a reader must see beside one verdict, in order (see the module docstring; what the verdict
+    depends on is the panel's :meth:`RobustnessPanel.summary`, shown beside it too); ``check`` is a survey
     target's check (None for census and administrative figures: only the threshold's source applies)."""
     notes = []
     if threshold_source == "study":
@@ -256,6 +260,4 @@ def verdict_notes(check: TargetCheck | None, *, threshold_source: str = "plan", 
         note = _weights_note(design, check)
         if note is not None:
             notes.append(note)
-    if panel is not None and not panel.robust:
-        notes.append(VerdictNote("depends_on", panel.summary()))
     return tuple(notes)

@@ -76,6 +76,7 @@ __all__ = [
     "check_target",
     "check_targets",
     "counts_as_met",
+    "margin_text",
 ]
 
 JUDGED_VERDICTS = ("met", "met_within_margin", "not_met_within_margin", "not_met")
@@ -340,6 +341,22 @@ def _refusals(estimate: Estimate) -> tuple[str, ...]:
     if not _design_df(estimate) >= NCHS_PROPORTION_STANDARD["minimum_df"]:
         reasons.append("df_below_minimum")
     return tuple(reasons)
+
+
+def margin_text(below: Any, above: Any, *, percent: bool = True, lang: str = "zh") -> str:
+    """An interval's two halves as every output prints them: ``−2.4/+2.2 个百分点`` for a share's interval (in
+    percentage points), ``±2.3 个百分点`` only when both halves print the same; ``percent=False`` for an index
+    (its own points); "–" when either half is missing."""
+    try:
+        low, high = float(below), float(above)
+    except (TypeError, ValueError):
+        return "–"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "–"
+    scale = 100.0 if percent else 1.0
+    low_text, high_text = f"{low * scale:.1f}", f"{high * scale:.1f}"
+    unit = (" 个百分点" if lang == "zh" else " pp") if percent else ""
+    return f"±{low_text}{unit}" if low_text == high_text else f"−{low_text}/+{high_text}{unit}"
 
 
 def counts_as_met(rule: str, verdict: str, estimate_reaches: bool) -> bool:

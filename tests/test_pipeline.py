@@ -302,6 +302,19 @@ def test_at_the_default_sample_sizes_the_four_survey_indicators_land_in_four_ver
     verdicts = {row.source.split("/")[0]: row.verdict for row in result.scoreboard}
     assert set(verdicts) == set(four)
     assert sorted(verdicts.values()) == sorted(JUDGED_VERDICTS)
+    # what each verdict rests on, named beside it: market supervision becomes "met" without the don't-knows;
+    # grassroots paper and online fall on either side of 80%
+    depends = {row.source.split("/")[0]: result.robustness[row.target_id].depends_on for row in result.scoreboard}
+    assert depends["market_supervision"] == ("base",)
+    assert depends["grassroots_governance"] == ("base", "mode")
+    assert depends["social_stability"] == depends["law_based_administration"] == ()
+    robustness = {row.source.split("/")[0]: row.robustness.zh for row in result.scoreboard}
+    assert robustness["grassroots_governance"] == "取决于“不了解”是否计入基数；取决于调查方式（纸质/网络）"
+    assert robustness["social_stability"] == "结论稳健"
+    # one decision rule: the shown interval decides, and the p-value agrees with it
+    for row in result.scoreboard:
+        check = row.check
+        assert (check.verdict == "met") == (check.ci_low >= check.threshold) == (check.p_value <= check.alpha)
 
 
 def test_both_base_weights_give_the_same_raked_weights(tmp_path):

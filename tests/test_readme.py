@@ -16,7 +16,8 @@ def test_python_quickstart_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(script), run_name="__main__")
     printed = capsys.readouterr().out
-    assert re.search(r"\d+\.\d% \[\d+\.\d%, \d+\.\d%\] ±\d+\.\d%", printed)
+    # the interval and its two halves as they are (no symmetric ± that is not the interval)
+    assert re.search(r"\d+\.\d%（\d+\.\d%–\d+\.\d%，(−\d+\.\d/\+\d+\.\d|±\d+\.\d) 个百分点）", printed)
     assert any(word in printed for word in ("达标", "未达标"))
 
 

@@ -114,6 +114,33 @@ def test_html_makes_no_external_request_and_names_every_target(demo_run, result)
         assert row.target_id in text or row.text.zh in text, row.target_id
 
 
+def _section_text(document: str, title: str) -> str:
+    """The visible text of the HTML section headed ``title`` (tags dropped)."""
+    match = re.search(rf'<section[^>]*>\s*<h2>{re.escape(title)}</h2>(.*?)</section>', document, flags=re.S)
+    assert match, title
+    return re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", match.group(1)))
+
+
+# words a Chinese reader meets as names, not as English: the statistician Kish, the logit scale, and GDP as the
+# plan itself writes it (全市GDP年增长率)
+_NAMES = {"Kish", "logit", "GDP"}
+
+
+def test_the_chinese_overview_and_robustness_sections_have_no_english(demo_run, result):
+    _, results = demo_run
+    document = (results / "report.html").read_text(encoding="utf-8")
+    for title in ("总览", "稳健性"):
+        words = set(re.findall(r"[A-Za-z]{2,}", _section_text(document, title))) - _NAMES
+        assert not words, (title, sorted(words))
+    robustness = _section_text(document, "稳健性")
+    assert "各调查指标在不同口径下的结果" in robustness and "纸质问卷与网络问卷的差异" in robustness
+    overview = _section_text(document, "总览")
+    assert re.search(r"\d+ 项指标：达标 \d+ 项", overview)  # the summary line that reconciles with the rows
+    for row in result.scoreboard:
+        if row.robustness is not None:
+            assert row.robustness.zh in overview
+
+
 # ------------------------------------------------------------------------------------------ charts
 
 def _png_dpi(path: pathlib.Path) -> float:

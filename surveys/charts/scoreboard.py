@@ -30,7 +30,7 @@ from surveys.charts.canvas import (
 from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, TARGET_LINE_COLOUR, VERDICT_COLOURS, VERDICT_MARKERS
 from surveys.charts.text import check_language, percent, phrase, verdict_label
-from surveys.targets import VERDICTS
+from surveys.targets import VERDICTS, margin_text
 
 __all__ = ["target_chart", "INTERVAL_KINDS"]
 
@@ -52,13 +52,14 @@ def target_chart(
     ``checks``: a :class:`~surveys.targets.TargetTable`, a register ``Scoreboard``, or a tidy DataFrame with
     the columns of either: a label (``label_column``, else ``label_<lang>``, ``label``, ``text_<lang>``,
     ``text``), ``estimate`` (or ``value``), ``ci_low``, ``ci_high``, ``threshold`` (shares 0–1), ``verdict``
-    (one of :data:`surveys.targets.VERDICTS`, or ``no_data``), and optionally ``margin_of_error``,
+    (one of :data:`surveys.targets.VERDICTS`, or ``no_data``), and optionally
     ``respondents``, ``level``, and ``interval_kind`` (:data:`INTERVAL_KINDS`) or ``ci_method``
     (``nonresponse_bounds`` marks a census row).
 
     Points are coloured and shaped by verdict (legend in ``lang``). The target is one dashed line when every
-    row has the same threshold, else a dashed mark on each row. Survey rows are annotated "±MOE · n" (the
-    ``margin_of_error`` column, else half the interval's width), census rows "census · n", exact rows
+    row has the same threshold, else a dashed mark on each row. Survey rows are annotated with the interval's own
+    halves and n ("−2.4/+2.2 个百分点 · n=1402", :func:`surveys.targets.margin_text`, as in the report's tables),
+    census rows "census · n", exact rows
     "exact". Rows without data and rows that are not shares (counts such as lectures held, value or
     threshold outside 0–1, or an ``exact`` row without a ``denominator``) are left out and counted in a
     footnote. Returns the Figure.
@@ -113,7 +114,7 @@ def _first_column(frame: pd.DataFrame, candidates: tuple[str, ...], what: str) -
 
 
 def _prepare(frame: pd.DataFrame, lang: str, label_column: str | None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The rows to draw with standard columns (label, estimate, kind, moe, ...) and the counts left out."""
+    """The rows to draw with standard columns (label, estimate, kind, below, above, ...) and the counts left out."""
     label = _first_column(frame, (label_column,) if label_column else
                           (f"label_{lang}", "label", f"text_{lang}", "text"), "a label")
     estimate = _first_column(frame, ("estimate", "value"), "the rate")
@@ -139,9 +140,9 @@ def _prepare(frame: pd.DataFrame, lang: str, label_column: str | None) -> tuple[
         "kind": _kinds(kept), "level": kept["level"] if "level" in kept.columns else np.nan,
         "respondents": kept["respondents"] if "respondents" in kept.columns else np.nan,
     })
-    half_width = (out["ci_high"] - out["ci_low"]) / 2.0
-    out["moe"] = pd.to_numeric(kept["margin_of_error"], errors="coerce") if "margin_of_error" in kept.columns \
-        else half_width
+    # the interval's own halves (a logit interval is asymmetric), as the report's tables print them
+    out["below"] = out["estimate"] - out["ci_low"]
+    out["above"] = out["ci_high"] - out["estimate"]
     return out.reset_index(drop=True), {"no_data": int(no_data.sum()), "not_share": int(not_share.sum())}
 
 
@@ -184,8 +185,8 @@ def _annotate(ax: Axes, frame: pd.DataFrame, y: np.ndarray, lang: str) -> None:
             text = phrase("exact_value", lang)
         elif row.kind == "nonresponse_bounds":  # no sampling error: say so instead of "±0.0"
             text = phrase("census_respondents", lang, respondents=int(row.respondents)) if known else ""
-        elif pd.notna(row.moe):
-            text = phrase("moe", lang, moe=f"{float(row.moe) * 100:.1f}")
+        elif pd.notna(row.below) and pd.notna(row.above):
+            text = margin_text(row.below, row.above, lang=lang)
             if known:
                 text += f" · n={int(row.respondents)}"
         else:

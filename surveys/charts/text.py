@@ -19,7 +19,6 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
     "rate": {"zh": "比率", "en": "Rate"},
     "target": {"zh": "目标 {value}", "en": "Target {value}"},
     "targets": {"zh": "目标值", "en": "Target"},
-    "moe": {"zh": "±{moe} 个百分点", "en": "±{moe} pp"},
     "exact_value": {"zh": "行政数据（精确值）", "en": "administrative (exact)"},
     "exact_note": {
         "zh": "行政数据为精确值，无误差区间。",

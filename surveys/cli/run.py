@@ -160,8 +160,7 @@ def print_scoreboard(result: Any, lang: str, file: TextIO) -> None:
         if row.robustness is not None:
             print(f"    {'稳健性' if lang == 'zh' else 'robustness'}: {row.robustness.get(lang)}", file=file)
         for warning in row.warnings:
-            if warning.code != "depends_on":
-                print(f"    {'提示' if lang == 'zh' else 'note'}: {warning.text.get(lang)}", file=file)
+            print(f"    {'提示' if lang == 'zh' else 'note'}: {warning.text.get(lang)}", file=file)
     print(result.scoreboard.summary().get(lang), file=file)
     for note in result.notes:
         print(f"note: {note}", file=file)

@@ -54,14 +54,15 @@ _LABELS: dict[str, tuple[str, str]] = {
     "robustness_modes": ("纸质问卷与网络问卷的差异", "Paper − online difference"),
     "robustness_note": (
         "同一指标按验收审查常问的口径重算，并用同一判定规则判定：基数是否计入“不了解”；不加权与权重截尾；仅纸质问卷、"
-        "仅网络问卷（为合并加权设计中的分组估计）；研究设定整群时，不考虑整群。改变“是否计为达标”或使点估计落到目标另一侧的口径"
-        "记为“不一致”，总览中的“稳健性”据此写明结论取决于什么；仅精度变化（如“达标”变为“达标但在误差范围内”）不算不一致。",
+        "仅网络问卷（为合并加权设计中的分组估计）；研究设定整群时，不考虑整群。基于全部样本的口径改变“是否计为达标”或使点估计落到"
+        "目标另一侧，记为“不一致”；单一调查方式只是部分样本、精度较低，仅当其点估计落到目标另一侧时记为“不一致”。总览中的"
+        "“稳健性”据此写明结论取决于什么。",
         "Each survey indicator recomputed under the choices an acceptance review asks about, and judged by the same "
         "rule: don't-know answers in or out of the base; unweighted and with trimmed weights; paper only and online "
         "only (domains of the pooled weighted design); without the clusters where the study declares them. A choice "
-        "that changes whether the target counts as met, or puts the estimate on the other side of the target, "
-        "disagrees, and the overview's robustness column names it; a change of precision alone (met → met within "
-        "the margin) does not.",
+        "on the whole sample disagrees when it changes whether the target counts as met or puts the estimate on "
+        "the other side of the target; a single mode, a less precise part of the sample, disagrees only when its "
+        "estimate falls on the other side. The overview's robustness column names what disagrees.",
     ),
     "mode_difference_note": (
         "差值 = 纸质 − 网络（个百分点），区间与 p 值为设计基础的（考虑加权与分层）；两种方式的受访者构成不同，差异不全是方式效应。",

@@ -12,7 +12,6 @@ __all__ = [
     "sheet_name",
     "unique_sheet_names",
     "format_value",
-    "margin_text",
     "is_number",
     "SHEET_NAME_LIMIT",
 ]
@@ -90,13 +89,3 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
         return f"{value:,.0f}"
     return f"{value:.4g}"  # 0.052 stays 0.052 (against a target of 0.054), 1.1465 reads 1.147
 
-
-def margin_text(below: Any, above: Any, kind: str, lang: str = "zh") -> str:
-    """An interval's two halves as a reader sees them: ``−2.4/+2.2 个百分点`` (a share's interval in points),
-    ``±2.3 个百分点`` only when the two halves print the same; an index's in its own points; "–" when missing."""
-    if not (is_number(below) and is_number(above)):
-        return "–"
-    scale = 100.0 if kind in ("share", "points") else 1.0
-    low, high = f"{below * scale:.1f}", f"{above * scale:.1f}"
-    unit = (" 个百分点" if lang == "zh" else " pp") if scale == 100.0 else ""
-    return f"±{low}{unit}" if low == high else f"−{low}/+{high}{unit}"

@@ -16,7 +16,7 @@ import pandas as pd
 from surveys.register import scoreboard_summary
 from surveys.report.labels import LABELS, label, verdict_label
 from surveys.report.model import SHARE_KINDS, ReportInput
-from surveys.report.text import margin_text
+from surveys.targets import margin_text
 
 __all__ = ["Cell", "ColumnView", "Table", "Section", "report_sections", "chart_title"]
 
@@ -90,7 +90,7 @@ def _margin_cell(row: pd.Series, value_kind: str, lang: str) -> Cell:
         return Cell(label("no_sampling_error", lang))
     if row["interval_kind"] == "exact":
         return Cell(label("exact_figure", lang))
-    return Cell(margin_text(_number(row["margin_below"]), _number(row["margin_above"]), value_kind, lang))
+    return Cell(margin_text(row["margin_below"], row["margin_above"], percent=value_kind == "share", lang=lang))
 
 
 def _verdict_cell(row: pd.Series, lang: str) -> Cell:
