@@ -76,7 +76,7 @@ _ROBUSTNESS_KEYS = {"trim"}
 POPULATION_COLUMN = "population"
 _INPUT_KEYS = {"file", "questionnaire", "platform", "mode", "wave", "variant", "encoding", "sheet", "pair",
                "copy_of", "columns"}
-_MARGIN_KEYS = {"file", "population", "variables", "rows", "questionnaires"}
+_MARGIN_KEYS = {"file", "population", "label", "variables", "rows", "questionnaires"}
 _WEIGHTING_KEYS = {"method", "base_weight", "max_iterations", "tolerance", "on_nonconvergence",
                    "min_category_respondents"}
 _MEASURE_KEYS = {"questionnaire", "measure", "threshold", "comparison", "rule", "census"}
@@ -117,9 +117,14 @@ class StudyMargins:
     variables: tuple[str, ...] | None = None
     rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     questionnaires: tuple[str, ...] | None = None
+    label: Text | None = None  # the population in words, for reports (default: its name)
 
     def applies_to(self, questionnaire_id: str) -> bool:
         return self.questionnaires is None or questionnaire_id in self.questionnaires
+
+    def shown(self, lang: str = "zh") -> str:
+        """The population as a report prints it: its label, else its name (else the file's stem)."""
+        return self.label.get(lang) if self.label is not None else (self.population or self.path.stem)
 
 
 @dataclass(frozen=True)
@@ -455,7 +460,12 @@ def _margins(reader: _Reader, document: Mapping, data_dir: pathlib.Path,
             _known_questionnaire(reader, q_id, f"{key}.questionnaires", questionnaires)
         if path is None:
             continue
+        label = entry.get("label")
+        if label is not None and not (isinstance(label, Mapping) and isinstance(label.get("zh"), str)):
+            reader.problem(f"{key}.label", f"expected the population in words {{zh: …, en: …}}, found {_describe(label)}")
+            label = None
         margins.append(StudyMargins(
+            label=Text(label["zh"], str(label.get("en") or label["zh"])) if label else None,
             path=path, population=reader.string(entry.get("population"), f"{key}.population", "") or "",
             variables=reader.strings(entry.get("variables"), f"{key}.variables"),
             rows=MappingProxyType(_rows(reader, entry.get("rows"), f"{key}.rows")), questionnaires=applies,

@@ -43,19 +43,47 @@ import numpy as np
 import pandas as pd
 
 from surveys.errors import ValidationError
-from surveys.questionnaire import Questionnaire
+from surveys.questionnaire import Questionnaire, Text
 from surveys.responses import ISSUE_COLUMNS, Issue, MappedExport
 
-__all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "Issue",
+__all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "REASON_LABELS",
+           "reason_label", "Issue",
            "STRONG_EVIDENCE"]
 
 ISSUE_CODES = ("duplicate_submission", "incomplete", "attention_check_failed", "speeder", "straightline",
                "outside_area", "skip_violation", "required_missing", "out_of_scale", "unparseable")
 ACTIONS = ("reject", "flag", "off")
+# Every reason a row is rejected or flagged, in words: the validation rules above, the mapping's problems and the
+# double-entry reconciliation of paper forms (keying_*). Reports print these, never the codes.
+REASON_LABELS: Mapping[str, Text] = MappingProxyType({
+    "duplicate_submission": Text("重复提交", "duplicate submission"),
+    "incomplete": Text("作答不完整", "incomplete answers"),
+    "attention_check_failed": Text("未通过注意力检测题", "failed the attention check"),
+    "speeder": Text("答题时间过短", "answered too fast"),
+    "straightline": Text("所有评价题选同一选项", "the same option on every rating item"),
+    "outside_area": Text("IP 属地不在调查区域", "IP location outside the survey area"),
+    "skip_violation": Text("违反跳题逻辑", "answer to a question that should have been skipped"),
+    "required_missing": Text("必答题未答", "required question not answered"),
+    "out_of_scale": Text("选项代码超出量表", "answer code outside the scale"),
+    "unparseable": Text("无法识别的取值", "value that cannot be read"),
+    "keying_differing": Text("两次录入不一致", "the two keyings differ"),
+    "keying_keyed_once": Text("只录入了一次", "keyed only once"),
+    "keying_duplicated": Text("同一问卷编号录入多次", "form number keyed more than once"),
+    "keying_unnumbered": Text("缺问卷编号", "no form number"),
+    "keying_other_file_duplicated": Text("另一份录入中编号重复", "form number repeated in the other keying"),
+})
 # evidence of a repeat submission, strongest first: (token columns, rank, what the message calls it)
 STRONG_EVIDENCE = ((("record",), 1, "the same platform record (answer number and time)"),
                    (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
                    (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
+
+
+def reason_label(code: str, lang: str = "zh") -> str:
+    """A reason code in words (an unknown code — from a newer stage — is shown as it is)."""
+    text = REASON_LABELS.get(code)
+    return text.get(lang) if text is not None else code
+
+
 _DEFAULT_ACTIONS = MappingProxyType({
     "duplicate_submission": "reject", "incomplete": "reject", "attention_check_failed": "reject",
     "speeder": "reject", "straightline": "flag", "outside_area": "flag", "skip_violation": "flag",

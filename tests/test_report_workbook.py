@@ -135,7 +135,7 @@ def test_no_cell_from_a_respondent_or_a_file_is_a_formula(tmp_path):
 
 def test_control_characters_do_not_break_the_workbook(tmp_path):
     reasons = pd.DataFrame([dict(code="free_text", count=1, message="第一行\x07响铃\x00空")])
-    workbook = _write(tmp_path, _report(reasons=reasons))
+    workbook = _write(tmp_path, _report(reasons=reasons, lang="en"))  # examples are printed in English reports
     messages = [cell.value for cell in _cells(workbook) if isinstance(cell.value, str) and "响铃" in cell.value]
     assert messages == ["第一行\ufffd响铃\ufffd空"]
 

@@ -111,10 +111,12 @@ def study_yaml(questionnaires: Mapping[str, Any], entries: Sequence[ManifestEntr
     sample_ids = [q.id for q in used if scenario.INSTRUMENTS[q.id].frame != "proposals"]
     market_ids = [q.id for q in used if scenario.INSTRUMENTS[q.id].frame == "residents+market"]
     margins = [{"file": "margins/residents.csv", "population": "residents",
+                "label": {"zh": "常住居民（18岁及以上）", "en": "residents aged 18 and over"},
                 "variables": ["district", "sex", "age_group"], "rows": {"respondent_type": [1]},
                 "questionnaires": sample_ids}]
     if market_ids:
         margins.append({"file": "margins/enterprises.csv", "population": "market_entities",
+                        "label": {"zh": "市场主体", "en": "market entities"},
                         "variables": ["respondent_type", "district", "enterprise_size"],
                         "rows": {"respondent_type": sorted(scenario.MARKET_ENTITY_MIX)},
                         "questionnaires": market_ids})

@@ -239,10 +239,17 @@ def _weighting_labels(questionnaire: Any, variable: str, lang: str) -> tuple[str
     return variable, {}
 
 
-def _margin_names(questionnaire: Any, variable: str, category: str, lang: str) -> tuple[str, str]:
-    """``district@residents``, ``3`` → ("区县 · residents", "西城区"); joint variables ``a+b`` with codes
-    ``x|y`` → names and labels joined by ×."""
+def _population_names(study: Any, lang: str) -> dict[str, str]:
+    """Population key (as the weighting stage names it) → the population in words (the spec's label)."""
+    return {entry.population or entry.path.stem: entry.shown(lang) for entry in study.margins}
+
+
+def _margin_names(questionnaire: Any, variable: str, category: str, lang: str,
+                  populations: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``district@residents``, ``3`` → ("区县 · 常住居民", "西城区") (the population by its label); joint
+    variables ``a+b`` with codes ``x|y`` → names and labels joined by ×."""
     base, _, population = str(variable).partition("@")
+    population = (populations or {}).get(population, population)
     if category in _SPECIAL_CATEGORIES:
         shown_category = _SPECIAL_CATEGORIES[category][lang]
     else:
@@ -262,7 +269,8 @@ def _margins_frame(result: Any, lang: str) -> pd.DataFrame:
     frame = result.margins_frame()
     if frame.empty:
         return frame
-    named = [_margin_names(result.study.questionnaires[q], v, str(c), lang)
+    populations = _population_names(result.study, lang)
+    named = [_margin_names(result.study.questionnaires[q], v, str(c), lang, populations)
              for q, v, c in zip(frame["questionnaire"], frame["variable"], frame["category"])]
     return frame.assign(variable=[n[0] for n in named], category=[n[1] for n in named],
                         design=[_title(result, q, lang) for q in frame["questionnaire"]])
@@ -306,7 +314,8 @@ def _margin_sources(result: Any, lang: str) -> pd.DataFrame:
         questionnaire = result.study.questionnaires[designs[0]]
         digest = file_sha256(entry.path)
         header = _margin_file_header(entry.path)
-        population = f"{entry.population}: {header}" if header else entry.population
+        population = f"{entry.shown(lang)}：{header}" if header and lang == "zh" else (
+            f"{entry.shown(lang)}: {header}" if header else entry.shown(lang))
         for table in margins:
             if entry.variables is not None and table.variable not in entry.variables:
                 continue
@@ -327,31 +336,41 @@ def _margin_sources(result: Any, lang: str) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------ quality
 
-def _reasons_frame(result: Any) -> pd.DataFrame:
-    """Every rejection and flag reason with its count and one example message; keying findings of double-entered
-    paper forms (held back before validation) as rejections."""
+def _reasons_frame(result: Any, lang: str) -> pd.DataFrame:
+    """Every rejection and flag reason in words with its count and (English report) one example message; keying
+    findings of double-entered paper forms (held back before validation) as rejections. The validation messages
+    are written in English, so the Chinese report gives the reason's words only."""
+    from surveys.validate import reason_label
+
     rows = []
     issues = result.issues
     if not issues.empty:
         for (code, action), group in issues.groupby(["code", "action"], sort=True):
-            rows.append({"code": code, "outcome": _OUTCOMES.get(action, "rejected"),
+            rows.append({"code": reason_label(code, lang), "outcome": _OUTCOMES.get(action, "rejected"),
                          "count": int(group["response_id"].nunique()) if "response_id" in group else len(group),
-                         "message": str(group["message"].iloc[0])})
+                         "message": str(group["message"].iloc[0]) if lang == "en" else ""})
     keying: dict[str, int] = {}
     for account in result.files:
         if account.role == "ingested":
             for code, count in account.reasons.items():
                 if code.startswith("keying_"):
                     keying[code] = keying.get(code, 0) + int(count)
-    rows += [{"code": code, "outcome": "rejected", "count": count, "message": ""} for code, count in keying.items()]
+    rows += [{"code": reason_label(code, lang), "outcome": "rejected", "count": count, "message": ""}
+             for code, count in keying.items()]
     return pd.DataFrame(rows, columns=["code", "outcome", "count", "message"])
 
 
 def _accounting_frame(result: Any, lang: str) -> pd.DataFrame:
-    """The accounting with each file's questionnaire, mode and note in words of ``lang``."""
+    """The accounting with each file's questionnaire, mode, reasons and note in words of ``lang`` (the role stays a
+    code: the report words it)."""
+    from surveys.validate import reason_label
+
     frame = result.accounting_frame()
+    separator = "；" if lang == "zh" else "; "
+    reasons = [separator.join(f"{reason_label(code, lang)} {count}" for code, count in sorted(account.reasons.items()))
+               for account in result.files]
     frame = frame.assign(mode=[_mode_label(result, q, m, lang) for q, m in zip(frame["questionnaire"], frame["mode"])],
-                         questionnaire=[_title(result, q, lang) for q in frame["questionnaire"]])
+                         questionnaire=[_title(result, q, lang) for q in frame["questionnaire"]], reasons=reasons)
     if lang == "zh":
         frame["note"] = [zh or note for zh, note in zip(frame["note_zh"], frame["note"])]
     return frame.drop(columns=["note_zh"])
@@ -435,7 +454,8 @@ def report_input_from_study(result: Any, *, lang: str | None = None,
     return ReportInput(
         title_zh=result.study.title.zh, title_en=result.study.title.en, lang=lang,
         scoreboard=_translated_notes(_scoreboard_frame(result), lang),
-        measures=_measures_frame(result), accounting=_accounting_frame(result, lang), reasons=_reasons_frame(result),
+        measures=_measures_frame(result), accounting=_accounting_frame(result, lang),
+        reasons=_reasons_frame(result, lang),
         weights=_weights_frame(result, lang), margins=_margins_frame(result, lang),
         robustness=_robustness_frame(result), mode_differences=_mode_differences_frame(result),
         method=_method(result, lang, run_time), charts=dict(charts or {}))

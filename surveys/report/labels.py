@@ -217,7 +217,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "col_flagged": ("标记", "Flagged"),
     "col_balanced": ("接受+剔除=读入", "Accepted + rejected = read"),
     "col_reasons": ("原因", "Reasons"),
-    "col_code": ("代码", "Code"),
+    "col_code": ("原因", "Reason"),
     "col_outcome": ("处理", "Outcome"),
     "col_count": ("行数", "Rows"),
     "col_example": ("示例", "Example"),
@@ -290,6 +290,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "role_questionnaire": ("问卷定义", "questionnaire"),
     "role_study": ("研究设定", "study spec"),
     "role_register": ("意见表登记", "proposal register"),
+    "role_ingested": ("已导入", "ingested"),
+    "role_labels": ("选项文本导出（与序号导出配对）", "option-text export (paired with the codes)"),
+    "role_second_keying": ("第二次录入", "second keying"),
+    "role_copy": ("同一导出的另存副本（未重复导入）", "copy of the same export (not ingested twice)"),
+    "role_census_forms": ("意见表", "feedback forms"),
+    "role_census_register": ("建议提案登记表", "proposal register"),
 }
 
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(

@@ -351,8 +351,12 @@ def _quality(report: ReportInput) -> Section:
     # accepted + rejected = rows read holds for files whose rows were ingested (not for a label file or a copy)
     accounting = frame.assign(
         balanced=[None if role not in _INGESTED_ROLES or pd.isna(r) or pd.isna(a) or pd.isna(j) else bool(a + j == r)
-                  for role, r, a, j in zip(frame["role"], frame["rows_read"], frame["accepted"], frame["rejected"])])
+                  for role, r, a, j in zip(frame["role"], frame["rows_read"], frame["accepted"], frame["rejected"])],
+        role=[label(f"role_{role}", lang) if role else "" for role in frame["role"]])
     reasons = report.reasons.assign(outcome=[label(f"outcome_{o}", lang) for o in report.reasons["outcome"]])
+    reason_columns = [("col_code", "code", "text"), ("col_outcome", "outcome", "text"), ("col_count", "count", "count")]
+    if lang == "en":  # the validation messages are English: examples in the English report only
+        reason_columns.append(("col_example", "message", "text"))
     tables = (
         _plain_table("accounting", label("quality_accounting", lang), lang, accounting,
                      [("col_path", "path", "code"), ("col_questionnaire", "questionnaire", "text"),
@@ -363,9 +367,7 @@ def _quality(report: ReportInput) -> Section:
                       ("col_balanced", "balanced", None), ("col_reasons", "reasons", "text"),
                       ("col_note", "note", "text")],
                      detail={"col_encoding", "col_platform", "col_questionnaire", "col_file_role"}),
-        _plain_table("reasons", label("quality_reasons", lang), lang, reasons,
-                     [("col_code", "code", "text"), ("col_outcome", "outcome", "text"),
-                      ("col_count", "count", "count"), ("col_example", "message", "text")]),
+        _plain_table("reasons", label("quality_reasons", lang), lang, reasons, reason_columns),
     )
     return Section("quality", label("quality", lang), tables)
 
