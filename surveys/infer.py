@@ -82,6 +82,7 @@ class _Category:
     satisfied: bool = False
     dont_know: bool = False
     score: float | None = None
+    placeholder: bool = False   # a label the file does not give (an option nobody chose, or codes only)
 
 
 @dataclass
@@ -174,26 +175,35 @@ def _known_categories(known: KnownScale, dont_know: str) -> tuple[_Category, ...
     return tuple(categories)
 
 
+def _value_label_pairs(question: RawQuestion) -> list[tuple[int, str]]:
+    """(code, label) pairs the file states (SPSS value labels, a 问卷星 pair, 0/1 option-column headers)."""
+    pairs = []
+    for code, label in question.value_labels.items():
+        number = code if isinstance(code, int) else _int_label(str(code))
+        if number is None and isinstance(code, float) and code == int(code):
+            number = int(code)
+        if number is not None and str(label).strip():
+            pairs.append((number, str(label).strip()))
+    return sorted(pairs)
+
+
+def _seen_codes(question: RawQuestion) -> list[int]:
+    return sorted({code for code in (_int_label(str(option)) for option in question.options) if code is not None})
+
+
 def _labelled(question: RawQuestion, coding: str) -> tuple[list[tuple[int, str]], str]:
     """(code, label) pairs in form order where known, and a note when the order is a guess."""
-    if question.value_labels:
-        pairs = []
-        for code, label in question.value_labels.items():
-            number = code if isinstance(code, int) else _int_label(str(code))
-            if number is None and isinstance(code, float) and code == int(code):
-                number = int(code)
-            if number is not None and str(label).strip():
-                pairs.append((number, str(label).strip()))
-        if pairs:
-            return sorted(pairs), ""
+    pairs = _value_label_pairs(question)
+    if pairs:
+        # a code seen in the data but given no label by the file keeps a placeholder; every other code its label
+        labelled = {code for code, _ in pairs}
+        unlabelled = [code for code in _seen_codes(question) if code not in labelled]
+        if not unlabelled:
+            return pairs, ""
+        return sorted(pairs + [(code, f"代码{code}") for code in unlabelled]), (
+            f"codes {unlabelled} are in the data but the file gives them no label: write their labels (代码N)")
     options = [str(option).strip() for option in question.options if str(option).strip()]
     options = list(dict.fromkeys(options))
-    if coding == "codes" and options and all(_int_label(option) is not None for option in options):
-        # a code export without labels: the values are option positions; the labels are unknown
-        highest = max(max(_int_label(option) for option in options), 1)
-        return [(position, f"选项{position}") for position in range(1, highest + 1)], (
-            "option labels unknown in a code export: replace 选项N with the form's labels, or infer from the "
-            "按选项文本 file")
     if options and all(_int_label(option) is not None for option in options):
         # numbers as values (paper keying, numeric exports): the numbers are the codes
         codes = sorted({_int_label(option) for option in options})
@@ -226,8 +236,76 @@ def _draft_scale(draft: _Draft, coding: str) -> None:
         if label in seen:
             continue
         seen.add(label)
-        categories.append(_Category(code, label))
+        unnamed = label == f"代码{code}"   # the file gives this code no label (see _labelled)
+        categories.append(_Category(code, label, f"Code {code}" if unnamed else TODO_TRANSLATE, placeholder=unnamed))
     draft.categories, draft.order_note = tuple(categories), note
+
+
+# A 问卷星 按选项序号 download writes each option's POSITION on the form. The draft codes every option by that
+# position, so a gap in the data (an option nobody chose) stays a gap-free scale and no value map is needed.
+_UNCHOSEN = ("选项{position}（无人选择）", "Option {position} (chosen by nobody)")
+_UNKNOWN = ("选项{position}", "Option {position}")
+
+
+def _standard_gaps(known: KnownScale, observed: Mapping[int, str], highest: int) -> dict[int, str]:
+    """Positions nobody chose, named from the known scale when every level seen stands at its standard place."""
+    levels = known.levels
+    if any(label in levels and (position > len(levels) or levels[position - 1] != label)
+           for position, label in observed.items()):
+        return {}
+    return {position: levels[position - 1] for position in range(1, min(highest, len(levels)) + 1)
+            if position not in observed}
+
+
+def _position_category(position: int, label: str, known: KnownScale | None) -> _Category:
+    english = TODO_TRANSLATE
+    if known is not None and label in known.levels:
+        english = known.english[known.levels.index(label)]
+    dont_know = label in _DONT_KNOW_LABELS
+    if dont_know:
+        english = "Don't know"
+    satisfied = known is not None and label in known.satisfied
+    score = None if known is None or dont_know else known.scores.get(label)
+    return _Category(position, label, english, satisfied, dont_know, score)
+
+
+def _draft_positions(draft: _Draft) -> None:
+    """Categories of a 问卷星 按选项序号 question: code = the option's position on the form (see _UNCHOSEN)."""
+    question = draft.question
+    observed = dict(_value_label_pairs(question))
+    highest = max([*observed, *_seen_codes(question), 1])
+    if not observed:
+        draft.categories = tuple(_Category(position, _UNKNOWN[0].format(position=position),
+                                           _UNKNOWN[1].format(position=position), placeholder=True)
+                                 for position in range(1, highest + 1))
+        draft.order_note = ("codes unverified: a 按选项序号 download holds option positions only, so 选项N are "
+                            "placeholders; infer again with --labels TEXT_EXPORT (the 按选项文本 download of the same "
+                            "survey), or write the form's labels in the form's order")
+        return
+    match = _match_known(list(observed.values())) if draft.type == "single" else None
+    known = match[0] if match is not None else None
+    guessed = _standard_gaps(known, observed, highest) if known is not None else {}
+    names = {**observed, **guessed}
+    categories, unchosen, used = [], [], set()
+    for position in range(1, highest + 1):
+        label = names.get(position)
+        if label is None:
+            unchosen.append(position)
+            zh, en = (text.format(position=position) for text in _UNCHOSEN)
+            categories.append(_Category(position, zh, en, placeholder=True))
+            continue
+        if label in used:  # two options with the same text: keep both, told apart by position
+            label = f"{label}（{position}）"
+        used.add(label)
+        categories.append(_position_category(position, label, known))
+    notes = []
+    if guessed:
+        notes.append(f"options {sorted(guessed)} were chosen by nobody; named from the standard "
+                     f"{known.id} order: check them against the form")
+    if unchosen:
+        notes.append(f"options {unchosen} were chosen by nobody in either download: write their labels from the "
+                     "form (选项N（无人选择） is a placeholder)")
+    draft.categories, draft.known, draft.order_note = tuple(categories), known.id if known else "", "; ".join(notes)
 
 
 # ----------------------------------------------------------------------------- roles
@@ -274,9 +352,10 @@ def _choose_overall(drafts: list[_Draft]) -> tuple[_Draft | None, str]:
         return None, ""
     chosen = candidates[-1]
     chosen.role, chosen.role_note = "overall", ""
-    first = chosen.categories[0]
-    chosen.categories = (_Category(first.code, first.zh, first.en, True, first.dont_know, first.score),
-                         *chosen.categories[1:])
+    # the first category the file names (a placeholder only when the file names none)
+    first = next((category for category in chosen.categories if not category.placeholder), chosen.categories[0])
+    chosen.categories = tuple(dataclasses.replace(category, satisfied=True) if category is first else category
+                              for category in chosen.categories)
     return chosen, ("no satisfaction scale recognised: this item and its first category ('satisfied: true') were "
                     "picked only so the draft loads; choose the overall item and its satisfied categories")
 
@@ -293,9 +372,12 @@ def _drafts(raw: RawExport) -> list[_Draft]:
     drafts = []
     # the rows of one matrix share its options: pool what was seen on every row
     pooled: dict[str, list[str]] = {}
+    pooled_labels: dict[str, dict] = {}
     for question in raw.questions:
-        if question.matrix and not question.value_labels:
+        if question.matrix:
             pooled.setdefault(question.matrix, []).extend(question.options)
+            pooled_labels.setdefault(question.matrix, {}).update(question.value_labels)
+    positional = raw.platform == "wjx" and raw.coding == "codes"
     for index, question in enumerate(raw.questions, start=1):
         title = question.title.strip() or (f"第{question.key}题" if question.key.isdigit() else question.key)
         if question.kind == "matrix_row" and question.row_label:
@@ -303,8 +385,12 @@ def _drafts(raw: RawExport) -> list[_Draft]:
         draft = _Draft(_item_id(question, index, taken), question, title, _item_type(question))
         if draft.type in ("single", "multiple"):
             if question.matrix in pooled:
-                draft.question = dataclasses.replace(question, options=tuple(dict.fromkeys(pooled[question.matrix])))
-            _draft_scale(draft, raw.coding)
+                draft.question = dataclasses.replace(question, options=tuple(dict.fromkeys(pooled[question.matrix])),
+                                                     value_labels=pooled_labels[question.matrix])
+            if positional:
+                _draft_positions(draft)
+            else:
+                _draft_scale(draft, raw.coding)
             draft.question = question
             if not draft.categories or (len(draft.categories) > _MAX_CHOICE_OPTIONS and not question.value_labels):
                 draft.type, draft.categories = "text", ()
@@ -397,6 +483,8 @@ _SCHEMA_PLATFORM = {"wjx": "wjx", "tencent": "tencent", "generic": "paper", **{n
 def _platform_key(platform: str, question: RawQuestion) -> str | None:
     key = question.key.strip()
     if platform == "wjx":
+        if question.kind == "matrix_row" and re.fullmatch(r"[1-9]\d*_\d+", key):
+            return key.replace("_", ".")   # matrix row "13.2": question 13, row 2
         return key if key.isascii() and key.isdigit() and int(key) > 0 else None
     if platform == "tencent":
         return f"Q{key}" if key.isascii() and key.isdigit() else None
@@ -427,8 +515,13 @@ def _platform_lines(raw: RawExport, drafts: Sequence[_Draft]) -> list[str]:
                      + ", ".join(unmapped))
     if not columns:
         return [f"# TODO: no column of {raw.path.name} could be mapped onto the {schema_platform} mapping"]
+    if raw.platform == "wjx" and raw.coding == "labels":
+        lines.append("  # TODO: option positions unverified: a 按选项文本 download shows labels, not the form's option "
+                     "order, so the codes here are guesses; before ingesting a 按选项序号 download, infer again from "
+                     "it with --labels " + raw.path.name)
     lines += [f"  {schema_platform}:", "    columns:"]
-    lines += [f"      {draft.id}: {_quote(key)}" for draft, key in columns]
+    lines += [f"      {draft.id}: {_quote(key)}" + (f"   # {draft.question.row_label}" if draft.question.row_label
+                                                     and "." in key else "") for draft, key in columns]
     maps = [(draft, draft.value_map) for draft, _ in columns
             if draft.value_map and [code for _, code in draft.value_map] != list(range(1, len(draft.value_map) + 1))]
     if maps:

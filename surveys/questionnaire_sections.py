@@ -7,6 +7,7 @@ an index over unscored categories, ...), recording problems in the file's
 """
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Any
 
@@ -37,7 +38,10 @@ from surveys.questionnaire_fields import (
     read_text,
 )
 
-__all__ = ["read_measures", "read_weighting", "read_platforms"]
+__all__ = ["read_measures", "read_weighting", "read_platforms", "WJX_COLUMN"]
+
+# A 问卷星 column key: the question number ("3"), or a matrix row by number or label ("13.2", "13_2", "13.外观").
+WJX_COLUMN = re.compile(r"[1-9]\d*(?:[._].+)?")
 
 _MEASURE_REQUIRED = ("id", "kind", "items", "label")
 _MEASURE_OPTIONAL = ("headline", "target", "base", "satisfied_codes")
@@ -271,10 +275,11 @@ def _platform(name: str, value: Any, path: str, items: dict[str, Item], scales: 
         column = _column_key(raw_key, key_path, problems)
         if column is None:
             continue
-        if name == "wjx" and not (column.isascii() and column.isdigit() and int(column) > 0):
-            # 问卷星 headers are "N、题干"; the number is the only stable key (FORMATS.md §2.3).
-            problems.add(key_path, f"expected a 问卷星 question number such as \"3\" (header \"3、题干\"); "
-                         f"found {column!r}")
+        if name == "wjx" and not WJX_COLUMN.fullmatch(column):
+            # 问卷星 headers are "N、题干"; the number is the only stable key; a matrix row is "N.row" (row number
+            # or row label, e.g. "13.2" or "13.外观")
+            problems.add(key_path, f"expected a 问卷星 question number such as \"3\" (header \"3、题干\"), or a "
+                         f"matrix row such as \"13.2\" or \"13.外观\"; found {column!r}")
             continue
         if column in seen:
             problems.add(key_path, f"expected each column to feed one item; found column {column!r} also mapped to "

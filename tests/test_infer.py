@@ -86,7 +86,7 @@ def test_code_export_with_its_label_file_keeps_the_form_order(demo, tmp_path):
 def test_code_export_alone_gets_placeholder_labels_and_still_loads(demo, tmp_path):
     codes = next(p for p in _exports(demo, "wjx") if "_2_social" in p or "_2_market_supervision" in p)
     questionnaire, text = _draft(read_export(demo.out_dir / codes), tmp_path)
-    assert "选项1" in text and "option labels unknown" in text
+    assert "选项1" in text and "codes unverified" in text and "--labels TEXT_EXPORT" in text
     overall = questionnaire.items_with_role("overall")[0]
     assert overall.text.zh.startswith("总体而言")
     assert questionnaire.scale_of(overall.id).satisfied_codes == (1,) and "picked only so the draft loads" in text

@@ -15,12 +15,12 @@ from typing import Mapping, Sequence
 
 from surveys.errors import IngestError
 from surveys.ingest.detect import NOT_A_RESPONSE_EXPORT, detect_from_bytes
-from surveys.ingest.pair import pair_exports
+from surveys.ingest.pair import alignment_problem, find_pairs, pair_exports
 from surveys.ingest.raw import KINDS, NOT_ASKED, ParseProblem, RawExport, RawQuestion
 from surveys.ingest.readers import READERS, ReadOptions
 from surveys.ingest.table import read_bytes
 
-__all__ = ["read_export", "read_export_pair", "detect_platform", "READERS", "ReadOptions", "RawExport",
+__all__ = ["read_export", "read_export_pair", "detect_platform", "find_pairs", "alignment_problem", "pair_exports", "READERS", "ReadOptions", "RawExport",
            "RawQuestion", "ParseProblem", "NOT_ASKED", "KINDS", "NOT_A_RESPONSE_EXPORT"]
 
 
