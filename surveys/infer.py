@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+import pandas as pd
+
 from surveys.ingest.raw import RawExport, RawQuestion
 
-__all__ = ["KNOWN_SCALES", "KnownScale", "infer_questionnaire", "TODO_TRANSLATE"]
+__all__ = ["KNOWN_SCALES", "KnownScale", "infer_questionnaire", "is_placeholder_label", "TODO_TRANSLATE"]
 
 TODO_TRANSLATE = "TODO: translate"
 _DONT_KNOW_LABELS = ("不了解", "说不清", "不清楚", "不知道", "不适用", "无法评价", "不好说")
@@ -114,8 +116,13 @@ def _quote(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _text(zh: str, en: str = TODO_TRANSLATE) -> str:
-    return f"{{zh: {_quote(zh)}, en: {_quote(en)}}}"
+def _english(text: str) -> str:
+    """The text itself when it is already English (an English survey, SPSS labels), else a TODO."""
+    return text if text.isascii() and re.search(r"[A-Za-z]", text) else TODO_TRANSLATE
+
+
+def _text(zh: str, en: str | None = None) -> str:
+    return f"{{zh: {_quote(zh)}, en: {_quote(_english(zh) if en is None else en)}}}"
 
 
 # ----------------------------------------------------------------------------- ids and titles
@@ -237,7 +244,7 @@ def _draft_scale(draft: _Draft, coding: str) -> None:
             continue
         seen.add(label)
         unnamed = label == f"代码{code}"   # the file gives this code no label (see _labelled)
-        categories.append(_Category(code, label, f"Code {code}" if unnamed else TODO_TRANSLATE, placeholder=unnamed))
+        categories.append(_Category(code, label, f"Code {code}" if unnamed else _english(label), placeholder=unnamed))
     draft.categories, draft.order_note = tuple(categories), note
 
 
@@ -245,6 +252,12 @@ def _draft_scale(draft: _Draft, coding: str) -> None:
 # position, so a gap in the data (an option nobody chose) stays a gap-free scale and no value map is needed.
 _UNCHOSEN = ("选项{position}（无人选择）", "Option {position} (chosen by nobody)")
 _UNKNOWN = ("选项{position}", "Option {position}")
+_UNCHOSEN_LABEL = re.compile(r"选项\d+（无人选择）")
+
+
+def is_placeholder_label(label: str) -> bool:
+    """True for the label a draft gives an option nobody chose (``选项3（无人选择）``)."""
+    return bool(_UNCHOSEN_LABEL.fullmatch(str(label).strip()))
 
 
 def _standard_gaps(known: KnownScale, observed: Mapping[int, str], highest: int) -> dict[int, str]:
@@ -258,7 +271,7 @@ def _standard_gaps(known: KnownScale, observed: Mapping[int, str], highest: int)
 
 
 def _position_category(position: int, label: str, known: KnownScale | None) -> _Category:
-    english = TODO_TRANSLATE
+    english = _english(label)
     if known is not None and label in known.levels:
         english = known.english[known.levels.index(label)]
     dont_know = label in _DONT_KNOW_LABELS
@@ -311,8 +324,29 @@ def _draft_positions(draft: _Draft) -> None:
 # ----------------------------------------------------------------------------- roles
 
 def _has(words: Sequence[str], text: str) -> bool:
+    """A word in the text: Chinese words anywhere, Latin ones as whole words ("age", not "page")."""
     lowered = text.lower()
-    return any(word in lowered for word in words)
+    return any(re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered) if word.isascii() else word in lowered
+               for word in words)
+
+
+_SEX_LABELS = {"男", "女", "男性", "女性", "male", "female", "man", "woman", "men", "women"}
+_AGE_LABEL = re.compile(r"\d+\s*(岁|周岁|years?\b)|^\s*(under|over|below|above)\s+\d+", re.IGNORECASE)
+_EDUCATION_LABELS = {"小学", "初中", "高中", "中专", "大专", "本科", "研究生", "硕士", "博士", "primary school",
+                     "secondary school", "high school", "bachelor", "master", "doctorate"}
+
+
+def _demographic_labels(categories: Sequence[_Category]) -> bool:
+    """Labels that say what kind of variable this is (sex, age groups, education), e.g. SPSS value labels
+    Male/Female on a variable named "labeled"."""
+    labels = [category.zh.strip().lower() for category in categories if not category.placeholder]
+    if len(labels) < 2:
+        return False
+    if set(labels) <= _SEX_LABELS | {"其他", "other", "不愿说", "prefer not to say"} and set(labels) & _SEX_LABELS:
+        return True
+    if sum(bool(_AGE_LABEL.search(label)) for label in labels) * 2 > len(labels):
+        return True
+    return sum(any(word in label for word in _EDUCATION_LABELS) for label in labels) * 2 > len(labels)
 
 
 def _guess_role(draft: _Draft) -> None:
@@ -331,7 +365,7 @@ def _guess_role(draft: _Draft) -> None:
         draft.role_note = "looks like an attention check, but its expected answer was not found in the text"
     if draft.type == "single" and any(category.satisfied for category in draft.categories) and not draft.role_note:
         draft.role = "satisfaction"
-    elif _has(_DEMOGRAPHIC_WORDS, text):
+    elif _has(_DEMOGRAPHIC_WORDS, text) or (draft.type == "single" and _demographic_labels(draft.categories)):
         draft.role = "demographic"
     else:
         draft.role = "classification"
@@ -367,6 +401,24 @@ def _item_type(question: RawQuestion) -> str:
             "text": "text", "number": "number"}.get(question.kind, "text")
 
 
+def _with_data_codes(question: RawQuestion, raw: RawExport) -> RawQuestion:
+    """A labelled question (SPSS value labels) with the codes its data hold added to its options, and its
+    user-missing codes taken out of its labels (they mark missing answers, not options)."""
+    if not question.value_labels or question.key not in raw.answers:
+        return question
+    values = pd.to_numeric(pd.Series([v for v in raw.answers[question.key] if isinstance(v, (int, float))],
+                                     dtype=float), errors="coerce").dropna()
+    codes = tuple(str(int(v)) for v in values.unique() if float(v).is_integer())
+    missing = {_code_text(code) for code in question.missing_codes}
+    labels = {code: label for code, label in question.value_labels.items() if _code_text(code) not in missing}
+    return dataclasses.replace(question, options=tuple(dict.fromkeys((*labels.values(), *codes))),
+                               value_labels=labels)
+
+
+def _code_text(code: Any) -> str:
+    return str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
+
+
 def _drafts(raw: RawExport) -> list[_Draft]:
     taken: set[str] = set()
     drafts = []
@@ -390,6 +442,7 @@ def _drafts(raw: RawExport) -> list[_Draft]:
             if positional:
                 _draft_positions(draft)
             else:
+                draft.question = _with_data_codes(draft.question, raw)
                 _draft_scale(draft, raw.coding)
             draft.question = question
             if not draft.categories or (len(draft.categories) > _MAX_CHOICE_OPTIONS and not question.value_labels):
@@ -473,6 +526,16 @@ def _measure_lines(overall: _Draft, note: str) -> list[str]:
     ]
 
 
+def _weighting_lines(drafts: Sequence[_Draft]) -> list[str]:
+    """The demographic single-choice items as weighting variables (margins: ``surveys margins template``)."""
+    chosen = [draft for draft in drafts if draft.role == "demographic" and draft.type == "single"
+              and sum(not category.placeholder for category in draft.categories) >= 2]
+    if not chosen:
+        return []
+    return ["weighting:   # TODO: keep the variables the population margins give (surveys margins template)",
+            *(f"  - {{id: {draft.id}, item: {draft.id}}}" for draft in chosen), ""]
+
+
 # Which questionnaire mapping an export's platform fills in. Exports whose columns are named by the survey's own
 # keys (Qualtrics export tags, SPSS variable names, 金数据 headers) use the ``paper`` mapping, which maps items to
 # column keys: surveys.responses.resolve_platform reads them through it.
@@ -532,6 +595,13 @@ def _platform_lines(raw: RawExport, drafts: Sequence[_Draft]) -> list[str]:
     return lines
 
 
+def _options_note(raw: RawExport) -> str:
+    if raw.platform == "wjx" and raw.coding == "codes":
+        return ("Codes are the options' positions on the form (问卷星 按选项序号); options nobody chose\n# are "
+                "placeholders 选项N（无人选择）, and options after the last one chosen are not listed: add them.")
+    return "Scales list only the options seen in the file: add those nobody chose."
+
+
 def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None = None,
                         title: str | None = None) -> str:
     """A draft questionnaire definition (YAML text) for the export ``raw_export``.
@@ -564,7 +634,7 @@ def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None =
         f"# ({raw_export.platform}, {raw_export.coding} export, {raw_export.rows_read} rows, "
         f"{len(raw_export.questions)} questions).",
         "# Every line marked TODO needs a person: translations, roles, scale orders, the headline measure",
-        "# and its target. Scales list only the options seen in the file: add those nobody chose.",
+        f"# and its target. {_options_note(raw_export)}",
         "# Schema: questionnaires/README.md. Check with `surveys questionnaire check`.",
         f"id: {draft_id}",
         'version: "0.1"',
@@ -579,6 +649,7 @@ def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None =
         "",
         *_measure_lines(overall, overall_note),
         "",
+        *_weighting_lines(drafts),
         *_platform_lines(raw_export, [d for d in drafts if d.question.columns]),
     ]
     return "\n".join(lines) + "\n"

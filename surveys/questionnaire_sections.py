@@ -45,7 +45,7 @@ WJX_COLUMN = re.compile(r"[1-9]\d*(?:[._].+)?")
 
 _MEASURE_REQUIRED = ("id", "kind", "items", "label")
 _MEASURE_OPTIONAL = ("headline", "target", "base", "satisfied_codes")
-_WEIGHTING_REQUIRED = ("id", "item", "label")
+_WEIGHTING_REQUIRED = ("id", "item")
 
 
 # --------------------------------------------------------------------------- measures
@@ -187,12 +187,19 @@ def _weighting_category(value: Any, path: str, problems: Problems) -> WeightingC
 
 def _weighting_variable(value: Any, path: str, items: dict[str, Item], scales: dict[str, Scale],
                         problems: Problems) -> WeightingVariable | None:
-    spec = read_mapping(value, path, _WEIGHTING_REQUIRED, ("categories",), problems)
+    spec = read_mapping(value, path, _WEIGHTING_REQUIRED, ("label", "categories"), problems)
     if spec is None:
         return None
     variable_id = read_string(spec["id"], join_path(path, "id"), problems, identifier=True)
-    label = read_text(spec["label"], join_path(path, "label"), problems)
     item_id = spec["item"]
+    if "label" in spec:
+        label = read_text(spec["label"], join_path(path, "label"), problems)
+    elif item_id in items:
+        label = items[item_id].text   # the item's text names the variable
+    else:
+        label = None
+        if item_id is None:
+            problems.add(join_path(path, "label"), "required key is missing when item is null; give {zh, en}")
     scale = None
     if item_id is not None:
         if _usable_item(item_id, join_path(path, "item"), items, problems,

@@ -125,12 +125,19 @@ def resolve_platform(raw: RawExport, questionnaire: Questionnaire, platform: str
     if platform is None:
         platform = raw.platform if raw.platform in questionnaire.platforms or raw.platform in ("wjx", "tencent") \
             else "paper"
+    elif platform in _READ_THROUGH_PAPER:
+        platform = "paper"   # a reader's name (spss, qualtrics, …): its columns are keyed in the paper mapping
     if platform not in questionnaire.platforms:
         raise IngestError(
             f"{raw.path.name}: read as a {raw.platform} export, but questionnaire '{questionnaire.id}' "
             f"({questionnaire.source_path.name}) has no '{platform}' mapping (it maps {sorted(questionnaire.platforms)}); "
-            f"add platforms.{platform} to the questionnaire or name the mapping to use (platform=...)")
+            f"add platforms.{platform} to the questionnaire, or name the mapping to use (surveys ingest --platform, "
+            "inputs[].platform in a study spec)")
     return platform
+
+
+# readers without a mapping of their own in the questionnaire schema: their column keys go in the paper mapping
+_READ_THROUGH_PAPER = ("generic", "spss", "qualtrics", "jinshuju")
 
 
 def _raw_key(raw: RawExport, column: str) -> str | None:
@@ -513,7 +520,8 @@ def map_export(raw: RawExport, questionnaire: Questionnaire, *, platform: str | 
     mode = mode or ("paper" if raw.platform == "generic" else "online")
     if mode not in questionnaire.modes:
         raise IngestError(f"{raw.path.name}: mode {mode!r} is not a mode of questionnaire '{questionnaire.id}' "
-                          f"(its modes are {list(questionnaire.modes)}); pass --mode with one of them")
+                          f"(its modes are {list(questionnaire.modes)}); give one of them (--mode on the "
+                          "command line, inputs[].mode in a study spec)")
     pseudonymiser = pseudonymiser or Pseudonymiser.random()
     keys = _match_columns(raw, questionnaire, platform)
     positions = raw.coding == "codes" and platform == "wjx"

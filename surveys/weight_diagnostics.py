@@ -99,7 +99,8 @@ def explosion_flags(statistics: Mapping[str, float], factor_min: float, factor_m
     if factor_max > FACTOR_LIMIT or (factor_min > 0 and factor_min < 1.0 / FACTOR_LIMIT):
         flags.append(
             f"weights exploded: adjustment factors range {factor_min:.3g}–{factor_max:.3g} (limit "
-            f"1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}); collapse sparse categories, use bounds=, or trim"
+            f"1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}); collapse sparse categories, bound the factors or trim the "
+            "weights (weighting.collapse, weighting.bounds, weighting.trim in a study spec)"
         )
     kish = statistics.get("kish_design_effect", math.nan)
     if kish > KISH_LIMIT:

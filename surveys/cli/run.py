@@ -158,8 +158,8 @@ def print_scoreboard(result: Any, lang: str, file: TextIO) -> None:
     summary = (f"{len(result.scoreboard)} 项指标，{len(missed)} 项未达标（按各自判定规则）" if lang == "zh"
                else f"{len(result.scoreboard)} targets, {len(missed)} not met under their rule")
     print(summary, file=file)
-    for note in result.notes:
-        print(f"note: {note}", file=file)
+    for note in (getattr(result, "notes_zh", ()) or result.notes) if lang == "zh" else result.notes:
+        print(f"{'注' if lang == 'zh' else 'note'}: {note}", file=file)
 
 
 def print_accounting(result: Any, lang: str, file: TextIO) -> None:

@@ -63,7 +63,8 @@ def read_export(path: str | os.PathLike, *, platform: str | None = None, encodin
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError, RecursionError) as error:
         # a layout no reader anticipated: report it against the file rather than crash the caller
         raise IngestError(f"{path.name}: cannot read it as a {platform} export ({type(error).__name__}: {error}); "
-                          "check the platform and the file, or read it with platform='generic'") from error
+                          "check the platform and the file, or read it as a generic table (--platform generic on the command "
+                          "line, platform: generic in a study spec)") from error
 
 
 def read_export_pair(code_file: str | os.PathLike, text_file: str | os.PathLike, *, encoding: str | None = None,
