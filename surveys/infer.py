@@ -35,7 +35,8 @@ import pandas as pd
 
 from surveys.ingest.raw import RawExport, RawQuestion
 
-__all__ = ["KNOWN_SCALES", "KnownScale", "infer_questionnaire", "is_placeholder_label", "TODO_TRANSLATE"]
+__all__ = ["KNOWN_SCALES", "KnownScale", "TodoMark", "infer_questionnaire", "is_placeholder_label", "todo_marks",
+           "TODO_TRANSLATE"]
 
 TODO_TRANSLATE = "TODO: translate"
 _DONT_KNOW_LABELS = ("不了解", "说不清", "不清楚", "不知道", "不适用", "无法评价", "不好说")
@@ -633,9 +634,9 @@ def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None =
         f"# Draft questionnaire inferred by `surveys questionnaire infer` from {raw_export.path.name}",
         f"# ({raw_export.platform}, {raw_export.coding} export, {raw_export.rows_read} rows, "
         f"{len(raw_export.questions)} questions).",
-        "# Every line marked TODO needs a person: translations, roles, scale orders, the headline measure",
-        f"# and its target. {_options_note(raw_export)}",
-        "# Schema: questionnaires/README.md. Check with `surveys questionnaire check`.",
+        "# The marked lines need a person: translations, roles, scale orders, the headline measure and its",
+        f"# target (`surveys questionnaire check` lists them). {_options_note(raw_export)}",
+        "# Schema: questionnaires/README.md.",
         f"id: {draft_id}",
         'version: "0.1"',
         f"title: {_text(draft_title)}",
@@ -653,3 +654,51 @@ def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None =
         *_platform_lines(raw_export, [d for d in drafts if d.question.columns]),
     ]
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- what a draft leaves to a person
+
+@dataclass(frozen=True)
+class TodoMark:
+    """One ``TODO`` left in a questionnaire file: its line, where it is (``items[q4]``, ``scales.q4_options``,
+    ``measures[q2_rate]``, ``platforms.wjx``, or the top-level key) and the line's text."""
+
+    line: int
+    where: str
+    text: str
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w]*)\s*:")
+_LIST_ID = re.compile(r"^\s*-\s*(?:\{\s*)?id:\s*([\w.-]+)")
+_NESTED_KEY = re.compile(r"^  ([A-Za-z_][\w]*)\s*:")
+
+
+def todo_marks(text: str) -> tuple[TodoMark, ...]:
+    """Every line of a questionnaire file (YAML text) that still says ``TODO``, with where it is.
+
+    A comment ``# TODO`` above an entry belongs to that entry (the draft writes them so).
+    """
+    lines = text.splitlines()
+    section, entry = "", ""
+    places: list[str] = []
+    for line in lines:
+        top = _TOP_KEY.match(line)
+        if top:
+            section, entry = top.group(1), ""
+        elif section in ("items", "measures", "weighting") and _LIST_ID.match(line):
+            entry = f"[{_LIST_ID.match(line).group(1)}]"
+        elif section in ("scales", "platforms") and _NESTED_KEY.match(line):
+            entry = f".{_NESTED_KEY.match(line).group(1)}"
+        places.append(section + entry if section else "header")
+    marks = []
+    for index, line in enumerate(lines):
+        if "TODO" not in line:
+            continue
+        where = places[index]
+        if line.lstrip().startswith("#"):   # a comment names the entry that follows it
+            following = next((places[after] for after in range(index + 1, len(lines))
+                              if lines[after].strip() and not lines[after].lstrip().startswith("#")), where)
+            where = following if following.split("[")[0].split(".")[0] == where.split("[")[0].split(".")[0] \
+                or where == "header" else where
+        marks.append(TodoMark(index + 1, where, line.strip()))
+    return tuple(marks)

@@ -529,9 +529,10 @@ def _trim(reader: _Reader, value: Any) -> TrimSpec | None:
     if found["lower"] is None and found["upper"] is None:
         reader.problem("weighting.trim", "expected lower, upper or both (multiples of the mean weight)")
         return None
-    if found["lower"] is not None and found["upper"] is not None and not found["lower"] < 1 < found["upper"]:
-        reader.problem("weighting.trim", f"expected lower < 1 < upper (multiples of the mean weight); found "
-                                         f"[{found['lower']:g}, {found['upper']:g}]")
+    if (found["lower"] is not None and found["lower"] >= 1) or (found["upper"] is not None and found["upper"] <= 1):
+        reader.problem("weighting.trim", f"expected lower < 1 < upper (multiples of the mean weight: the mean "
+                                         f"weight itself must stay inside); found lower {found['lower']}, upper "
+                                         f"{found['upper']}")
         return None
     strict = entry.get("strict", False)
     if not isinstance(strict, bool):

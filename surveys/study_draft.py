@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from surveys.errors import IngestError, StudyError
-from surveys.infer import infer_questionnaire, is_placeholder_label
+from surveys.infer import infer_questionnaire, is_placeholder_label, todo_marks
 from surveys.ingest import RawExport, find_pairs, pair_exports, read_export
 from surveys.margins import Margins, MarginTable, template_for
 from surveys.questionnaire import Questionnaire, load_questionnaire
@@ -295,7 +295,7 @@ def draft_study(exports: Sequence[str | os.PathLike], out_dir: str | os.PathLike
         margins_path = out_dir / "margins.csv"
         margins.write(margins_path)
     validation = _validation_lines(raws, questionnaire)
-    todo = sum("TODO" in line for line in text.splitlines())
+    todo = len(todo_marks(text))
     headline_note = (": no satisfaction scale was recognised, so it is a placeholder" if "picked only so the draft "
                      "loads" in text else "")
     checklist = _checklist(out_dir, questionnaire, margins, todo, headline_note, validation)

@@ -264,10 +264,11 @@ def _plain_columns(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def _user_merges(table: MarginTable, collapse: Any, path: pathlib.Path) -> dict[str, str]:
-    """The categories of ``table`` that ``weighting.collapse`` merges, as {category: the category it joins}."""
+def _user_merges(table: MarginTable, collapse: Any, path: pathlib.Path, seen: Sequence[str]) -> dict[str, str]:
+    """The categories of ``table`` (and those ``seen`` in the data) that ``weighting.collapse`` merges, as
+    {category: the category of the table it joins}."""
     merges = {}
-    for category in table.categories:
+    for category in dict.fromkeys((*table.categories, *seen)):
         parts = table.category_parts(category)
         merged = JOINT_CATEGORY_SEPARATOR.join(collapse.get(v, {}).get(p, p) for v, p in zip(table.variables, parts))
         if merged != category:
@@ -280,11 +281,19 @@ def _user_merges(table: MarginTable, collapse: Any, path: pathlib.Path) -> dict[
     return merges
 
 
+def _scale_of(questionnaire: Any, variable: str) -> Any:
+    """The scale of a margin variable: its item's, the variable being an item or a weighting variable of one."""
+    if questionnaire is None:
+        return None
+    item = _weighting_names(questionnaire).get(variable, variable)
+    return questionnaire.scale_of(item) if questionnaire.has_item(item) else None
+
+
 def _code_words(questionnaire: Any, variable: str, code: str) -> str:
     """"1 (男)": a category code with its label, when the questionnaire knows it."""
-    if questionnaire is None or not questionnaire.has_item(variable) or questionnaire.scale_of(variable) is None:
+    scale = _scale_of(questionnaire, variable)
+    if scale is None:
         return repr(code)
-    scale = questionnaire.scale_of(variable)
     found = [category.label.zh for category in scale.categories if category_code(category.code) == code]
     return f"{code!r} ({found[0]})" if found else repr(code)
 
@@ -295,12 +304,11 @@ def _check_categories(values: pd.Series, answered: np.ndarray, table: MarginTabl
     file's own numbers and the spec's words, before any rescaling."""
     counts = values[answered].value_counts()
     known = set(table.categories)
-    absent = [(code, int(people)) for code, people in counts.items() if code not in known and code not in merges]
+    absent = sorted((code, int(people)) for code, people in counts.items() if code not in known and code not in merges)
     if not absent:
         return
-    labels_given = questionnaire is not None and len(table.variables) == 1 and questionnaire.has_item(
-        table.variables[0]) and questionnaire.scale_of(table.variables[0]) is not None and known & {
-        c.label.zh for c in questionnaire.scale_of(table.variables[0]).categories}
+    scale = _scale_of(questionnaire, table.variables[0]) if len(table.variables) == 1 else None
+    labels_given = scale is not None and bool(known & {c.label.zh for c in scale.categories})
     listing = ", ".join(f"{_code_words(questionnaire, table.variable, code)} ({people} respondents)"
                         for code, people in absent[:12])
     hint = (f"; the file names categories by their labels ({sorted(known)[:6]}): write the scale's codes instead "
@@ -395,7 +403,8 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
         for table in population.tables:
             name, column, margin = _frame_margin(data, population, table, grand_total - population.total, base)
             values, missing = _joint_values(data, table)
-            merges = _user_merges(table, weighting.collapse, population.entry.path)
+            merges = _user_merges(table, weighting.collapse, population.entry.path,
+                                  [str(v) for v in pd.unique(values[population.rows & ~missing])])
             _check_categories(values, population.rows & ~missing, table, merges, population.entry.path,
                               questionnaire)
             notes += [note for note in (_missing_note(data, population, table),) if note is not None]
@@ -404,7 +413,7 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
             sparse = _sparse_categories(data[name].map(lambda value: merges.get(value, value)),
                                         _merged_table(margin, merges), weighting.min_category_respondents)
             merged = {category: sparse.get(merges.get(category, category), merges.get(category, category))
-                      for category in margin.categories}
+                      for category in dict.fromkeys((*margin.categories, *merges))}
             merged = {category: into for category, into in merged.items() if into != category}
             if merged:
                 collapse[name] = merged

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
 import pandas as pd
 import pytest
@@ -170,8 +171,26 @@ def test_cli_infer_writes_a_draft_that_checks(only_questionnaire_commands, capsy
     status, out, err = _run(capsys, "questionnaire", "infer", str(path), "-o", str(draft), "--id", "stability")
     assert status == 0, err
     assert out.startswith(f"wrote {draft}: draft 'stability'") and "TODO marks to review" in out
+    reviewed = int(re.search(r"(\d+) TODO marks to review", out).group(1))
     status, out, err = _run(capsys, "questionnaire", "check", str(draft))
     assert status == 0 and out.startswith("ok stability v0.1: 14 items, 1 measures")
+    # the TODO marks left: how many (as infer said), where, decisions before translations; --strict fails on them
+    count = int(re.search(r"(\d+) TODO marks left", out).group(1))
+    assert count == reviewed > 0
+    lines = out.splitlines()
+    assert re.fullmatch(r"    line \d+ unit: .*TODO: 责任单位.*", lines[2])
+    assert any(re.match(r"    line \d+ measures\[\w+\]: # TODO: check the headline measure", line) for line in lines)
+    assert "English translations" in lines[1] and "--all-todos" in lines[-1]
+    status, out, err = _run(capsys, "questionnaire", "check", "--all-todos", str(draft))
+    assert len([line for line in out.splitlines() if line.startswith("    line ")]) == count
+    status, out, err = _run(capsys, "questionnaire", "check", "--strict", str(draft))
+    assert status == 2 and "still have TODO marks (--strict)" in err
+    finished = tmp_path / "finished.yaml"
+    finished.write_text("\n".join(line for line in draft.read_text(encoding="utf-8").splitlines()
+                                  if "TODO" not in line or not line.lstrip().startswith("#")
+                                  ).replace("TODO: ", ""), encoding="utf-8")
+    status, out, err = _run(capsys, "questionnaire", "check", "--strict", str(finished))
+    assert status == 0 and "TODO" not in out, out
 
 
 def test_cli_infer_exits_2_on_an_unreadable_file(only_questionnaire_commands, capsys, tmp_path):
