@@ -41,7 +41,7 @@ __all__ = ["KNOWN_SCALES", "KnownScale", "TodoMark", "infer_questionnaire", "is_
 TODO_TRANSLATE = "TODO: translate"
 _DONT_KNOW_LABELS = ("不了解", "说不清", "不清楚", "不知道", "不适用", "无法评价", "不好说")
 _DEMOGRAPHIC_WORDS = ("性别", "年龄", "出生", "学历", "文化程度", "教育", "职业", "收入", "户籍", "民族", "婚姻",
-                      "政治面貌", "居住", "区县", "所在区", "所在地", "街道", "乡镇", "身份", "gender", "sex", "age",
+                      "政治面貌", "居住地", "居住在", "居住年限", "区县", "所在区", "所在地", "街道", "乡镇", "身份", "gender", "sex", "age",
                       "income", "education", "occupation")
 _IDENTIFIER_WORDS = ("编号", "电话", "手机号", "身份证", "邮箱", "姓名", "联系方式", "openid", "email", "phone", "id")
 _OVERALL_WORDS = ("总体", "整体", "总的来说", "总的看", "综合", "总评", "overall")
