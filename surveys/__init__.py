@@ -101,6 +101,7 @@ from surveys.validate import ValidationReport, ValidationRules, validate_export
 # --- study pipeline ---
 from surveys.pipeline import FileAccount, StudyResult, WeightedDesign, run_study
 from surveys.study import Study, load_study
+from surveys.study_draft import StudyDraft, draft_study
 # --- charts ---
 # Charts and the report load matplotlib and openpyxl; they are imported on first use (see __getattr__ below)
 # so that `import surveys` and the command line stay light.
@@ -238,6 +239,8 @@ __all__ = [
     "load_study",
     "Study",
     "run_study",
+    "draft_study",
+    "StudyDraft",
     "StudyResult",
     "FileAccount",
     "WeightedDesign",

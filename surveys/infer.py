@@ -31,14 +31,17 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+import pandas as pd
+
 from surveys.ingest.raw import RawExport, RawQuestion
 
-__all__ = ["KNOWN_SCALES", "KnownScale", "infer_questionnaire", "TODO_TRANSLATE"]
+__all__ = ["KNOWN_SCALES", "KnownScale", "TodoMark", "infer_questionnaire", "is_placeholder_label", "todo_marks",
+           "TODO_TRANSLATE"]
 
 TODO_TRANSLATE = "TODO: translate"
 _DONT_KNOW_LABELS = ("不了解", "说不清", "不清楚", "不知道", "不适用", "无法评价", "不好说")
 _DEMOGRAPHIC_WORDS = ("性别", "年龄", "出生", "学历", "文化程度", "教育", "职业", "收入", "户籍", "民族", "婚姻",
-                      "政治面貌", "居住", "区县", "所在区", "所在地", "街道", "乡镇", "身份", "gender", "sex", "age",
+                      "政治面貌", "居住地", "居住在", "居住年限", "区县", "所在区", "所在地", "街道", "乡镇", "身份", "gender", "sex", "age",
                       "income", "education", "occupation")
 _IDENTIFIER_WORDS = ("编号", "电话", "手机号", "身份证", "邮箱", "姓名", "联系方式", "openid", "email", "phone", "id")
 _OVERALL_WORDS = ("总体", "整体", "总的来说", "总的看", "综合", "总评", "overall")
@@ -82,6 +85,7 @@ class _Category:
     satisfied: bool = False
     dont_know: bool = False
     score: float | None = None
+    placeholder: bool = False   # a label the file does not give (an option nobody chose, or codes only)
 
 
 @dataclass
@@ -113,8 +117,13 @@ def _quote(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _text(zh: str, en: str = TODO_TRANSLATE) -> str:
-    return f"{{zh: {_quote(zh)}, en: {_quote(en)}}}"
+def _english(text: str) -> str:
+    """The text itself when it is already English (an English survey, SPSS labels), else a TODO."""
+    return text if text.isascii() and re.search(r"[A-Za-z]", text) else TODO_TRANSLATE
+
+
+def _text(zh: str, en: str | None = None) -> str:
+    return f"{{zh: {_quote(zh)}, en: {_quote(_english(zh) if en is None else en)}}}"
 
 
 # ----------------------------------------------------------------------------- ids and titles
@@ -174,26 +183,35 @@ def _known_categories(known: KnownScale, dont_know: str) -> tuple[_Category, ...
     return tuple(categories)
 
 
+def _value_label_pairs(question: RawQuestion) -> list[tuple[int, str]]:
+    """(code, label) pairs the file states (SPSS value labels, a 问卷星 pair, 0/1 option-column headers)."""
+    pairs = []
+    for code, label in question.value_labels.items():
+        number = code if isinstance(code, int) else _int_label(str(code))
+        if number is None and isinstance(code, float) and code == int(code):
+            number = int(code)
+        if number is not None and str(label).strip():
+            pairs.append((number, str(label).strip()))
+    return sorted(pairs)
+
+
+def _seen_codes(question: RawQuestion) -> list[int]:
+    return sorted({code for code in (_int_label(str(option)) for option in question.options) if code is not None})
+
+
 def _labelled(question: RawQuestion, coding: str) -> tuple[list[tuple[int, str]], str]:
     """(code, label) pairs in form order where known, and a note when the order is a guess."""
-    if question.value_labels:
-        pairs = []
-        for code, label in question.value_labels.items():
-            number = code if isinstance(code, int) else _int_label(str(code))
-            if number is None and isinstance(code, float) and code == int(code):
-                number = int(code)
-            if number is not None and str(label).strip():
-                pairs.append((number, str(label).strip()))
-        if pairs:
-            return sorted(pairs), ""
+    pairs = _value_label_pairs(question)
+    if pairs:
+        # a code seen in the data but given no label by the file keeps a placeholder; every other code its label
+        labelled = {code for code, _ in pairs}
+        unlabelled = [code for code in _seen_codes(question) if code not in labelled]
+        if not unlabelled:
+            return pairs, ""
+        return sorted(pairs + [(code, f"代码{code}") for code in unlabelled]), (
+            f"codes {unlabelled} are in the data but the file gives them no label: write their labels (代码N)")
     options = [str(option).strip() for option in question.options if str(option).strip()]
     options = list(dict.fromkeys(options))
-    if coding == "codes" and options and all(_int_label(option) is not None for option in options):
-        # a code export without labels: the values are option positions; the labels are unknown
-        highest = max(max(_int_label(option) for option in options), 1)
-        return [(position, f"选项{position}") for position in range(1, highest + 1)], (
-            "option labels unknown in a code export: replace 选项N with the form's labels, or infer from the "
-            "按选项文本 file")
     if options and all(_int_label(option) is not None for option in options):
         # numbers as values (paper keying, numeric exports): the numbers are the codes
         codes = sorted({_int_label(option) for option in options})
@@ -226,15 +244,110 @@ def _draft_scale(draft: _Draft, coding: str) -> None:
         if label in seen:
             continue
         seen.add(label)
-        categories.append(_Category(code, label))
+        unnamed = label == f"代码{code}"   # the file gives this code no label (see _labelled)
+        categories.append(_Category(code, label, f"Code {code}" if unnamed else _english(label), placeholder=unnamed))
     draft.categories, draft.order_note = tuple(categories), note
+
+
+# A 问卷星 按选项序号 download writes each option's POSITION on the form. The draft codes every option by that
+# position, so a gap in the data (an option nobody chose) stays a gap-free scale and no value map is needed.
+_UNCHOSEN = ("选项{position}（无人选择）", "Option {position} (chosen by nobody)")
+_UNKNOWN = ("选项{position}", "Option {position}")
+_UNCHOSEN_LABEL = re.compile(r"选项\d+（无人选择）")
+
+
+def is_placeholder_label(label: str) -> bool:
+    """True for the label a draft gives an option nobody chose (``选项3（无人选择）``)."""
+    return bool(_UNCHOSEN_LABEL.fullmatch(str(label).strip()))
+
+
+def _standard_gaps(known: KnownScale, observed: Mapping[int, str], highest: int) -> dict[int, str]:
+    """Positions nobody chose, named from the known scale when every level seen stands at its standard place."""
+    levels = known.levels
+    if any(label in levels and (position > len(levels) or levels[position - 1] != label)
+           for position, label in observed.items()):
+        return {}
+    return {position: levels[position - 1] for position in range(1, min(highest, len(levels)) + 1)
+            if position not in observed}
+
+
+def _position_category(position: int, label: str, known: KnownScale | None) -> _Category:
+    english = _english(label)
+    if known is not None and label in known.levels:
+        english = known.english[known.levels.index(label)]
+    dont_know = label in _DONT_KNOW_LABELS
+    if dont_know:
+        english = "Don't know"
+    satisfied = known is not None and label in known.satisfied
+    score = None if known is None or dont_know else known.scores.get(label)
+    return _Category(position, label, english, satisfied, dont_know, score)
+
+
+def _draft_positions(draft: _Draft) -> None:
+    """Categories of a 问卷星 按选项序号 question: code = the option's position on the form (see _UNCHOSEN)."""
+    question = draft.question
+    observed = dict(_value_label_pairs(question))
+    highest = max([*observed, *_seen_codes(question), 1])
+    if not observed:
+        draft.categories = tuple(_Category(position, _UNKNOWN[0].format(position=position),
+                                           _UNKNOWN[1].format(position=position), placeholder=True)
+                                 for position in range(1, highest + 1))
+        draft.order_note = ("codes unverified: a 按选项序号 download holds option positions only, so 选项N are "
+                            "placeholders; infer again with --labels TEXT_EXPORT (the 按选项文本 download of the same "
+                            "survey), or write the form's labels in the form's order")
+        return
+    match = _match_known(list(observed.values())) if draft.type == "single" else None
+    known = match[0] if match is not None else None
+    guessed = _standard_gaps(known, observed, highest) if known is not None else {}
+    names = {**observed, **guessed}
+    categories, unchosen, used = [], [], set()
+    for position in range(1, highest + 1):
+        label = names.get(position)
+        if label is None:
+            unchosen.append(position)
+            zh, en = (text.format(position=position) for text in _UNCHOSEN)
+            categories.append(_Category(position, zh, en, placeholder=True))
+            continue
+        if label in used:  # two options with the same text: keep both, told apart by position
+            label = f"{label}（{position}）"
+        used.add(label)
+        categories.append(_position_category(position, label, known))
+    notes = []
+    if guessed:
+        notes.append(f"options {sorted(guessed)} were chosen by nobody; named from the standard "
+                     f"{known.id} order: check them against the form")
+    if unchosen:
+        notes.append(f"options {unchosen} were chosen by nobody in either download: write their labels from the "
+                     "form (选项N（无人选择） is a placeholder)")
+    draft.categories, draft.known, draft.order_note = tuple(categories), known.id if known else "", "; ".join(notes)
 
 
 # ----------------------------------------------------------------------------- roles
 
 def _has(words: Sequence[str], text: str) -> bool:
+    """A word in the text: Chinese words anywhere, Latin ones as whole words ("age", not "page")."""
     lowered = text.lower()
-    return any(word in lowered for word in words)
+    return any(re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered) if word.isascii() else word in lowered
+               for word in words)
+
+
+_SEX_LABELS = {"男", "女", "男性", "女性", "male", "female", "man", "woman", "men", "women"}
+_AGE_LABEL = re.compile(r"\d+\s*(岁|周岁|years?\b)|^\s*(under|over|below|above)\s+\d+", re.IGNORECASE)
+_EDUCATION_LABELS = {"小学", "初中", "高中", "中专", "大专", "本科", "研究生", "硕士", "博士", "primary school",
+                     "secondary school", "high school", "bachelor", "master", "doctorate"}
+
+
+def _demographic_labels(categories: Sequence[_Category]) -> bool:
+    """Labels that say what kind of variable this is (sex, age groups, education), e.g. SPSS value labels
+    Male/Female on a variable named "labeled"."""
+    labels = [category.zh.strip().lower() for category in categories if not category.placeholder]
+    if len(labels) < 2:
+        return False
+    if set(labels) <= _SEX_LABELS | {"其他", "other", "不愿说", "prefer not to say"} and set(labels) & _SEX_LABELS:
+        return True
+    if sum(bool(_AGE_LABEL.search(label)) for label in labels) * 2 > len(labels):
+        return True
+    return sum(any(word in label for word in _EDUCATION_LABELS) for label in labels) * 2 > len(labels)
 
 
 def _guess_role(draft: _Draft) -> None:
@@ -253,7 +366,7 @@ def _guess_role(draft: _Draft) -> None:
         draft.role_note = "looks like an attention check, but its expected answer was not found in the text"
     if draft.type == "single" and any(category.satisfied for category in draft.categories) and not draft.role_note:
         draft.role = "satisfaction"
-    elif _has(_DEMOGRAPHIC_WORDS, text):
+    elif _has(_DEMOGRAPHIC_WORDS, text) or (draft.type == "single" and _demographic_labels(draft.categories)):
         draft.role = "demographic"
     else:
         draft.role = "classification"
@@ -274,9 +387,10 @@ def _choose_overall(drafts: list[_Draft]) -> tuple[_Draft | None, str]:
         return None, ""
     chosen = candidates[-1]
     chosen.role, chosen.role_note = "overall", ""
-    first = chosen.categories[0]
-    chosen.categories = (_Category(first.code, first.zh, first.en, True, first.dont_know, first.score),
-                         *chosen.categories[1:])
+    # the first category the file names (a placeholder only when the file names none)
+    first = next((category for category in chosen.categories if not category.placeholder), chosen.categories[0])
+    chosen.categories = tuple(dataclasses.replace(category, satisfied=True) if category is first else category
+                              for category in chosen.categories)
     return chosen, ("no satisfaction scale recognised: this item and its first category ('satisfied: true') were "
                     "picked only so the draft loads; choose the overall item and its satisfied categories")
 
@@ -288,14 +402,35 @@ def _item_type(question: RawQuestion) -> str:
             "text": "text", "number": "number"}.get(question.kind, "text")
 
 
+def _with_data_codes(question: RawQuestion, raw: RawExport) -> RawQuestion:
+    """A labelled question (SPSS value labels) with the codes its data hold added to its options, and its
+    user-missing codes taken out of its labels (they mark missing answers, not options)."""
+    if not question.value_labels or question.key not in raw.answers:
+        return question
+    values = pd.to_numeric(pd.Series([v for v in raw.answers[question.key] if isinstance(v, (int, float))],
+                                     dtype=float), errors="coerce").dropna()
+    codes = tuple(str(int(v)) for v in values.unique() if float(v).is_integer())
+    missing = {_code_text(code) for code in question.missing_codes}
+    labels = {code: label for code, label in question.value_labels.items() if _code_text(code) not in missing}
+    return dataclasses.replace(question, options=tuple(dict.fromkeys((*labels.values(), *codes))),
+                               value_labels=labels)
+
+
+def _code_text(code: Any) -> str:
+    return str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
+
+
 def _drafts(raw: RawExport) -> list[_Draft]:
     taken: set[str] = set()
     drafts = []
     # the rows of one matrix share its options: pool what was seen on every row
     pooled: dict[str, list[str]] = {}
+    pooled_labels: dict[str, dict] = {}
     for question in raw.questions:
-        if question.matrix and not question.value_labels:
+        if question.matrix:
             pooled.setdefault(question.matrix, []).extend(question.options)
+            pooled_labels.setdefault(question.matrix, {}).update(question.value_labels)
+    positional = raw.platform == "wjx" and raw.coding == "codes"
     for index, question in enumerate(raw.questions, start=1):
         title = question.title.strip() or (f"第{question.key}题" if question.key.isdigit() else question.key)
         if question.kind == "matrix_row" and question.row_label:
@@ -303,8 +438,13 @@ def _drafts(raw: RawExport) -> list[_Draft]:
         draft = _Draft(_item_id(question, index, taken), question, title, _item_type(question))
         if draft.type in ("single", "multiple"):
             if question.matrix in pooled:
-                draft.question = dataclasses.replace(question, options=tuple(dict.fromkeys(pooled[question.matrix])))
-            _draft_scale(draft, raw.coding)
+                draft.question = dataclasses.replace(question, options=tuple(dict.fromkeys(pooled[question.matrix])),
+                                                     value_labels=pooled_labels[question.matrix])
+            if positional:
+                _draft_positions(draft)
+            else:
+                draft.question = _with_data_codes(draft.question, raw)
+                _draft_scale(draft, raw.coding)
             draft.question = question
             if not draft.categories or (len(draft.categories) > _MAX_CHOICE_OPTIONS and not question.value_labels):
                 draft.type, draft.categories = "text", ()
@@ -387,6 +527,16 @@ def _measure_lines(overall: _Draft, note: str) -> list[str]:
     ]
 
 
+def _weighting_lines(drafts: Sequence[_Draft]) -> list[str]:
+    """The demographic single-choice items as weighting variables (margins: ``surveys margins template``)."""
+    chosen = [draft for draft in drafts if draft.role == "demographic" and draft.type == "single"
+              and sum(not category.placeholder for category in draft.categories) >= 2]
+    if not chosen:
+        return []
+    return ["weighting:   # TODO: keep the variables the population margins give (surveys margins template)",
+            *(f"  - {{id: {draft.id}, item: {draft.id}}}" for draft in chosen), ""]
+
+
 # Which questionnaire mapping an export's platform fills in. Exports whose columns are named by the survey's own
 # keys (Qualtrics export tags, SPSS variable names, 金数据 headers) use the ``paper`` mapping, which maps items to
 # column keys: surveys.responses.resolve_platform reads them through it.
@@ -397,6 +547,8 @@ _SCHEMA_PLATFORM = {"wjx": "wjx", "tencent": "tencent", "generic": "paper", **{n
 def _platform_key(platform: str, question: RawQuestion) -> str | None:
     key = question.key.strip()
     if platform == "wjx":
+        if question.kind == "matrix_row" and re.fullmatch(r"[1-9]\d*_\d+", key):
+            return key.replace("_", ".")   # matrix row "13.2": question 13, row 2
         return key if key.isascii() and key.isdigit() and int(key) > 0 else None
     if platform == "tencent":
         return f"Q{key}" if key.isascii() and key.isdigit() else None
@@ -427,8 +579,13 @@ def _platform_lines(raw: RawExport, drafts: Sequence[_Draft]) -> list[str]:
                      + ", ".join(unmapped))
     if not columns:
         return [f"# TODO: no column of {raw.path.name} could be mapped onto the {schema_platform} mapping"]
+    if raw.platform == "wjx" and raw.coding == "labels":
+        lines.append("  # TODO: option positions unverified: a 按选项文本 download shows labels, not the form's option "
+                     "order, so the codes here are guesses; before ingesting a 按选项序号 download, infer again from "
+                     "it with --labels " + raw.path.name)
     lines += [f"  {schema_platform}:", "    columns:"]
-    lines += [f"      {draft.id}: {_quote(key)}" for draft, key in columns]
+    lines += [f"      {draft.id}: {_quote(key)}" + (f"   # {draft.question.row_label}" if draft.question.row_label
+                                                     and "." in key else "") for draft, key in columns]
     maps = [(draft, draft.value_map) for draft, _ in columns
             if draft.value_map and [code for _, code in draft.value_map] != list(range(1, len(draft.value_map) + 1))]
     if maps:
@@ -437,6 +594,13 @@ def _platform_lines(raw: RawExport, drafts: Sequence[_Draft]) -> list[str]:
             entries = ", ".join(f"{_quote(label)}: {code}" for label, code in value_map)
             lines.append(f"      {draft.id}: {{{entries}}}")
     return lines
+
+
+def _options_note(raw: RawExport) -> str:
+    if raw.platform == "wjx" and raw.coding == "codes":
+        return ("Codes are the options' positions on the form (问卷星 按选项序号); options nobody chose\n# are "
+                "placeholders 选项N（无人选择）, and options after the last one chosen are not listed: add them.")
+    return "Scales list only the options seen in the file: add those nobody chose."
 
 
 def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None = None,
@@ -470,9 +634,9 @@ def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None =
         f"# Draft questionnaire inferred by `surveys questionnaire infer` from {raw_export.path.name}",
         f"# ({raw_export.platform}, {raw_export.coding} export, {raw_export.rows_read} rows, "
         f"{len(raw_export.questions)} questions).",
-        "# Every line marked TODO needs a person: translations, roles, scale orders, the headline measure",
-        "# and its target. Scales list only the options seen in the file: add those nobody chose.",
-        "# Schema: questionnaires/README.md. Check with `surveys questionnaire check`.",
+        "# The marked lines need a person: translations, roles, scale orders, the headline measure and its",
+        f"# target (`surveys questionnaire check` lists them). {_options_note(raw_export)}",
+        "# Schema: questionnaires/README.md.",
         f"id: {draft_id}",
         'version: "0.1"',
         f"title: {_text(draft_title)}",
@@ -486,6 +650,55 @@ def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None =
         "",
         *_measure_lines(overall, overall_note),
         "",
+        *_weighting_lines(drafts),
         *_platform_lines(raw_export, [d for d in drafts if d.question.columns]),
     ]
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- what a draft leaves to a person
+
+@dataclass(frozen=True)
+class TodoMark:
+    """One ``TODO`` left in a questionnaire file: its line, where it is (``items[q4]``, ``scales.q4_options``,
+    ``measures[q2_rate]``, ``platforms.wjx``, or the top-level key) and the line's text."""
+
+    line: int
+    where: str
+    text: str
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w]*)\s*:")
+_LIST_ID = re.compile(r"^\s*-\s*(?:\{\s*)?id:\s*([\w.-]+)")
+_NESTED_KEY = re.compile(r"^  ([A-Za-z_][\w]*)\s*:")
+
+
+def todo_marks(text: str) -> tuple[TodoMark, ...]:
+    """Every line of a questionnaire file (YAML text) that still says ``TODO``, with where it is.
+
+    A comment ``# TODO`` above an entry belongs to that entry (the draft writes them so).
+    """
+    lines = text.splitlines()
+    section, entry = "", ""
+    places: list[str] = []
+    for line in lines:
+        top = _TOP_KEY.match(line)
+        if top:
+            section, entry = top.group(1), ""
+        elif section in ("items", "measures", "weighting") and _LIST_ID.match(line):
+            entry = f"[{_LIST_ID.match(line).group(1)}]"
+        elif section in ("scales", "platforms") and _NESTED_KEY.match(line):
+            entry = f".{_NESTED_KEY.match(line).group(1)}"
+        places.append(section + entry if section else "header")
+    marks = []
+    for index, line in enumerate(lines):
+        if "TODO" not in line:
+            continue
+        where = places[index]
+        if line.lstrip().startswith("#"):   # a comment names the entry that follows it
+            following = next((places[after] for after in range(index + 1, len(lines))
+                              if lines[after].strip() and not lines[after].lstrip().startswith("#")), where)
+            where = following if following.split("[")[0].split(".")[0] == where.split("[")[0].split(".")[0] \
+                or where == "header" else where
+        marks.append(TodoMark(index + 1, where, line.strip()))
+    return tuple(marks)

@@ -129,7 +129,8 @@ class MarginTable:
             if total is None:
                 raise WeightingError(
                     f"margin '{self.variable}' is given as shares and no population total is known; "
-                    "pass population_total= or give counts"
+                    "give counts, or the population's total (margins[].total in a study spec, population_total= in "
+                    "Python)"
                 )
             values = values * float(total)
         return dict(zip(self.categories, values.tolist()))
@@ -256,10 +257,12 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def load_margins(path: str | pathlib.Path) -> Margins:
+def load_margins(path: str | pathlib.Path, *, blank: str = "error") -> Margins:
     """Read a margin file (format in the module docstring) into :class:`Margins`.
 
-    Every problem (wrong header, a row with the wrong number of fields, a number that is not a
+    ``blank="skip"`` accepts a variable whose rows are ALL left blank (an unfilled template): its table has
+    neither populations nor shares (``MarginTable.is_complete`` is False) and the caller decides what to do with
+    it; a variable filled in part is still a problem. Every problem (wrong header, a row with the wrong number of fields, a number that is not a
     number or is negative, a variable mixing populations and shares, shares not summing to 1, a
     joint category with the wrong number of codes, a repeated category, a date that is not ISO, a
     variable split into several blocks) is collected and raised together as one
@@ -290,11 +293,13 @@ def load_margins(path: str | pathlib.Path) -> Margins:
         raise WeightingError(
             f"{path} line {header_line}: expected the header {','.join(MARGIN_COLUMNS)}; found {','.join(header)}"
         )
-    return _margins_from_rows(parsed[1:], str(path), comments=tuple(comments))
+    if blank not in ("error", "skip"):
+        raise WeightingError(f"blank must be 'error' or 'skip'; found {blank!r}")
+    return _margins_from_rows(parsed[1:], str(path), comments=tuple(comments), blank=blank)
 
 
 def _margins_from_rows(
-    rows: Sequence[tuple[int, list[str]]], where: str, *, comments: tuple[str, ...]
+    rows: Sequence[tuple[int, list[str]]], where: str, *, comments: tuple[str, ...], blank: str = "error"
 ) -> Margins:
     problems: list[str] = []
     blocks: dict[str, list[tuple[int, list[str]]]] = {}
@@ -321,6 +326,9 @@ def _margins_from_rows(
         previous = variable
     tables = []
     for variable in order:
+        if blank == "skip" and all(fields[2] == fields[3] == "" for _, fields in blocks[variable]):
+            tables.append(MarginTable(variable, tuple(fields[1] for _, fields in blocks[variable])))
+            continue
         table, table_problems = _table_from_block(variable, blocks[variable])
         problems.extend(table_problems)
         if table is not None:
@@ -438,7 +446,9 @@ def template_for(questionnaire: Any, *, source: str = "", as_of: str = "") -> Ma
         )
     name = getattr(questionnaire, "id", "")
     comments = (
-        f"margins for questionnaire '{name}': fill in population (counts) OR share (0-1) for every row",
+        f"margins for questionnaire '{name}': fill in the population count of every row (0 for a category "
+        "without people); shares (0-1) only when the study spec gives the population's total (margins[].total) "
+        "or another variable has counts",
         "columns: variable, category (code; joint tables 'a+b' use 'code|code'), population, share, source, as_of (YYYY-MM-DD)",
     )
     return Margins(tuple(tables), "", comments)
@@ -449,7 +459,7 @@ def _label_text(label: Any) -> str:
         return ""
     zh, en = getattr(label, "zh", None), getattr(label, "en", None)
     if zh is not None:
-        return f"{zh} / {en}" if en and en != zh else str(zh)
+        return f"{zh} / {en}" if en and en != zh and not str(en).startswith("TODO") else str(zh)
     return str(label)
 
 

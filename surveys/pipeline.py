@@ -32,7 +32,7 @@ import pandas as pd
 from surveys.design import SurveyDesign
 from surveys.errors import StudyError
 from surveys.margins import Margins, category_code
-from surveys.questionnaire import Questionnaire
+from surveys.questionnaire import Questionnaire, Text
 from surveys.study import Study, StudyInput, load_study
 from surveys.study_weighting import (
     MISSING_CATEGORY,
@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 _UNWEIGHTED_COLUMN = "unweighted"
+_FEWEST_RESPONDENTS = 2
 
 Progress = Callable[[str], None]
 
@@ -124,6 +125,7 @@ class StudyResult:
     store_path: pathlib.Path | None = None
     notes: tuple[str, ...] = ()
     issues: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    notes_zh: tuple[str, ...] = ()  # the notes in Chinese, for the report
     reconciliations: Mapping[str, Any] = field(default_factory=dict, repr=False)
     robustness: Mapping[str, Any] = field(default_factory=dict, repr=False)  # target id → RobustnessPanel
 
@@ -443,6 +445,9 @@ def _register_accounts(context: _IngestContext, censuses: Mapping[str, Any]) -> 
 
 # ------------------------------------------------------------------------------------------ scoreboard
 
+_STUDY_CHOSEN = {"zh": "目标值由本研究设定，并非计划规定的数值", "en": "threshold chosen by the study, not a number of the plan"}
+
+
 def _register_from_measures(study: Study) -> Any:
     """Without a targets register: one target per measure of the spec, with its questionnaire's unit."""
     from surveys.register import parse_register
@@ -460,6 +465,8 @@ def _register_from_measures(study: Study) -> Any:
             "source": {"kind": "census" if measure.census else "survey", "questionnaire": measure.questionnaire,
                        "measure": measure.measure},
             "threshold": measure.threshold, "comparison": measure.comparison, "rule": measure.rule,
+            "threshold_source": measure.threshold_source,
+            **({"note": _STUDY_CHOSEN} if measure.threshold_source == "study" else {}),
         })
     if not targets:
         raise StudyError(f"{study.path}: no target to judge: expected a targets register (targets:) or measures "
@@ -567,13 +574,22 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
                 responses[questionnaire_id] = frame
         designs: dict[str, WeightedDesign] = {}
         tables: dict[str, Any] = {}
-        notes: list[str] = []
-        cache: dict[pathlib.Path, Margins] = {}
+        notes: list[Text] = []
+        cache: dict[tuple[pathlib.Path, str], Margins] = {}
         for questionnaire_id in study.survey_questionnaires:
             if questionnaire_id not in responses:
                 continue
+            accepted = len(responses[questionnaire_id])
+            if accepted < _FEWEST_RESPONDENTS:   # a design needs two sampled units: say so, estimate nothing
+                notes.append(Text(f"{questionnaire_id}：仅 {accepted} 名有效受访者，无法估计（至少需要 "
+                                  f"{_FEWEST_RESPONDENTS} 名）；其指标记为无数据",
+                                  f"{questionnaire_id}: {accepted} accepted respondent(s): too few to estimate (a "
+                                  f"design needs {_FEWEST_RESPONDENTS}); its targets have no data"))
+                continue
             progress(f"weight {questionnaire_id}")
             designs[questionnaire_id] = weight_responses(responses[questionnaire_id], questionnaire_id, study, cache)
+            notes += [Text(f"{questionnaire_id}：{note.zh}", f"{questionnaire_id}: {note.en}")
+                      for note in designs[questionnaire_id].notes]
             progress(f"estimate {questionnaire_id}")
             tables[questionnaire_id] = _measure_table(designs[questionnaire_id].design,
                                                       study.questionnaires[questionnaire_id], study)
@@ -591,7 +607,8 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
     scoreboard = _with_notes(scoreboard, designs, panels)
     return StudyResult(study=study, files=tuple(accounts), responses=MappingProxyType(responses),
                        designs=MappingProxyType(designs), measures=MappingProxyType(tables),
-                       censuses=MappingProxyType(censuses), scoreboard=scoreboard, notes=tuple(notes),
+                       censuses=MappingProxyType(censuses), scoreboard=scoreboard,
+                       notes=tuple(note.en for note in notes), notes_zh=tuple(note.zh for note in notes),
                        store_path=pathlib.Path(store) if store is not None else None, issues=issues,
                        reconciliations=MappingProxyType(dict(context.reconciliations)),
                        robustness=MappingProxyType(panels))

@@ -7,6 +7,7 @@ an index over unscored categories, ...), recording problems in the file's
 """
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Any
 
@@ -37,11 +38,14 @@ from surveys.questionnaire_fields import (
     read_text,
 )
 
-__all__ = ["read_measures", "read_weighting", "read_platforms"]
+__all__ = ["read_measures", "read_weighting", "read_platforms", "WJX_COLUMN"]
+
+# A 问卷星 column key: the question number ("3"), or a matrix row by number or label ("13.2", "13_2", "13.外观").
+WJX_COLUMN = re.compile(r"[1-9]\d*(?:[._].+)?")
 
 _MEASURE_REQUIRED = ("id", "kind", "items", "label")
 _MEASURE_OPTIONAL = ("headline", "target", "base", "satisfied_codes")
-_WEIGHTING_REQUIRED = ("id", "item", "label")
+_WEIGHTING_REQUIRED = ("id", "item")
 
 
 # --------------------------------------------------------------------------- measures
@@ -183,12 +187,19 @@ def _weighting_category(value: Any, path: str, problems: Problems) -> WeightingC
 
 def _weighting_variable(value: Any, path: str, items: dict[str, Item], scales: dict[str, Scale],
                         problems: Problems) -> WeightingVariable | None:
-    spec = read_mapping(value, path, _WEIGHTING_REQUIRED, ("categories",), problems)
+    spec = read_mapping(value, path, _WEIGHTING_REQUIRED, ("label", "categories"), problems)
     if spec is None:
         return None
     variable_id = read_string(spec["id"], join_path(path, "id"), problems, identifier=True)
-    label = read_text(spec["label"], join_path(path, "label"), problems)
     item_id = spec["item"]
+    if "label" in spec:
+        label = read_text(spec["label"], join_path(path, "label"), problems)
+    elif item_id in items:
+        label = items[item_id].text   # the item's text names the variable
+    else:
+        label = None
+        if item_id is None:
+            problems.add(join_path(path, "label"), "required key is missing when item is null; give {zh, en}")
     scale = None
     if item_id is not None:
         if _usable_item(item_id, join_path(path, "item"), items, problems,
@@ -271,10 +282,11 @@ def _platform(name: str, value: Any, path: str, items: dict[str, Item], scales: 
         column = _column_key(raw_key, key_path, problems)
         if column is None:
             continue
-        if name == "wjx" and not (column.isascii() and column.isdigit() and int(column) > 0):
-            # 问卷星 headers are "N、题干"; the number is the only stable key (FORMATS.md §2.3).
-            problems.add(key_path, f"expected a 问卷星 question number such as \"3\" (header \"3、题干\"); "
-                         f"found {column!r}")
+        if name == "wjx" and not WJX_COLUMN.fullmatch(column):
+            # 问卷星 headers are "N、题干"; the number is the only stable key; a matrix row is "N.row" (row number
+            # or row label, e.g. "13.2" or "13.外观")
+            problems.add(key_path, f"expected a 问卷星 question number such as \"3\" (header \"3、题干\"), or a "
+                         f"matrix row such as \"13.2\" or \"13.外观\"; found {column!r}")
             continue
         if column in seen:
             problems.add(key_path, f"expected each column to feed one item; found column {column!r} also mapped to "

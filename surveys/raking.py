@@ -359,7 +359,8 @@ def resolve_margins(
         for key, people in unmatched.items():
             problems.append(
                 f"'{table.variable}' has no margin row for category '{key}' (found in {people} respondents); "
-                f"add it to the margins or merge it with another category (collapse={{'{table.variable}': {{'{key}': ...}}}})"
+                f"add it to the margins or merge it with another category (weighting.collapse in a study spec, "
+                f"collapse={{'{table.variable}': {{'{key}': ...}}}} in Python)"
             )
         weight_in = np.bincount(cell_codes[cell_codes >= 0], weights=start[cell_codes >= 0], minlength=len(keys))
         matched = (cell_codes >= 0) & present
@@ -369,7 +370,8 @@ def resolve_margins(
             if table_values[i] > 0 and weight_in[i] <= 0:
                 problems.append(
                     f"'{table.variable}' category '{key}' has a population of {table_values[i]:.10g} but no "
-                    "respondents; merge it with another category (collapse=) or drop it from the margins"
+                    "respondents; merge it with another category (weighting.collapse in a study spec, collapse= in "
+                    "Python) or drop it from the margins"
                 )
             elif table_values[i] <= 0 and people_in[i] > 0:
                 problems.append(

@@ -125,21 +125,37 @@ def resolve_platform(raw: RawExport, questionnaire: Questionnaire, platform: str
     if platform is None:
         platform = raw.platform if raw.platform in questionnaire.platforms or raw.platform in ("wjx", "tencent") \
             else "paper"
+    elif platform in _READ_THROUGH_PAPER:
+        platform = "paper"   # a reader's name (spss, qualtrics, …): its columns are keyed in the paper mapping
     if platform not in questionnaire.platforms:
         raise IngestError(
             f"{raw.path.name}: read as a {raw.platform} export, but questionnaire '{questionnaire.id}' "
             f"({questionnaire.source_path.name}) has no '{platform}' mapping (it maps {sorted(questionnaire.platforms)}); "
-            f"add platforms.{platform} to the questionnaire or name the mapping to use (platform=...)")
+            f"add platforms.{platform} to the questionnaire, or name the mapping to use (surveys ingest --platform, "
+            "inputs[].platform in a study spec)")
     return platform
 
 
+# readers without a mapping of their own in the questionnaire schema: their column keys go in the paper mapping
+_READ_THROUGH_PAPER = ("generic", "spss", "qualtrics", "jinshuju")
+
+
 def _raw_key(raw: RawExport, column: str) -> str | None:
+    """The raw question a mapping column names: its key, ``Q3`` for ``3``, or a matrix row as ``13.2`` / ``13_2``
+    (row number) or ``13.外观`` (row label)."""
     keys = {question.key for question in raw.questions}
+    column = column.strip()
     if column in keys:
         return column
-    match = re.fullmatch(r"[Qq](\d+(?:_\d+)?)", column.strip())
-    if match and match.group(1) in keys:
-        return match.group(1)
+    match = re.fullmatch(r"[Qq]?(\d+)(?:[._](\d+))?", column)
+    if match:
+        key = match.group(1) if match.group(2) is None else f"{match.group(1)}_{match.group(2)}"
+        return key if key in keys else None
+    match = re.fullmatch(r"(\d+)[._](.+)", column)
+    if match:
+        rows = [question.key for question in raw.questions
+                if question.matrix == match.group(1) and question.row_label.strip() == match.group(2).strip()]
+        return rows[0] if len(rows) == 1 else None
     return None
 
 
@@ -240,6 +256,65 @@ def _choices(questionnaire: Questionnaire, platform: str, item: Item, header: st
         if category.label.en:
             labels.setdefault(category.label.en, category.code)
     return _Choices(item.id, header, scale.codes, labels, options, positions)
+
+
+_BRACKETED = re.compile(r"[【〖\[(（][^】〗\])）]*[】〗\])）]")
+
+
+def _option_words(text: str) -> str:
+    """An option label as compared across files: no letter prefix, no bracketed note ("其他【请注明】" = "其他"),
+    no spaces, lower case."""
+    return _BRACKETED.sub("", _LETTER_PREFIX.sub("", str(text).strip())).replace(" ", "").lower()
+
+
+def _position_mismatches(questionnaire: Questionnaire, platform: str, item: Item, raw: RawExport,
+                         key: str) -> list[str]:
+    """Where the questionnaire decodes a 问卷星 option position to another option than the file names.
+
+    The file names positions through a 按选项文本 download read with it (``read_export_pair``) or through its
+    0/1 option-column headers (``第6题(运动)``): ``RawQuestion.value_labels`` maps position → label.
+    """
+    question = raw.question(key)
+    if not question.value_labels:
+        return []
+    choices = _choices(questionnaire, platform, item, key, positions=True)
+    names: dict[int, set[str]] = {}
+    for text, code in choices.options:
+        names.setdefault(code, set()).add(_option_words(text))
+    for category in questionnaire.scale_of(item.id).categories:
+        names.setdefault(category.code, set()).update({_option_words(category.label.zh),
+                                                       _option_words(category.label.en or "")})
+    column = raw.answers[key]
+    found = []
+    labelled = [(int(position), label) for position, label in question.value_labels.items()
+                if isinstance(position, (int, np.integer)) and isinstance(label, str)]
+    for position, label in sorted(labelled):
+        code, problem = choices.code(int(position))
+        if problem or _option_words(label) in names.get(code, set()):
+            continue   # a position beyond the options is an out_of_scale issue of its rows
+        scale = questionnaire.scale_of(item.id)
+        rows = int((column == position).sum()) if item.type == "single" else 0
+        where = f" ({rows} rows)" if rows else ""
+        found.append(f"item '{item.id}' (question {key}): option {position} decodes as code {code} "
+                     f"{scale.label(code, 'zh')!r}, but the file says {label!r}{where}")
+    return found
+
+
+def _check_positions(questionnaire: Questionnaire, platform: str, raw: RawExport, keys: Mapping[str, str]) -> None:
+    """Refuse to decode a 问卷星 按选项序号 export whose option positions the questionnaire reads as other options."""
+    found = []
+    for item in questionnaire.items:
+        if item.id in keys and item.type in ("single", "multiple"):
+            found += _position_mismatches(questionnaire, platform, item, raw, keys[item.id])
+    if found:
+        source = f"{raw.path.name} with {raw.label_path.name}" if raw.label_path else raw.path.name
+        listing = "\n  ".join(found[:12]) + (f"\n  … {len(found) - 12} more" if len(found) > 12 else "")
+        raise IngestError(
+            f"{source}: questionnaire '{questionnaire.id}' ({questionnaire.source_path.name}) reads the 问卷星 option "
+            f"positions as other options than the export names ({len(found)} mismatches):\n  {listing}\n"
+            "A 按选项序号 download writes each option's position on the form; the scale (or "
+            f"platforms.{platform}.value_maps) must list the options in the form's order. Draft the questionnaire "
+            "again with `surveys questionnaire infer CODE_EXPORT --labels TEXT_EXPORT`, or correct the order")
 
 
 def _is_missing(value: Any) -> bool:
@@ -445,10 +520,13 @@ def map_export(raw: RawExport, questionnaire: Questionnaire, *, platform: str | 
     mode = mode or ("paper" if raw.platform == "generic" else "online")
     if mode not in questionnaire.modes:
         raise IngestError(f"{raw.path.name}: mode {mode!r} is not a mode of questionnaire '{questionnaire.id}' "
-                          f"(its modes are {list(questionnaire.modes)}); pass --mode with one of them")
+                          f"(its modes are {list(questionnaire.modes)}); give one of them (--mode on the "
+                          "command line, inputs[].mode in a study spec)")
     pseudonymiser = pseudonymiser or Pseudonymiser.random()
     keys = _match_columns(raw, questionnaire, platform)
     positions = raw.coding == "codes" and platform == "wjx"
+    if positions:
+        _check_positions(questionnaire, platform, raw, keys)
     index = pd.Index(raw.answers["row"].astype(int), name="row")
     codes, shown, problems = {}, {}, _parse_problems(raw, pseudonymiser)
     item_types = {}

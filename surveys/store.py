@@ -27,6 +27,7 @@ earlier row of the same file.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -108,7 +109,14 @@ _META_COLUMNS = ("record_id", "mode", "wave", "submitted_at", "started_at", "dur
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What one file's ingest did (``already_ingested``: the store had it; nothing was added)."""
+    """What one file's ingest did (``already_ingested``: the store had it; nothing was added).
+
+    ``platform`` is the questionnaire mapping used (``wjx``, ``tencent``, ``paper``), ``reader`` the reader that
+    read the file (``wjx``, ``spss``, ``qualtrics``, ``generic``…). ``role``: ``ingested``, or ``labels_for`` for
+    the 按选项文本 half of a 问卷星 pair, whose rows are stored once, with the 按选项序号 file named in
+    ``labels_for`` (its accepted/rejected counts are 0: the rows are counted there). ``labels``: the 按选项文本
+    file a pair's code file took its labels from.
+    """
 
     path: str
     sha256: str
@@ -125,12 +133,28 @@ class BatchResult:
     mode: str
     already_ingested: bool = False
     report: ValidationReport | None = field(default=None, compare=False, repr=False)
+    reader: str = ""
+    role: str = "ingested"
+    labels: str = ""
+    labels_for: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI contract's per-file object."""
-        return {"path": self.path, "sha256": self.sha256, "platform": self.platform, "encoding": self.encoding,
-                "rows_read": self.rows_read, "accepted": self.accepted, "rejected": self.rejected,
-                "flagged": self.flagged, "reasons": dict(self.reasons)}
+        """The CLI contract's per-file object (``platform``: the reader; ``mapping``: the questionnaire's mapping)."""
+        found = {"path": self.path, "sha256": self.sha256, "role": self.role, "platform": self.reader or self.platform,
+                 "mapping": self.platform, "encoding": self.encoding, "rows_read": self.rows_read,
+                 "accepted": self.accepted, "rejected": self.rejected, "flagged": self.flagged,
+                 "reasons": dict(self.reasons), "already_ingested": self.already_ingested}
+        if self.labels:
+            found["labels"] = self.labels
+        if self.labels_for:
+            found["labels_for"] = self.labels_for
+        return found
+
+    def labelling(self, labels: Any) -> "BatchResult":
+        """The result of the 按选项文本 export ``labels`` (a RawExport) read for this code file's labels."""
+        return dataclasses.replace(self, path=str(labels.path), sha256=labels.sha256, encoding=labels.encoding,
+                                   rows_read=labels.rows_read, accepted=0, rejected=0, flagged=0, reasons={},
+                                   report=None, role="labels_for", labels="", labels_for=self.path)
 
 
 def _locked(error: sqlite3.OperationalError) -> bool:
@@ -245,14 +269,15 @@ class Store:
     def _existing(self, connection, mapped: MappedExport) -> BatchResult | None:
         row = connection.execute(
             "SELECT batch_id, file_name, sha256, platform, encoding, rows_read, accepted, rejected, flagged, reasons, "
-            "questionnaire_id, wave, mode FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
+            "questionnaire_id, wave, mode, reader FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
             (mapped.sha256, mapped.questionnaire_id)).fetchone()
         if row is None:
             return None
         return BatchResult(path=str(mapped.path), sha256=row[2], platform=row[3], encoding=row[4], rows_read=row[5],
                            accepted=row[6], rejected=row[7], flagged=row[8], reasons=json.loads(row[9]),
                            batch_id=row[0], questionnaire_id=row[10], wave=row[11], mode=row[12],
-                           already_ingested=True)
+                           already_ingested=True, reader=row[13],
+                           labels=str(mapped.label_path) if mapped.label_path else "")
 
     def _earlier(self, connection, questionnaire_id: str, wave: str) -> pd.DataFrame:
         rows = connection.execute(
@@ -284,7 +309,8 @@ class Store:
                            encoding=mapped.encoding, rows_read=report.rows_read, accepted=report.accepted,
                            rejected=len(report.rejected), flagged=len(report.flagged), reasons=report.reasons,
                            batch_id=batch_id, questionnaire_id=mapped.questionnaire_id, wave=mapped.wave,
-                           mode=mapped.mode, report=report)
+                           mode=mapped.mode, report=report, reader=mapped.reader_platform,
+                           labels=str(mapped.label_path) if mapped.label_path else "")
 
     def _insert_batch(self, connection, mapped, questionnaire, report, rules) -> int:
         definition = questionnaire.source_path.read_text(encoding="utf-8") if questionnaire.source_path.exists() else ""
@@ -579,12 +605,53 @@ def _answer_rows(mapped: MappedExport, response_ids: pd.Series) -> list[tuple]:
     return list(long.drop(columns="position").astype(object).itertuples(index=False, name=None))
 
 
-def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, rules: ValidationRules | None = None,
+def _paired(raws: list, labels: list) -> tuple[dict[int, Any], dict[int, int]]:
+    """Which 问卷星 按选项序号 exports take their labels from which 按选项文本 export: ``labels`` (given as such) must
+    each pair with one of ``raws``; among ``raws`` the pairs of the same responses are found
+    (:func:`surveys.ingest.find_pairs`). Returns {code index: label export} and {label index in raws: code index}."""
+    from surveys.ingest import alignment_problem, find_pairs
+
+    partners: dict[int, Any] = {}
+    for label in labels:
+        codes = [index for index, raw in enumerate(raws) if index not in partners and raw.coding == "codes"]
+        fitting = [index for index in codes if not alignment_problem(raws[index], label)]
+        if not fitting:
+            why = alignment_problem(raws[codes[0]], label) if codes else "no 按选项序号 (codes) export was given"
+            raise IngestError(f"{label.path.name} (--labels): not the 按选项文本 download of the exports given: {why}")
+        partners[fitting[0]] = label
+    labelling: dict[int, int] = {}
+    free = [index for index in range(len(raws)) if index not in partners]
+    for code_index, label_index in find_pairs([raws[index] for index in free]):
+        partners[free[code_index]] = raws[free[label_index]]
+        labelling[free[label_index]] = free[code_index]
+    return partners, labelling
+
+
+def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=(), rules: ValidationRules | None = None,
                  platform: str | None = None, mode: str | None = None, wave: str | None = None) -> list[BatchResult]:
-    """Read and map every file first (an unreadable file raises before anything is written), then store each."""
-    prepared = []
-    for path in paths:
-        if not pathlib.Path(path).is_file():
+    """Read and map every file first (an unreadable file raises before anything is written), then store each.
+
+    The 问卷星 按选项序号 and 按选项文本 downloads of the same responses (same 序号 and submission times, row by
+    row) are one set of respondents: they are read together (codes decoded, labels cross-checked) and stored
+    once; the 按选项文本 file's result has ``role="labels_for"``. ``labels``: 按选项文本 files given as such (each
+    must pair with one of ``paths``). Exports of different surveys stay separate batches. Results are in the
+    order of ``paths``, then ``labels``.
+    """
+    from surveys.ingest import pair_exports, read_export
+
+    paths, labels = [pathlib.Path(path) for path in paths], [pathlib.Path(path) for path in labels]
+    for path in (*paths, *labels):
+        if not path.is_file():
             raise IngestError(f"{path}: no such file; expected an export file (xlsx, xls, csv, sav)")
-        prepared.append(store.prepare(path, questionnaire, platform=platform, mode=mode, wave=wave))
-    return [store.add(mapped, questionnaire, rules=rules) for mapped in prepared]
+    raws = [read_for_questionnaire(path, questionnaire, platform=platform) for path in paths]
+    label_raws = [read_export(path, platform="wjx", coding="labels") for path in labels]
+    partners, labelling = _paired(raws, label_raws)
+    pseudonymiser = store.pseudonymiser()
+    prepared = {index: map_export(pair_exports(raw, partners[index]) if index in partners else raw, questionnaire,
+                                  platform=platform, pseudonymiser=pseudonymiser, mode=mode, wave=wave)
+                for index, raw in enumerate(raws) if index not in labelling}
+    stored = {index: store.add(mapped, questionnaire, rules=rules) for index, mapped in prepared.items()}
+    results = [stored[labelling[index]].labelling(raws[index]) if index in labelling else stored[index]
+               for index in range(len(raws))]
+    by_label = {id(label): code_index for code_index, label in partners.items()}
+    return results + [stored[by_label[id(label)]].labelling(label) for label in label_raws]

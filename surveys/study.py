@@ -12,10 +12,12 @@ runs it. The format is documented in ``analysis/README.md`` (section "Study spec
                     ``file`` may be a glob pattern (platform downloads carry counts and dates in their
                     names); it must match exactly one file
     validation:     rules for :mod:`surveys.validate` (``ValidationRules.from_mapping``)
-    margins:        [{file, population, variables, rows: {variable: [codes]}, questionnaires: [ids]}]
+    margins:        [{file, population, variables, rows: {variable: [codes]}, questionnaires: [ids], total,
+                      blank: error | skip}]
     weighting:      {method: rake | none, base_weight: population | equal, max_iterations, tolerance,
-                     on_nonconvergence: raise | warn, min_category_respondents}
-    measures:       [{questionnaire, measure, threshold, comparison, rule, census}]
+                     on_nonconvergence: raise | warn, min_category_respondents, collapse: {variable: {code: code}},
+                     bounds: [lower, upper], trim: {lower, upper, strict}}
+    measures:       [{questionnaire, measure, threshold, comparison, rule, census, threshold_source: plan | study}]
     domains:        [district, mode, ...]   domains of the measure tables
     design:         {strata: [mode, population], clusters: office, description: {zh, en}}  how the sample
                     was drawn (default: no strata, every respondent their own unit); ``population`` is the
@@ -49,6 +51,7 @@ __all__ = [
     "StudyMargins",
     "StudyMeasure",
     "WeightingSpec",
+    "TrimSpec",
     "EstimationSpec",
     "SampleDesignSpec",
     "RobustnessSpec",
@@ -76,10 +79,13 @@ _ROBUSTNESS_KEYS = {"trim"}
 POPULATION_COLUMN = "population"
 _INPUT_KEYS = {"file", "questionnaire", "platform", "mode", "wave", "variant", "encoding", "sheet", "pair",
                "copy_of", "columns"}
-_MARGIN_KEYS = {"file", "population", "label", "variables", "rows", "questionnaires"}
+_MARGIN_KEYS = {"file", "population", "label", "variables", "rows", "questionnaires", "total", "blank"}
 _WEIGHTING_KEYS = {"method", "base_weight", "max_iterations", "tolerance", "on_nonconvergence",
-                   "min_category_respondents"}
-_MEASURE_KEYS = {"questionnaire", "measure", "threshold", "comparison", "rule", "census"}
+                   "min_category_respondents", "collapse", "bounds", "trim"}
+_TRIM_KEYS = {"lower", "upper", "strict"}
+_MEASURE_KEYS = {"questionnaire", "measure", "threshold", "comparison", "rule", "census", "threshold_source"}
+_THRESHOLD_SOURCES = ("plan", "study")
+_BLANK = ("error", "skip")
 _ESTIMATION_KEYS = {"ci_method", "level"}
 _DEFAULT_DOMAINS = ("district", "mode", "respondent_type", "sex", "age_group")
 
@@ -118,6 +124,10 @@ class StudyMargins:
     rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     questionnaires: tuple[str, ...] | None = None
     label: Text | None = None  # the population in words, for reports (default: its name)
+    # the population's size, for files giving every margin as shares (None: taken from a table of counts)
+    total: float | None = None
+    # "skip": tables left blank (an unfilled template) are not weighted to, "error": they are a problem
+    blank: str = "error"
 
     def applies_to(self, questionnaire_id: str) -> bool:
         return self.questionnaires is None or questionnaire_id in self.questionnaires
@@ -136,6 +146,22 @@ class WeightingSpec:
     on_nonconvergence: str = "raise"
     # margin categories with fewer respondents are merged with a neighbour before raking (empty ones always)
     min_category_respondents: int = 0
+    # variable → {category: the category it is merged into}, before the sparse-category merging
+    collapse: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # (lower, upper) bounds on the adjustment factors g = raked / base weight: bounded raking (calibration with
+    # the raking distance, R calibrate(calfun="raking", bounds=)); None: plain raking
+    bounds: tuple[float, float] | None = None
+    # trimming after raking, in multiples of the mean weight: {lower, upper, strict} (R trimWeights)
+    trim: "TrimSpec | None" = None
+
+
+@dataclass(frozen=True)
+class TrimSpec:
+    """Weights trimmed to [lower, upper] × the mean weight after raking (``strict``: repeat until none is out)."""
+
+    lower: float | None = None
+    upper: float | None = None
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +174,8 @@ class StudyMeasure:
     comparison: str = ">="
     rule: str = "ci_lower_bound"
     census: bool = False
+    # "plan": the threshold is the plan's own number; "study": the plan gives none and the study chose it
+    threshold_source: str = "plan"
 
 
 @dataclass(frozen=True)
@@ -464,11 +492,17 @@ def _margins(reader: _Reader, document: Mapping, data_dir: pathlib.Path,
         if label is not None and not (isinstance(label, Mapping) and isinstance(label.get("zh"), str)):
             reader.problem(f"{key}.label", f"expected the population in words {{zh: …, en: …}}, found {_describe(label)}")
             label = None
+        total = entry.get("total")
+        if total is not None and (isinstance(total, bool) or not isinstance(total, (int, float)) or total <= 0):
+            reader.problem(f"{key}.total", f"expected the population's size (a number > 0), found {_describe(total)}")
+            total = None
         margins.append(StudyMargins(
             label=Text(label["zh"], str(label.get("en") or label["zh"])) if label else None,
             path=path, population=reader.string(entry.get("population"), f"{key}.population", "") or "",
             variables=reader.strings(entry.get("variables"), f"{key}.variables"),
             rows=MappingProxyType(_rows(reader, entry.get("rows"), f"{key}.rows")), questionnaires=applies,
+            total=None if total is None else float(total),
+            blank=reader.string(entry.get("blank"), f"{key}.blank", "error", _BLANK) or "error",
         ))
     return tuple(margins)
 
@@ -490,7 +524,8 @@ def _weighting(reader: _Reader, document: Mapping) -> WeightingSpec:
         reader.problem("weighting.min_category_respondents", f"expected a whole number ≥ 0, found {_describe(minimum)}")
         minimum = default.min_category_respondents
     return WeightingSpec(
-        min_category_respondents=minimum,
+        min_category_respondents=minimum, collapse=MappingProxyType(_collapse(reader, entry.get("collapse"))),
+        bounds=_bounds(reader, entry.get("bounds")), trim=_trim(reader, entry.get("trim")),
         method=reader.string(entry.get("method"), "weighting.method", default.method, WEIGHTING_METHODS),
         base_weight=reader.string(entry.get("base_weight"), "weighting.base_weight", default.base_weight,
                                   BASE_WEIGHTS),
@@ -499,6 +534,59 @@ def _weighting(reader: _Reader, document: Mapping) -> WeightingSpec:
         on_nonconvergence=reader.string(entry.get("on_nonconvergence"), "weighting.on_nonconvergence",
                                         default.on_nonconvergence, ("raise", "warn")),
     )
+
+
+def _collapse(reader: _Reader, value: Any) -> dict[str, Mapping[str, str]]:
+    from surveys.margins import category_code
+
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(merge, Mapping) for merge in value.values()):
+        reader.problem("weighting.collapse", f"expected variable → {{category: the category it joins}}, e.g. "
+                                             f"{{age_group: {{6: 5}}}}; found {_describe(value)}")
+        return {}
+    return {str(variable): MappingProxyType({category_code(old): category_code(new) for old, new in merge.items()})
+            for variable, merge in value.items()}
+
+
+def _bounds(reader: _Reader, value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                                                              for v in value) or not 0 <= value[0] < 1 < value[1]):
+        reader.problem("weighting.bounds", f"expected [lower, upper] bounds on the raking factors with 0 ≤ lower < 1 "
+                                           f"< upper, e.g. [0.3, 3]; found {_describe(value)}")
+        return None
+    return float(value[0]), float(value[1])
+
+
+def _trim(reader: _Reader, value: Any) -> TrimSpec | None:
+    if value is None:
+        return None
+    entry = reader.mapping(value, "weighting.trim", _TRIM_KEYS)
+    if entry is None:
+        return None
+    found = {}
+    for name in ("lower", "upper"):
+        number = entry.get(name)
+        if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0):
+            reader.problem(f"weighting.trim.{name}", f"expected a multiple of the mean weight (a number ≥ 0, e.g. "
+                                                     f"{'0.3' if name == 'lower' else '3'}); found {_describe(number)}")
+            number = None
+        found[name] = None if number is None else float(number)
+    if found["lower"] is None and found["upper"] is None:
+        reader.problem("weighting.trim", "expected lower, upper or both (multiples of the mean weight)")
+        return None
+    if (found["lower"] is not None and found["lower"] >= 1) or (found["upper"] is not None and found["upper"] <= 1):
+        reader.problem("weighting.trim", f"expected lower < 1 < upper (multiples of the mean weight: the mean "
+                                         f"weight itself must stay inside); found lower {found['lower']}, upper "
+                                         f"{found['upper']}")
+        return None
+    strict = entry.get("strict", False)
+    if not isinstance(strict, bool):
+        reader.problem("weighting.trim.strict", f"expected true or false, found {_describe(strict)}")
+        strict = False
+    return TrimSpec(found["lower"], found["upper"], strict)
 
 
 def _measures(reader: _Reader, document: Mapping, questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMeasure, ...]:
@@ -537,7 +625,12 @@ def _from_questionnaire(questionnaire: Questionnaire, measure_id: str, entry: Ma
     comparison = str(entry.get("comparison") or (target.comparison if target else ">="))
     rule = str(entry.get("rule") or (target.rule if target else "ci_lower_bound"))
     census = entry.get("census", False)
+    threshold_source = str(entry.get("threshold_source") or "plan")
     if reader is not None:
+        if threshold_source not in _THRESHOLD_SOURCES:
+            reader.problem(f"{key}.threshold_source", f"expected one of {list(_THRESHOLD_SOURCES)} (the plan's own "
+                                                      f"number, or one the study chose), found {threshold_source!r}")
+            threshold_source = "plan"
         if threshold is not None:
             threshold = reader.number(threshold, f"{key}.threshold", 0.0, 0.0, 1.0)
         if comparison not in _COMPARISONS:
@@ -548,7 +641,7 @@ def _from_questionnaire(questionnaire: Questionnaire, measure_id: str, entry: Ma
             reader.problem(f"{key}.census", f"expected true or false, found {_describe(census)}")
             census = False
     return StudyMeasure(questionnaire.id, measure_id, None if threshold is None else float(threshold), comparison,
-                        rule, bool(census))
+                        rule, bool(census), threshold_source)
 
 
 def _validation(reader: _Reader, value: Any) -> Mapping[str, Any]:

@@ -38,6 +38,7 @@ alternatives of the robustness panel (:mod:`surveys.robustness`).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import pathlib
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ import pandas as pd
 
 from surveys.design import SurveyDesign
 from surveys.errors import StudyError, WeightingError
-from surveys.margins import MarginTable, Margins, category_code, load_margins
+from surveys.margins import JOINT_CATEGORY_SEPARATOR, MarginTable, Margins, category_code, load_margins
+from surveys.questionnaire import Text
 from surveys.study import POPULATION_COLUMN, Study, StudyMargins
 
 __all__ = [
@@ -69,18 +71,39 @@ _ALL = "all"
 
 @dataclass(frozen=True, eq=False)
 class WeightedDesign:
-    """A questionnaire's design after weighting, with the populations it was raked to."""
+    """A questionnaire's design after weighting, with the populations it was raked to.
+
+    ``method``: ``rake``, ``bounded_rake`` (raking with bounds on the factors) or ``none`` (every respondent
+    weighs the same: no margins, or none filled in); ``notes``: what the reader of the results should know, in Chinese and
+    English (margin tables left blank and skipped, respondents weighted as ``(missing)``, trimming).
+    """
 
     questionnaire: str
     design: Any
     populations: tuple[str, ...]
     margin_files: tuple[pathlib.Path, ...]
     method: str
+    notes: tuple[Text, ...] = ()
+
+    @property
+    def weighted(self) -> bool:
+        return self.method != "none"
 
     @property
     def diagnostics(self) -> Any | None:
+        """The raking's diagnostics, with the margins as the FINAL weights meet them (after any trimming)."""
         adjustments = getattr(self.design, "adjustments", ())
-        return adjustments[-1].diagnostics if adjustments else None
+        if not adjustments:
+            return None
+        fit, last = adjustments[0], adjustments[-1]
+        if last is fit:
+            return fit.diagnostics
+        final = np.asarray(last.new_weights, dtype=float)
+        notes = (*fit.diagnostics.notes, *last.diagnostics.notes)
+        changes = {"new_weights": final, "notes": notes}
+        if getattr(fit, "final_totals", None) is not None:
+            changes["final_totals"] = fit.encoding.totals(final)
+        return dataclasses.replace(fit, **changes).diagnostics
 
 
 def _frame_rows(data: pd.DataFrame, entry: StudyMargins) -> np.ndarray:
@@ -97,12 +120,16 @@ def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _population_total(tables: Sequence[MarginTable], path: pathlib.Path) -> float:
+def _population_total(tables: Sequence[MarginTable], entry: StudyMargins, index: int, study: Study) -> float:
     counted = [table for table in tables if not table.is_share]
-    if not counted:
-        raise WeightingError(f"{path.name}: every margin chosen ({[t.variable for t in tables]}) is given as shares; "
-                             "expected at least one with population counts to fix the population's size; add counts")
-    return float(np.sum(counted[0].values()))
+    if counted:
+        return float(np.sum(counted[0].values()))
+    if entry.total is not None:
+        return entry.total
+    raise WeightingError(f"{entry.path.name}: every margin weighted to ({', '.join(t.variable for t in tables)}) is "
+                         "given as shares, so the run does not know the population's size; give population counts "
+                         f"for at least one variable, or add `total: <population size>` to margins[{index}] in "
+                         f"{study.path.name}")
 
 
 def _joint_values(data: pd.DataFrame, table: MarginTable) -> tuple[pd.Series, np.ndarray]:
@@ -129,29 +156,48 @@ class _Population:
     total: float
 
 
+def _weighting_names(questionnaire: Any) -> dict[str, str]:
+    """Weighting-variable id → its item, where the two differ: margins may name either."""
+    return {variable.id: variable.item for variable in getattr(questionnaire, "weighting", ())
+            if variable.item and variable.id != variable.item}
+
+
 def _populations(data: pd.DataFrame, questionnaire_id: str, study: Study,
-                 cache: dict[pathlib.Path, Margins]) -> list[_Population]:
+                 cache: dict, notes: list[Text]) -> list[_Population]:
     populations = []
-    for entry in study.margins:
+    questionnaire = study.questionnaires.get(questionnaire_id)
+    for index, entry in enumerate(study.margins):
         if not entry.applies_to(questionnaire_id):
             continue
-        margins = cache.setdefault(entry.path, load_margins(entry.path))
+        margins = cache.setdefault((entry.path, entry.blank), load_margins(entry.path, blank=entry.blank))
         if entry.variables is not None:
             absent = [v for v in entry.variables if v not in margins]
             if absent:
                 raise StudyError(f"{study.path}: margins '{entry.path.name}' has no table for {absent}; its tables "
-                                 f"are {list(margins.variables)}; fix margins[].variables")
+                                 f"are {list(margins.variables)}; fix margins[{index}].variables")
             tables = tuple(margins[v] for v in entry.variables)
         else:
             tables = tuple(t for t in margins if all(v in data.columns for v in t.variables))
+        blank = [t.variable for t in tables if not t.is_complete]
+        if blank:
+            names = ", ".join(blank)
+            notes.append(Text(f"{entry.path.name}：{names} 尚未填写，未按其加权（填入总体人数后重新运行）",
+                              f"{entry.path.name}: {names} left blank: not weighted to (fill in the population "
+                              "counts and run again)"))
+            tables = tuple(t for t in tables if t.is_complete)
         lacking = sorted({v for t in tables for v in t.variables if v not in data.columns})
         if lacking:
-            raise WeightingError(f"questionnaire '{questionnaire_id}': the responses have no column {lacking} to "
-                                 f"weight to {entry.path.name}; drop the variable from margins[].variables")
+            known = sorted({*_weighting_names(questionnaire), *(i.id for i in questionnaire.items)}) \
+                if questionnaire is not None else []
+            raise WeightingError(
+                f"questionnaire '{questionnaire_id}': margins '{entry.path.name}' weights to {lacking}, which is "
+                f"neither an item nor a weighting variable of the questionnaire (they are {known[:30]}); name an "
+                f"item id in the margin file, add the variable to the questionnaire's weighting section "
+                f"({{id, item}}), or leave it out of margins[{index}].variables")
         rows = _frame_rows(data, entry)
         if tables and rows.any():
             populations.append(_Population(entry, margins, tables, rows,
-                                           _population_total(tables, entry.path)))
+                                           _population_total(tables, entry, index, study)))
     return populations
 
 
@@ -267,40 +313,172 @@ def unweighted_design(weighted: WeightedDesign, study: Study) -> SurveyDesign:
     return _sample_design(data, weighted.questionnaire, study, _UNWEIGHTED_COLUMN)
 
 
+def _user_merges(table: MarginTable, collapse: Any, path: pathlib.Path, seen: Sequence[str]) -> dict[str, str]:
+    """The categories of ``table`` (and those ``seen`` in the data) that ``weighting.collapse`` merges, as
+    {category: the category of the table it joins}."""
+    merges = {}
+    for category in dict.fromkeys((*table.categories, *seen)):
+        parts = table.category_parts(category)
+        merged = JOINT_CATEGORY_SEPARATOR.join(collapse.get(v, {}).get(p, p) for v, p in zip(table.variables, parts))
+        if merged != category:
+            merges[category] = merged
+    for category, merged in merges.items():
+        if merged not in table.categories:
+            raise StudyError(f"weighting.collapse: '{table.variable}' category {category!r} would join {merged!r}, "
+                             f"which is not a category of '{table.variable}' in {path.name} (its categories are "
+                             f"{list(table.categories)[:20]}); merge it into one of those")
+    return merges
+
+
+def _scale_of(questionnaire: Any, variable: str) -> Any:
+    """The scale of a margin variable: its item's, the variable being an item or a weighting variable of one."""
+    if questionnaire is None:
+        return None
+    item = _weighting_names(questionnaire).get(variable, variable)
+    return questionnaire.scale_of(item) if questionnaire.has_item(item) else None
+
+
+def _code_words(questionnaire: Any, variable: str, code: str) -> str:
+    """"1 (男)": a category code with its label, when the questionnaire knows it."""
+    scale = _scale_of(questionnaire, variable)
+    if scale is None:
+        return repr(code)
+    found = [category.label.zh for category in scale.categories if category_code(category.code) == code]
+    return f"{code!r} ({found[0]})" if found else repr(code)
+
+
+def _check_categories(values: pd.Series, answered: np.ndarray, table: MarginTable, merges: Mapping[str, str],
+                      path: pathlib.Path, questionnaire: Any) -> None:
+    """Every category the respondents have must be a row of the margin file (or merged into one): said with the
+    file's own numbers and the spec's words, before any rescaling."""
+    counts = values[answered].value_counts()
+    known = set(table.categories)
+    absent = sorted((code, int(people)) for code, people in counts.items() if code not in known and code not in merges)
+    if not absent:
+        return
+    scale = _scale_of(questionnaire, table.variables[0]) if len(table.variables) == 1 else None
+    labels_given = scale is not None and bool(known & {c.label.zh for c in scale.categories})
+    listing = ", ".join(f"{_code_words(questionnaire, table.variable, code)} ({people} respondents)"
+                        for code, people in absent[:12])
+    hint = (f"; the file names categories by their labels ({sorted(known)[:6]}): write the scale's codes instead "
+            f"({', '.join(_code_words(questionnaire, table.variable, c) for c in counts.index[:6])})"
+            if labels_given else "")
+    raise WeightingError(
+        f"{path.name}: '{table.variable}' has no row for {listing}{hint}; add the rows (population counts), or merge "
+        f"the categories with others in the study spec (weighting.collapse: {{{table.variable}: {{code: code}}}})")
+
+
+def _missing_note(data: pd.DataFrame, population: _Population, table: MarginTable) -> Text | None:
+    _, missing = _joint_values(data, table)
+    count = int((missing & population.rows).sum())
+    if not count:
+        return None
+    return Text(f"'{table.variable}'：{count} 名受访者未作答（或所填代码不在量表内，已标记 out_of_scale），按"
+                f"“{MISSING_CATEGORY}”类别加权，保持其比例",
+                f"'{table.variable}': {count} respondents without an answer (or with a code outside its scale, "
+                f"flagged out_of_scale) are weighted as the category {MISSING_CATEGORY}, which keeps their share")
+
+
+def _merged_table(margin: MarginTable, merges: Mapping[str, str]) -> MarginTable:
+    return MarginTable(margin.variable, tuple(dict.fromkeys(merges.get(c, c) for c in margin.categories)))
+
+
+def _bounded(design: Any, tables: Sequence[MarginTable], collapse: Mapping[str, Mapping[str, str]],
+             weighting: Any, study: Study, questionnaire_id: str, clusters: bool) -> Any:
+    """Raking with bounds on the factors: calibration with the raking distance (R ``calibrate(calfun="raking",
+    bounds=)``) to the same (merged) margins; the merged categories are recoded in the data first."""
+    data = design.data.copy()
+    totals: dict[str, MarginTable] = {}
+    for table in tables:
+        merges = collapse.get(table.variable, {})
+        data[table.variable] = data[table.variable].map(lambda value, m=merges: m.get(value, value))
+        summed: dict[str, float] = {}
+        for category, value in zip(table.categories, table.values()):
+            key = merges.get(category, category)
+            summed[key] = summed.get(key, 0.0) + float(value)
+        kept = {key: value for key, value in summed.items() if value > 0}
+        totals[table.variable] = MarginTable(table.variable, tuple(kept), population=tuple(kept.values()))
+    return _sample_design(data, questionnaire_id, study, BASE_WEIGHT_COLUMN, clusters=clusters).calibrate(
+        totals, calfun="raking", bounds=weighting.bounds, max_iterations=weighting.max_iterations,
+        tolerance=max(weighting.tolerance, 1e-10), on_nonconvergence=weighting.on_nonconvergence)
+
+
+def _trimmed(design: Any, trim: Any) -> tuple[Any, Text]:
+    weights = np.asarray(design.weights, dtype=float)
+    mean = float(weights[weights > 0].mean())
+    lower = None if trim.lower is None else trim.lower * mean
+    upper = None if trim.upper is None else trim.upper * mean
+    trimmed = design.trim_weights(lower=lower, upper=upper, strict=trim.strict)
+    bounds = f"[{trim.lower if trim.lower is not None else 0:g}, {trim.upper if trim.upper is not None else math.inf:g}]"
+    changed = trimmed.adjustments[-1].trimmed
+    return trimmed, Text(f"权重截尾至平均权重的 {bounds} 倍（{changed} 个权重被调整）；截尾后各边际只近似达到（见边际表）",
+                         f"weights trimmed to {bounds} × the mean weight ({changed} weights changed); the margins "
+                         "are then met only approximately (see the margins table)")
+
+
 def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
-                     cache: dict[pathlib.Path, Margins] | None = None, *, clusters: bool = True) -> WeightedDesign:
+                     cache: dict | None = None, *, clusters: bool = True) -> WeightedDesign:
     """The design of one questionnaire's accepted responses, raked as the study says (see the module docstring);
     ``clusters=False`` leaves the study's clusters out of the sample design (the weights do not change)."""
     cache = {} if cache is None else cache
+    questionnaire = study.questionnaires.get(questionnaire_id)
     data = _plain_columns(data.reset_index(drop=True))
+    for name, item in _weighting_names(questionnaire).items():
+        if name not in data.columns and item in data.columns:
+            data[name] = data[item]    # a margin file may name the weighting variable instead of its item
     data[BASE_WEIGHT_COLUMN] = 1.0
-    method = study.weighting.method
-    populations = _populations(data, questionnaire_id, study, cache) if method != "none" else []
+    weighting = study.weighting
+    notes: list[Text] = []
+    populations = _populations(data, questionnaire_id, study, cache, notes) if weighting.method != "none" else []
     data[POPULATION_COLUMN] = _ALL
     for population in populations:
         data.loc[population.rows, POPULATION_COLUMN] = population.entry.population or population.entry.path.stem
     if not populations:
+        if notes:   # margins were planned but none is filled in yet
+            notes.append(Text("未加权：各项估计按样本原样计算，每位受访者权重相同",
+                              "unweighted: every respondent counts alike in the estimates"))
         design = _sample_design(data, questionnaire_id, study, BASE_WEIGHT_COLUMN, clusters=clusters)
-        return WeightedDesign(questionnaire_id, design, (), (), "none")
+        return WeightedDesign(questionnaire_id, design, (), (), "none", tuple(notes))
     _check_coverage(populations, questionnaire_id, len(data))
-    if study.weighting.base_weight == "population":
+    if weighting.base_weight == "population":
         for population in populations:  # N_p / n_p: each population's expansion weight
             data.loc[population.rows, BASE_WEIGHT_COLUMN] = population.total / int(population.rows.sum())
     base = data[BASE_WEIGHT_COLUMN].to_numpy(float)
     grand_total = sum(p.total for p in populations)
+    known = {v for entry in study.margins for t in cache.setdefault((entry.path, entry.blank), load_margins(
+        entry.path, blank=entry.blank)) for v in t.variables}
+    unknown = sorted(set(weighting.collapse) - known)
+    if unknown:
+        raise StudyError(f"{study.path.name}: weighting.collapse names {unknown}, which no margin file weights to "
+                         f"(the margin variables are {sorted(known)}); fix the variable names")
     tables, collapse = [], {}
-    weighting = study.weighting
     for population in populations:
         for table in population.tables:
             name, column, margin = _frame_margin(data, population, table, grand_total - population.total, base)
+            values, missing = _joint_values(data, table)
+            merges = _user_merges(table, weighting.collapse, population.entry.path,
+                                  [str(v) for v in pd.unique(values[population.rows & ~missing])])
+            _check_categories(values, population.rows & ~missing, table, merges, population.entry.path,
+                              questionnaire)
+            notes += [note for note in (_missing_note(data, population, table),) if note is not None]
             data[name] = column.to_numpy(object)
             tables.append(margin)
-            merged = _sparse_categories(data[name], margin, weighting.min_category_respondents)
+            sparse = _sparse_categories(data[name].map(lambda value: merges.get(value, value)),
+                                        _merged_table(margin, merges), weighting.min_category_respondents)
+            merged = {category: sparse.get(merges.get(category, category), merges.get(category, category))
+                      for category in dict.fromkeys((*margin.categories, *merges))}
+            merged = {category: into for category, into in merged.items() if into != category}
             if merged:
                 collapse[name] = merged
     design = _sample_design(data, questionnaire_id, study, BASE_WEIGHT_COLUMN, clusters=clusters)
-    raked = design.rake(tables, max_iterations=weighting.max_iterations, tolerance=weighting.tolerance,
-                        on_nonconvergence=weighting.on_nonconvergence, collapse=collapse or None)
-    return WeightedDesign(questionnaire_id, raked, tuple(p.entry.population for p in populations),
-                          tuple(p.entry.path for p in populations), "rake")
+    if weighting.bounds is not None:
+        weighted, method = _bounded(design, tables, collapse, weighting, study, questionnaire_id, clusters), "bounded_rake"
+    else:
+        weighted, method = design.rake(tables, max_iterations=weighting.max_iterations, tolerance=weighting.tolerance,
+                                       on_nonconvergence=weighting.on_nonconvergence, collapse=collapse or None), "rake"
+    if weighting.trim is not None:
+        weighted, note = _trimmed(weighted, weighting.trim)
+        notes.append(note)
+    return WeightedDesign(questionnaire_id, weighted, tuple(p.entry.population for p in populations),
+                          tuple(p.entry.path for p in populations), method, tuple(notes))
 

@@ -1,7 +1,9 @@
 """``surveys questionnaire infer``: drafts from exports load, and their guesses are the expected ones."""
 from __future__ import annotations
 
+import dataclasses
 import pathlib
+import re
 
 import pandas as pd
 import pytest
@@ -86,7 +88,7 @@ def test_code_export_with_its_label_file_keeps_the_form_order(demo, tmp_path):
 def test_code_export_alone_gets_placeholder_labels_and_still_loads(demo, tmp_path):
     codes = next(p for p in _exports(demo, "wjx") if "_2_social" in p or "_2_market_supervision" in p)
     questionnaire, text = _draft(read_export(demo.out_dir / codes), tmp_path)
-    assert "选项1" in text and "option labels unknown" in text
+    assert "选项1" in text and "codes unverified" in text and "--labels TEXT_EXPORT" in text
     overall = questionnaire.items_with_role("overall")[0]
     assert overall.text.zh.startswith("总体而言")
     assert questionnaire.scale_of(overall.id).satisfied_codes == (1,) and "picked only so the draft loads" in text
@@ -170,8 +172,26 @@ def test_cli_infer_writes_a_draft_that_checks(only_questionnaire_commands, capsy
     status, out, err = _run(capsys, "questionnaire", "infer", str(path), "-o", str(draft), "--id", "stability")
     assert status == 0, err
     assert out.startswith(f"wrote {draft}: draft 'stability'") and "TODO marks to review" in out
+    reviewed = int(re.search(r"(\d+) TODO marks to review", out).group(1))
     status, out, err = _run(capsys, "questionnaire", "check", str(draft))
     assert status == 0 and out.startswith("ok stability v0.1: 14 items, 1 measures")
+    # the TODO marks left: how many (as infer said), where, decisions before translations; --strict fails on them
+    count = int(re.search(r"(\d+) TODO marks left", out).group(1))
+    assert count == reviewed > 0
+    lines = out.splitlines()
+    assert re.fullmatch(r"    line \d+ unit: .*TODO: 责任单位.*", lines[2])
+    assert any(re.match(r"    line \d+ measures\[\w+\]: # TODO: check the headline measure", line) for line in lines)
+    assert "English translations" in lines[1] and "--all-todos" in lines[-1]
+    status, out, err = _run(capsys, "questionnaire", "check", "--all-todos", str(draft))
+    assert len([line for line in out.splitlines() if line.startswith("    line ")]) == count
+    status, out, err = _run(capsys, "questionnaire", "check", "--strict", str(draft))
+    assert status == 2 and "still have TODO marks (--strict)" in err
+    finished = tmp_path / "finished.yaml"
+    finished.write_text("\n".join(line for line in draft.read_text(encoding="utf-8").splitlines()
+                                  if "TODO" not in line or not line.lstrip().startswith("#")
+                                  ).replace("TODO: ", ""), encoding="utf-8")
+    status, out, err = _run(capsys, "questionnaire", "check", "--strict", str(finished))
+    assert status == 0 and "TODO" not in out, out
 
 
 def test_cli_infer_exits_2_on_an_unreadable_file(only_questionnaire_commands, capsys, tmp_path):
@@ -180,3 +200,56 @@ def test_cli_infer_exits_2_on_an_unreadable_file(only_questionnaire_commands, ca
     status, out, err = _run(capsys, "questionnaire", "infer", str(garbage), "-o", str(tmp_path / "d.yaml"))
     assert status == 2 and err.startswith("error: export.xlsx:")
     assert not (tmp_path / "d.yaml").exists()
+
+
+@pytest.mark.skipif(not REAL_EXPORTS.is_dir(), reason="../shared/real-exports/ is not present")
+def test_spss_value_labels_give_roles_labels_and_codes(tmp_path):
+    questionnaire, text = _draft(read_export(REAL_EXPORTS / "spss_pyreadstat_sample.sav"), tmp_path)
+    sex = questionnaire.item("mylabl")                        # titled "labeled": Male/Female say what it is
+    assert sex.role == "demographic" and [w.item for w in questionnaire.weighting] == ["mylabl"]
+    assert [c.label.en for c in questionnaire.scale_of("mylabl").categories] == ["Male", "Female"]
+    labelled, _ = _draft(read_export(REAL_EXPORTS / "spss_pyreadstat_multiple_response_simple_alltypes.sav"),
+                         tmp_path)
+    scale = labelled.scale_of("x")                            # labels where the file has them, 代码N only where not
+    assert [(c.code, c.label.zh) for c in scale.categories] == [(1, "red"), (2, "green"), (3, "blue"),
+                                                                (4, "代码4"), (9, "代码9")]
+    missing, _ = _draft(read_export(REAL_EXPORTS / "spss_pyreadstat_missing_test.sav"), tmp_path)
+    # code 1 is a user-missing value ('missing'), not an option; code 2 is in the data without a label
+    assert [(c.code, c.label.zh) for c in missing.scale_of("var1").categories] == [(2, "代码2")]
+
+
+@pytest.mark.skipif(not REAL_EXPORTS.is_dir(), reason="../shared/real-exports/ is not present")
+def test_wjx_matrix_rows_are_mapped_by_row(tmp_path):
+    from surveys.responses import map_export
+
+    raw = read_export_pair(REAL_EXPORTS / "wjx_zte_All_Data_Original_code.xls",
+                           REAL_EXPORTS / "wjx_zte_All_Data_Readable_text.xls")
+    questionnaire, text = _draft(raw, tmp_path)
+    wjx = questionnaire.platform("wjx")
+    assert wjx.column("q13_2") == "13.2" and '"13.2"   # 界面美观度' in text
+    mapped = map_export(raw, questionnaire)
+    assert mapped.codes["q13_2"].tolist()[1] == 4 and not [p for p in mapped.problems if p.code == "out_of_scale"]
+    # a row may also be named by its label
+    by_label = tmp_path / "by_label.yaml"
+    by_label.write_text(text.replace('q13_2: "13.2"', 'q13_2: "13.界面美观度"'), encoding="utf-8")
+    relabelled = map_export(raw, load_questionnaire(by_label))
+    assert relabelled.codes["q13_2"].tolist() == mapped.codes["q13_2"].tolist()
+
+
+def test_a_code_export_without_labels_and_one_with_gaps(tmp_path):
+    answers = pd.DataFrame({"row": [1, 2, 3], "1": [2, 4, 2]})
+    question = RawQuestion(key="1", title="您的年龄", kind="single", columns=("1、您的年龄",), options=("2", "4"))
+    raw = RawExport(platform="wjx", path=tmp_path / "1_2_s_3_3.xlsx", sha256="", encoding="xlsx", sheet=None,
+                    coding="codes", header_rows=1, meta_columns={}, questions=(question,), answers=answers)
+    alone, text = _draft(raw, tmp_path)
+    assert [c.label.zh for c in alone.scale_of("q1").categories] == ["选项1", "选项2", "选项3", "选项4"]
+    assert "codes unverified" in text
+    paired = dataclasses.replace(raw, questions=(dataclasses.replace(question, value_labels={2: "20-29岁", 4: "40-49岁"}),))
+    drafted, text = _draft(paired, tmp_path)
+    scale = drafted.scale_of("q1")
+    assert [(c.code, c.label.zh) for c in scale.categories] == [(1, "选项1（无人选择）"), (2, "20-29岁"),
+                                                                (3, "选项3（无人选择）"), (4, "40-49岁")]
+    assert "options [1, 3] were chosen by nobody" in text
+    # the only choice question stands in as the overall item: its first NAMED option is marked, not a placeholder
+    assert scale.satisfied_codes == (2,)
+    assert drafted.position_code("wjx", "q1", 4) == 4                     # no value map: position = code

@@ -10,7 +10,8 @@ from surveys.cli import main
 from surveys.store import Store
 from test_responses import WJX_CODE_ROWS, WJX_TEXT_ROWS, mini_questionnaire, wjx_code_file, wjx_text_file
 
-FILE_KEYS = {"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected", "flagged", "reasons"}
+FILE_KEYS = {"path", "sha256", "role", "platform", "mapping", "encoding", "rows_read", "accepted", "rejected",
+             "flagged", "reasons", "already_ingested"}
 
 
 @pytest.fixture
@@ -28,13 +29,36 @@ def test_json_output_follows_the_contract(files, capsys):
     document = json.loads(capsys.readouterr().out)
     assert set(document) == {"files", "store"} and document["store"] == str(store)
     first, second = document["files"]
-    assert set(first) == FILE_KEYS == set(second)
-    assert (first["path"], first["platform"], first["encoding"]) == (str(text), "wjx", "utf-8-sig")
-    assert first["rows_read"] == 3 == first["accepted"] + first["rejected"]
-    assert first["reasons"]["outside_area"] == 1
-    # the code file holds the same submissions: every row is a repeat of the text file's
-    assert second["reasons"]["duplicate_submission"] == 3 and second["rejected"] == 3
-    assert len(first["sha256"]) == 64
+    # the two downloads of one survey are one set of respondents: the code file is stored with the text's labels
+    assert set(first) == FILE_KEYS | {"labels_for"} and set(second) == FILE_KEYS | {"labels"}
+    assert (first["path"], first["role"], first["labels_for"]) == (str(text), "labels_for", str(codes))
+    assert (first["platform"], first["mapping"], first["encoding"]) == ("wjx", "wjx", "utf-8-sig")
+    assert (first["accepted"], first["rejected"], first["rows_read"]) == (0, 0, 3)
+    assert (second["path"], second["role"], second["labels"]) == (str(codes), "ingested", str(text))
+    assert second["rows_read"] == 3 == second["accepted"] + second["rejected"]
+    assert second["reasons"]["outside_area"] == 1 and "duplicate_submission" not in second["reasons"]
+    assert not first["already_ingested"] and not second["already_ingested"]
+    assert len(first["sha256"]) == 64 and first["sha256"] != second["sha256"]
+    assert len(Store(store).responses("mini")) + second["rejected"] == 3
+    main(["ingest", str(codes), "--labels", str(text), "--questionnaire", str(questionnaire), "--store", str(store),
+          "--wave", "2026", "--json"])
+    again = json.loads(capsys.readouterr().out)["files"]
+    assert [entry["role"] for entry in again] == ["ingested", "labels_for"]
+    assert all(entry["already_ingested"] for entry in again)
+
+
+def test_downloads_of_other_respondents_stay_two_batches(files, tmp_path, capsys):
+    text, _, questionnaire, store = files
+    later = [(number + 10, moment.replace("10/3", "10/4"), *rest) for number, moment, *rest in WJX_CODE_ROWS]
+    codes = wjx_code_file(tmp_path / "later_codes.csv", later)
+    assert main(["ingest", str(text), str(codes), "--questionnaire", str(questionnaire), "--store", str(store),
+                 "--json"]) == 0
+    first, second = json.loads(capsys.readouterr().out)["files"]
+    assert first["role"] == second["role"] == "ingested" and first["rows_read"] + second["rows_read"] == 6
+    assert len(Store(store).batches()) == 2
+    assert main(["ingest", str(codes), "--labels", str(text), "--questionnaire", str(questionnaire), "--store",
+                 str(store)]) == 2
+    assert "(--labels): not the 按选项文本 download" in capsys.readouterr().err
 
 
 def test_the_table_shows_the_row_accounting(files, capsys):

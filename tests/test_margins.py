@@ -161,3 +161,38 @@ def test_other_margin_forms():
     with pytest.raises(WeightingError, match="is given as shares and no population total is known"):
         shares.totals()
     assert np.allclose(MarginTable("x", ("a",), population=(3.0,)).values(), [3.0])
+
+
+def test_blank_tables_are_read_as_unfilled_only_when_asked(tmp_path):
+    text = ("variable,category,population,share,source,as_of\n"
+            "sex,1,510,,,\nsex,2,490,,,\nage,1,,,,\nage,2,,,,\n")
+    path = tmp_path / "m.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(WeightingError, match="'age' '1' has neither"):
+        load_margins(path)
+    margins = load_margins(path, blank="skip")
+    assert margins["sex"].is_complete and not margins["age"].is_complete
+    path.write_text(text.replace("age,1,,,,", "age,1,300,,,"), encoding="utf-8")  # filled in part: still a problem
+    with pytest.raises(WeightingError, match="'age' '2' has neither"):
+        load_margins(path, blank="skip")
+
+
+def test_cli_check_accepts_shares_only_where_a_run_can_use_them(tmp_path, capsys):
+    from surveys.cli import main
+
+    shares = tmp_path / "shares.csv"
+    shares.write_text("variable,category,population,share,source,as_of\nsex,1,,0.51,,\nsex,2,,0.49,,\n",
+                      encoding="utf-8")
+    assert main(["margins", "check", str(shares)]) == 2
+    err = capsys.readouterr().err
+    assert "every variable is given as shares" in err and "margins[].total" in err and "--total N" in err
+    assert main(["margins", "check", str(shares), "--total", "1000000"]) == 0
+    assert "a population of 1,000,000" in capsys.readouterr().out
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(shares.read_text(encoding="utf-8") + "age,1,600000,,,\nage,2,400000,,,\n", encoding="utf-8")
+    assert main(["margins", "check", str(mixed)]) == 0
+    assert "counted in age (1,000,000)" in capsys.readouterr().out
+    blank = tmp_path / "blank.csv"
+    blank.write_text("variable,category,population,share,source,as_of\nsex,1,,,,\nsex,2,,,,\n", encoding="utf-8")
+    assert main(["margins", "check", str(blank)]) == 0
+    assert capsys.readouterr().out.startswith("blank sex: 2 categories not filled in")

@@ -19,6 +19,7 @@ __all__ = ["main", "build_parser"]
 
 # Command modules, in the order their commands appear in ``surveys --help``.
 _COMMAND_MODULES = (
+    "surveys.cli.init",
     "surveys.cli.questionnaire",
     "surveys.cli.demo",
     "surveys.cli.run",

@@ -1,11 +1,14 @@
 """``surveys ingest`` and ``surveys export``: exports into the store, cleaned responses out of it.
 
-``surveys ingest FILE... --questionnaire Q.yaml --store S.sqlite [--mode paper|online] [--wave W] [--json]``
-reads every file first (exit 2 with ``error: …`` when one cannot be read or does not match the
-questionnaire; nothing is stored then), then stores each as one batch. With ``--json`` it prints ONE
-JSON object ``{"files": [{"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected",
-"flagged", "reasons": {code: rows}}], "store": path}``; without, a table. Rejections are not failures
-(exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
+``surveys ingest FILE... --questionnaire Q.yaml --store S.sqlite [--labels TEXT] [--mode paper|online] [--wave W]
+[--json]`` reads every file first (exit 2 with ``error: …`` when one cannot be read or does not match the
+questionnaire; nothing is stored then), then stores each as one batch. The 问卷星 按选项序号 and 按选项文本
+downloads of the same responses (same 序号 and submission times), given together or with ``--labels``, are
+one set of respondents, stored once. With ``--json`` it prints ONE JSON object ``{"files": [{"path", "sha256",
+"role" (ingested | labels_for), "platform" (the reader), "mapping" (the questionnaire mapping used), "encoding",
+"rows_read", "accepted", "rejected", "flagged", "reasons": {code: rows}, "already_ingested", "labels" /
+"labels_for"}], "store": path}``; without, a table. A ``labels_for`` file's rows are counted in its code file's
+entry (its accepted and rejected are 0). Rejections are not failures (exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
 study spec with a ``validation`` section); ``--area`` sets the surveyed area of the ``outside_area`` rule.
 
 ``surveys export --store S --questionnaire ID -o out.xlsx [--wave W] [--lang zh|en]`` writes the accepted
@@ -48,23 +51,28 @@ def _ingest(args: argparse.Namespace) -> int:
     questionnaire = load_questionnaire(args.questionnaire)
     rules = _rules(args)
     store = Store(args.store)
-    results = ingest_files(store, args.files, questionnaire, rules=rules, mode=args.mode, wave=args.wave,
-                           platform=args.platform)
+    results = ingest_files(store, args.files, questionnaire, labels=args.labels or (), rules=rules, mode=args.mode,
+                           wave=args.wave, platform=args.platform)
     if args.json:
         print(json.dumps({"files": [result.to_json() for result in results], "store": str(args.store)},
                          ensure_ascii=False))
         return 0
     width = max(len(pathlib.Path(result.path).name) for result in results)
-    print(f"{'file':<{width}}  {'platform':<8} {'read':>6} {'accepted':>8} {'rejected':>8} {'flagged':>7}  reasons")
+    print(f"{'file':<{width}}  {'platform':<9} {'read':>6} {'accepted':>8} {'rejected':>8} {'flagged':>7}  reasons")
     totals = [0, 0, 0, 0]
     for result in results:
+        platform = result.reader or result.platform
+        if result.role == "labels_for":
+            print(f"{pathlib.Path(result.path).name:<{width}}  {platform:<9} {result.rows_read:>6} {'':>8} {'':>8} "
+                  f"{'':>7}  labels for {pathlib.Path(result.labels_for).name} (the same respondents: counted there)")
+            continue
         reasons = ", ".join(f"{code} {count}" for code, count in result.reasons.items()) or "-"
         note = "  (already in the store: nothing added)" if result.already_ingested else ""
-        print(f"{pathlib.Path(result.path).name:<{width}}  {result.platform:<8} {result.rows_read:>6} "
+        print(f"{pathlib.Path(result.path).name:<{width}}  {platform:<9} {result.rows_read:>6} "
               f"{result.accepted:>8} {result.rejected:>8} {result.flagged:>7}  {reasons}{note}")
         for index, value in enumerate((result.rows_read, result.accepted, result.rejected, result.flagged)):
             totals[index] += value
-    print(f"{'total':<{width}}  {'':<8} {totals[0]:>6} {totals[1]:>8} {totals[2]:>8} {totals[3]:>7}")
+    print(f"{'total':<{width}}  {'':<9} {totals[0]:>6} {totals[1]:>8} {totals[2]:>8} {totals[3]:>7}")
     print(f"store: {args.store}  (rows read = accepted + rejected; flagged rows are accepted)")
     return 0
 
@@ -84,6 +92,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Read 问卷星 / 腾讯问卷 / paper exports, map them onto a questionnaire, validate, pseudonymise "
                     "identifiers and store each file as one batch. Exit 0 when the files were read.")
     ingest.add_argument("files", nargs="+", metavar="FILE", help="export files (xlsx, xls, csv, sav)")
+    ingest.add_argument("--labels", action="append", default=None, metavar="TEXT_EXPORT",
+                        help="问卷星 按选项文本 download of the same responses as a 按选项序号 FILE (repeatable); "
+                             "a pair given among the FILEs is found without it")
     ingest.add_argument("--questionnaire", required=True, metavar="Q.yaml", help="the questionnaire definition")
     ingest.add_argument("--store", required=True, metavar="S.sqlite", help="the store file (created if missing)")
     ingest.add_argument("--mode", choices=("paper", "online"), default=None,

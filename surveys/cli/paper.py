@@ -63,7 +63,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _infer(args: argparse.Namespace) -> int:
-    from surveys.infer import infer_questionnaire
+    from surveys.infer import infer_questionnaire, todo_marks
     from surveys.ingest import read_export, read_export_pair
     from surveys.questionnaire import load_questionnaire
 
@@ -80,10 +80,11 @@ def _infer(args: argparse.Namespace) -> int:
 
         raise SurveyError(f"cannot write the draft '{output}' ({error.strerror or error}); check the folder") from None
     questionnaire = load_questionnaire(output)
-    todo = text.count("TODO")
+    todo = len(todo_marks(text))
     print(f"wrote {output}: draft '{questionnaire.id}' from {raw.path.name} ({raw.platform}, {raw.coding}): "
           f"{len(questionnaire.items)} items, {len(questionnaire.scales)} scales, headline on "
-          f"{questionnaire.headline.items[0]}; {todo} TODO marks to review")
+          f"{questionnaire.headline.items[0]}; {todo} TODO marks to review "
+          f"(surveys questionnaire check {output} lists them)")
     return 0
 
 

@@ -1,12 +1,14 @@
 """``surveys questionnaire``: check, show and list questionnaire definitions.
 
-``check PATH...`` prints ``ok <id> v<version>: N items, M measures`` per valid file and the error
-of each invalid one (on stderr), and exits 2 when any file fails. ``show PATH [--lang zh|en]``
+``check PATH... [--strict] [--all-todos]`` prints ``ok <id> v<version>: N items, M measures`` per valid file,
+then the TODO marks it still has (count by section, and line and place of each), and the error of each invalid
+one (on stderr); exits 2 when any file fails, and with ``--strict`` also while TODO marks are left. ``show PATH [--lang zh|en]``
 prints a codebook. ``list`` prints the bundled instruments.
 """
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 
 from surveys.codebook import render_codebook
@@ -17,8 +19,38 @@ from surveys.resources import bundled_questionnaires
 __all__ = ["register"]
 
 
+_SHOWN_TODOS = 20
+
+
+def _todos(path: str) -> tuple:
+    from surveys.infer import todo_marks
+
+    try:
+        return todo_marks(pathlib.Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError):
+        return ()
+
+
+def _print_todos(marks: tuple, shown: int) -> None:
+    """The count by section, then each mark (decisions first, translations last)."""
+    translations = [mark for mark in marks if "TODO: translate" in mark.text]
+    decisions = [mark for mark in marks if "TODO: translate" not in mark.text]
+    counts: dict[str, int] = {}
+    for mark in decisions:
+        section = mark.where.split("[")[0].split(".")[0]
+        counts[section] = counts.get(section, 0) + 1
+    summary = ", ".join([f"{section} {count}" for section, count in counts.items()]
+                        + ([f"{len(translations)} English translations"] if translations else []))
+    print(f"  {len(marks)} TODO marks left ({summary}):")
+    marks = (*decisions, *translations)
+    for mark in marks[:shown]:
+        print(f"    line {mark.line} {mark.where}: {mark.text[:100]}")
+    if len(marks) > shown:
+        print(f"    … {len(marks) - shown} more (--all-todos lists every one)")
+
+
 def _check(args: argparse.Namespace) -> int:
-    failures = 0
+    failures = unfinished = 0
     for path in args.paths:
         try:
             questionnaire = load_questionnaire(path)
@@ -26,10 +58,18 @@ def _check(args: argparse.Namespace) -> int:
             failures += 1
             print(f"error: {error}", file=sys.stderr)
             continue
+        marks = _todos(path)
         print(f"ok {questionnaire.id} v{questionnaire.version}: {len(questionnaire.items)} items, "
               f"{len(questionnaire.measures)} measures")
+        if marks:
+            unfinished += 1
+            _print_todos(marks, len(marks) if args.all_todos else _SHOWN_TODOS)
     if failures:
         print(f"{failures} of {len(args.paths)} questionnaire files failed the check", file=sys.stderr)
+        return 2
+    if unfinished and args.strict:
+        print(f"error: {unfinished} of {len(args.paths)} questionnaire files still have TODO marks (--strict); "
+              "resolve them, then check again", file=sys.stderr)
         return 2
     return 0
 
@@ -67,8 +107,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="questionnaire_command", metavar="SUBCOMMAND")
     parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
 
-    check = commands.add_parser("check", help="check one or more questionnaire files; exit 2 if any fails")
+    check = commands.add_parser("check", help="check one or more questionnaire files; exit 2 if any fails",
+                                description="Check questionnaire files: every problem of each, and the TODO marks a "
+                                            "draft still has (how many, and where). Exit 2 when a file fails, or with "
+                                            "--strict when TODO marks are left.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="questionnaire YAML files")
+    check.add_argument("--strict", action="store_true", help="exit 2 while any TODO mark is left")
+    check.add_argument("--all-todos", action="store_true", help=f"list every TODO mark (default: the first "
+                                                                 f"{_SHOWN_TODOS})")
     check.set_defaults(handler=_check)
 
     show = commands.add_parser("show", help="print a readable codebook of one questionnaire")

@@ -162,8 +162,8 @@ def print_scoreboard(result: Any, lang: str, file: TextIO) -> None:
         for warning in row.warnings:
             print(f"    {'提示' if lang == 'zh' else 'note'}: {warning.text.get(lang)}", file=file)
     print(result.scoreboard.summary().get(lang), file=file)
-    for note in result.notes:
-        print(f"note: {note}", file=file)
+    for note in (getattr(result, "notes_zh", ()) or result.notes) if lang == "zh" else result.notes:
+        print(f"{'注' if lang == 'zh' else 'note'}: {note}", file=file)
 
 
 def print_accounting(result: Any, lang: str, file: TextIO) -> None:

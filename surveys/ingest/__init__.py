@@ -15,12 +15,12 @@ from typing import Mapping, Sequence
 
 from surveys.errors import IngestError
 from surveys.ingest.detect import NOT_A_RESPONSE_EXPORT, detect_from_bytes
-from surveys.ingest.pair import pair_exports
+from surveys.ingest.pair import alignment_problem, find_pairs, pair_exports
 from surveys.ingest.raw import KINDS, NOT_ASKED, ParseProblem, RawExport, RawQuestion
 from surveys.ingest.readers import READERS, ReadOptions
 from surveys.ingest.table import read_bytes
 
-__all__ = ["read_export", "read_export_pair", "detect_platform", "READERS", "ReadOptions", "RawExport",
+__all__ = ["read_export", "read_export_pair", "detect_platform", "find_pairs", "alignment_problem", "pair_exports", "READERS", "ReadOptions", "RawExport",
            "RawQuestion", "ParseProblem", "NOT_ASKED", "KINDS", "NOT_A_RESPONSE_EXPORT"]
 
 
@@ -63,7 +63,8 @@ def read_export(path: str | os.PathLike, *, platform: str | None = None, encodin
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError, RecursionError) as error:
         # a layout no reader anticipated: report it against the file rather than crash the caller
         raise IngestError(f"{path.name}: cannot read it as a {platform} export ({type(error).__name__}: {error}); "
-                          "check the platform and the file, or read it with platform='generic'") from error
+                          "check the platform and the file, or read it as a generic table (--platform generic on the command "
+                          "line, platform: generic in a study spec)") from error
 
 
 def read_export_pair(code_file: str | os.PathLike, text_file: str | os.PathLike, *, encoding: str | None = None,

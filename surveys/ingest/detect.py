@@ -23,7 +23,9 @@ __all__ = ["detect_from_bytes", "detect_from_table", "NOT_A_RESPONSE_EXPORT"]
 
 NOT_A_RESPONSE_EXPORT = "not a response export"
 _WJX_QUESTION = re.compile(r"^\s*(\d+、|第\d+题[(（])")
-_GENERIC_HINT = ("read it with platform='generic' and header_rows=…, columns={file header: name}")
+_GENERIC_HINT = ("read it as a generic table: --platform generic on the command line (one header row, the headers "
+                 "as column keys), platform: generic in a study spec (with columns: {item: file header}), or "
+                 "platform='generic', header_rows=…, columns={file header: name} in Python")
 
 
 def _definition_error(path: pathlib.Path, what: str) -> IngestError:

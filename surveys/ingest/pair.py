@@ -1,7 +1,9 @@
 """问卷星 code/label pairs: the 按选项序号 and 按选项文本 downloads of the same survey read together.
 
 The code file gives the answers (option positions), the label file gives what each position means.
-Rows are matched by 序号 (or by position when 序号 is absent) and questions by key. For a single
+Rows are matched by position, after checking that both files hold the same 序号 and submission times
+row by row (:func:`alignment_problem`; :func:`find_pairs` finds the pairs among several exports), and
+questions by key. For a single
 choice or matrix row, each (code, label) seen in the same row and question adds ``code → label`` to
 ``value_labels``; a code seen with two labels is a :class:`ParseProblem`. Option columns already name
 their options. Other-text (``〖…〗``), which old code files lose, is taken from the label file, and so is
@@ -11,33 +13,76 @@ Validated on the two real pairs in ``shared/real-exports`` (800 and 4 rows).
 from __future__ import annotations
 
 import dataclasses
+from typing import Sequence
 
 import pandas as pd
 
 from surveys.errors import IngestError
 from surveys.ingest.raw import NOT_ASKED, ParseProblem, RawExport, RawQuestion
 
-__all__ = ["pair_exports"]
+__all__ = ["pair_exports", "find_pairs", "alignment_problem"]
+
+
+def _column(export: RawExport, name: str) -> list | None:
+    if name not in export.answers:
+        return None
+    return ["" if value is None or value is pd.NaT or value != value else str(value)
+            for value in export.answers[name].tolist()]
+
+
+def alignment_problem(codes: RawExport, labels: RawExport) -> str:
+    """Why ``codes`` and ``labels`` are not the 按选项序号 and 按选项文本 downloads of the same responses ("" when
+    they are): both 问卷星, one of each coding, the same number of rows, most question numbers of the code export in the
+    label export, and row by row
+    the same 序号 and the same submission time."""
+    if codes.platform != "wjx" or labels.platform != "wjx":
+        return (f"a code/label pair must be two 问卷星 exports; found {codes.path.name} ({codes.platform}) and "
+                f"{labels.path.name} ({labels.platform})")
+    if codes.coding != "codes" or labels.coding != "labels":
+        return (f"expected {codes.path.name} to be 按选项序号 (codes) and {labels.path.name} 按选项文本 (labels); "
+                f"found {codes.coding} and {labels.coding}; swap the two files")
+    if codes.rows_read != labels.rows_read:
+        return (f"{codes.path.name} has {codes.rows_read} rows but {labels.path.name} has {labels.rows_read}; "
+                "expected two downloads of the same responses; download both again")
+    code_keys = {question.key for question in codes.questions}
+    label_keys = {question.key for question in labels.questions}
+    if len(code_keys & label_keys) * 2 < len(code_keys):
+        differ = sorted(code_keys - label_keys)[:8]
+        return (f"most questions of {codes.path.name} are not in {labels.path.name} (e.g. {differ}); "
+                "expected two downloads of one survey")
+    for name, words in (("respondent_id", "序号"), ("submitted_at", "提交答卷时间")):
+        left, right = _column(codes, name), _column(labels, name)
+        if left is None or right is None:
+            continue
+        for row, (one, other) in enumerate(zip(left, right), start=1):
+            if one != other:
+                return (f"row {row}: {words} {one!r} in {codes.path.name} but {other!r} in {labels.path.name}; "
+                        "expected the same responses in the same order; download both files with the same filter "
+                        "and sort")
+    return ""
 
 
 def _check_alignment(codes: RawExport, labels: RawExport) -> None:
-    if codes.platform != "wjx" or labels.platform != "wjx":
-        raise IngestError(f"a code/label pair must be two 问卷星 exports; found {codes.path.name} ({codes.platform}) "
-                          f"and {labels.path.name} ({labels.platform})")
-    if codes.coding != "codes" or labels.coding != "labels":
-        raise IngestError(f"expected {codes.path.name} to be 按选项序号 (codes) and {labels.path.name} 按选项文本 "
-                          f"(labels); found {codes.coding} and {labels.coding}; swap the two arguments")
-    if codes.rows_read != labels.rows_read:
-        raise IngestError(f"{codes.path.name} has {codes.rows_read} rows but {labels.path.name} has "
-                          f"{labels.rows_read}; expected two downloads of the same responses; download both again")
-    if "respondent_id" in codes.answers and "respondent_id" in labels.answers:
-        left = codes.answers["respondent_id"].tolist()
-        right = labels.answers["respondent_id"].tolist()
-        for row, (one, other) in enumerate(zip(left, right), start=1):
-            if one != other:
-                raise IngestError(f"row {row}: 序号 {one!r} in {codes.path.name} but {other!r} in "
-                                  f"{labels.path.name}; expected the same responses in the same order; "
-                                  "download both files with the same filter and sort")
+    problem = alignment_problem(codes, labels)
+    if problem:
+        raise IngestError(problem)
+
+
+def find_pairs(exports: Sequence[RawExport]) -> list[tuple[int, int]]:
+    """(code export index, label export index) for every 按选项序号 export whose 按选项文本 twin is among
+    ``exports`` (:func:`alignment_problem` finds nothing); each export is in at most one pair."""
+    pairs, taken = [], set()
+    for code_index, codes in enumerate(exports):
+        if codes.platform != "wjx" or codes.coding != "codes":
+            continue
+        for label_index, labels in enumerate(exports):
+            if label_index in taken or labels.coding != "labels" or label_index == code_index:
+                continue
+            if not alignment_problem(codes, labels):
+                pairs.append((code_index, label_index))
+                taken.add(label_index)
+                break
+    return pairs
 
 
 def _value_labels(question: RawQuestion, codes: list, labels: list, problems: list) -> dict:

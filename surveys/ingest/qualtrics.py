@@ -58,7 +58,8 @@ def read_qualtrics(source: SourceTable, *, header_rows: int | None = None) -> Ra
         raise IngestError(f"{source.path.name}: expected a Qualtrics export (3 header rows ending in "
                           "'{\"ImportId\":…}' cells, or the legacy 2 rows 'V1,V2,…' / 'ResponseID,…'); found "
                           f"{len(rows)} row(s) without that layout; export again as CSV with 'Use legacy format' "
-                          "off, or read it with platform='generic' and header_rows")
+                          "off, or read it as a generic table (--platform generic on the command line, "
+                          "platform='generic' with header_rows= in Python)")
     if len(rows) < header_rows:
         raise IngestError(f"{source.path.name}: expected {header_rows} header rows, found {len(rows)}; "
                           "the file is truncated")

@@ -310,15 +310,15 @@ def _margin_sources(result: Any, lang: str) -> pd.DataFrame:
         designs = [q for q, weighted in result.designs.items() if entry.path in weighted.margin_files]
         if not designs or not entry.path.is_file():
             continue
-        margins = load_margins(entry.path)
+        margins = load_margins(entry.path, blank=getattr(entry, "blank", "error"))
         questionnaire = result.study.questionnaires[designs[0]]
         digest = file_sha256(entry.path)
         header = _margin_file_header(entry.path)
         population = f"{entry.shown(lang)}：{header}" if header and lang == "zh" else (
             f"{entry.shown(lang)}: {header}" if header else entry.shown(lang))
         for table in margins:
-            if entry.variables is not None and table.variable not in entry.variables:
-                continue
+            if (entry.variables is not None and table.variable not in entry.variables) or not table.is_complete:
+                continue  # not weighted to: not chosen, or left blank
             if not any(table.variable in set(result.designs[q].design.data.columns) or "+" in table.variable
                        for q in designs):
                 continue
@@ -403,7 +403,7 @@ def _method(result: Any, lang: str, run_time: Any) -> ReportMethod:
     else:
         description = (f"raking (base weights: {base}; categories with fewer than {minimum} respondents merged with "
                        "a neighbour)")
-    notes = tuple(result.notes)
+    notes = tuple(result.notes_zh or result.notes) if lang == "zh" else tuple(result.notes)
     return ReportMethod(ci_method=study.estimation.ci_method, level=study.estimation.level,
                         weighting_method=description, run_time=run_time, wave=study.wave,
                         sample_design=_sample_design(study, lang),
@@ -434,6 +434,11 @@ def _translated_notes(scoreboard: pd.DataFrame, lang: str) -> pd.DataFrame:
     return scoreboard.drop(columns=["note_en"])
 
 
+def _table(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """None for a table the run left empty (nothing weighted, nothing estimated): the report prints it empty."""
+    return None if frame.empty else frame
+
+
 def report_input_from_study(result: Any, *, lang: str | None = None,
                             charts: Mapping[str, str | pathlib.Path] | None = None,
                             run_time: str | _datetime.datetime | None = None) -> ReportInput:
@@ -454,8 +459,9 @@ def report_input_from_study(result: Any, *, lang: str | None = None,
     return ReportInput(
         title_zh=result.study.title.zh, title_en=result.study.title.en, lang=lang,
         scoreboard=_translated_notes(_scoreboard_frame(result), lang),
-        measures=_measures_frame(result), accounting=_accounting_frame(result, lang),
-        reasons=_reasons_frame(result, lang),
-        weights=_weights_frame(result, lang), margins=_margins_frame(result, lang),
-        robustness=_robustness_frame(result), mode_differences=_mode_differences_frame(result),
-        method=_method(result, lang, run_time), charts=dict(charts or {}))
+        measures=_table(_measures_frame(result)), accounting=_accounting_frame(result, lang),
+        reasons=_table(_reasons_frame(result, lang)), weights=_table(_weights_frame(result, lang)),
+        margins=_table(_margins_frame(result, lang)),
+        robustness=_table(_robustness_frame(result)), mode_differences=_table(_mode_differences_frame(result)),
+        method=_method(result, lang, run_time), charts=dict(charts or {}),
+        unweighted=any(not weighted.weighted for weighted in result.designs.values()))

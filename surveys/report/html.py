@@ -71,6 +71,7 @@ tr.muted td { color: var(--muted); font-style: italic; }
      font-weight: 600; }
 .verdict .symbol { margin-right: 4px; }
 %(verdicts)s
+p.unweighted { background: #FDE2E1; border: 1px solid #B42318; padding: 6px 10px; font-weight: 600; margin: 10px 0; }
 p.demo { background: #FFF4CE; border: 1px solid #C8A200; padding: 6px 10px; font-weight: 600; margin: 10px 0 0; }
 p.note { color: #374151; font-size: 0.84rem; margin: 4px 0; }
 p.empty { color: var(--muted); font-style: italic; }
@@ -162,9 +163,9 @@ def _figure(name: str, path: pathlib.Path, lang: str) -> str:
             f"<figcaption>{_e(title)}</figcaption></figure>")
 
 
-def _section(section: Section, anchor: str, lang: str, *, new_page: bool) -> str:
+def _section(section: Section, anchor: str, lang: str, *, new_page: bool, banner: str = "") -> str:
     classes = "section new-page" if new_page else "section"
-    parts = [f'<section class="{classes}" id="{_e(anchor)}">', f"<h2>{_e(section.title)}</h2>"]
+    parts = [f'<section class="{classes}" id="{_e(anchor)}">', f"<h2>{_e(section.title)}</h2>", banner]
     for table in section.tables:
         parts.append(_table(table, lang, show_title=len(section.tables) > 1 or table.title != section.title))
     parts += [f'<p class="note">{_e(note)}</p>' for note in section.notes]
@@ -188,7 +189,10 @@ def render_html(report: ReportInput) -> str:
     css = _CSS % {"fonts": (LATIN_FIRST if lang == "en" else "") + FONT_STACK, "verdicts": _verdict_css()}
     # On paper every part starts a page, except the overview, which follows the title.
     new_pages = [section.key != "overview" for section in sections]
-    body = "\n".join(_section(s, a, lang, new_page=n) for s, a, n in zip(sections, anchors, new_pages))
+    # unweighted estimates: said at the top and again on every page (each section starts one on paper)
+    unweighted = f'<p class="unweighted">{_e(label("unweighted", lang))}</p>' if report.unweighted else ""
+    body = "\n".join(_section(s, a, lang, new_page=n, banner=unweighted)
+                     for s, a, n in zip(sections, anchors, new_pages))
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}">
 <head>
@@ -205,6 +209,7 @@ def render_html(report: ReportInput) -> str:
 <p class="meta">{_e(generated)}</p>
 {wave}
 {demo}
+{unweighted}
 </header>
 <nav class="contents"><strong>{_e(label("contents", lang))}</strong><ol>{contents}</ol></nav>
 {body}

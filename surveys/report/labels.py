@@ -134,6 +134,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "exact_figure": ("精确值", "exact"),
     "bounds_method": ("未回收表上下界", "non-response bounds"),
     "no_data": ("无数据", "no data"),
+    "unweighted": (
+        "未加权：总体边际表尚未填写（或未提供），各项估计按样本原样计算，每位受访者权重相同，不代表总体结构；"
+        "填写边际表后重新运行即加权。",
+        "Unweighted: the population margins are not filled in (or not given), so every estimate counts each "
+        "respondent alike and does not reflect the population's make-up; fill in the margins and run again to "
+        "weight.",
+    ),
     "demo_data": (
         "注意：本报告含演示用的虚构数据（标有“演示数据”的行），不能作为验收依据。",
         "Note: this report contains made-up demonstration data (rows marked “demo data”); it is not evidence "

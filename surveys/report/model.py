@@ -483,7 +483,8 @@ class ReportInput:
     ``method``: how the numbers were made; ``charts``: chart name → PNG or SVG file (optional; a name
     starting with ``target`` or ``scoreboard`` goes to the overview, with ``weight``, ``margin`` or ``raking``
     to the weights, any other to a charts section; the workbook embeds PNGs, or an SVG's sibling PNG);
-    ``lang``: ``zh`` or ``en``. Tables are copied, typed and checked on construction (missing optional
+    ``lang``: ``zh`` or ``en``; ``unweighted``: the estimates were not weighted to population margins (every page
+    says so). Tables are copied, typed and checked on construction (missing optional
     tables are empty), so a ReportInput that exists is one the report can print.
     """
 
@@ -500,6 +501,7 @@ class ReportInput:
     charts: Mapping[str, pathlib.Path] = field(default_factory=dict)
     lang: str = "zh"
     title_en: str = ""
+    unweighted: bool = False
 
     def __post_init__(self) -> None:
         check_language(self.lang)

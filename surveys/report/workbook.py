@@ -60,6 +60,7 @@ _TITLE_FONT = Font(bold=True, size=14)
 _BOLD = Font(bold=True)
 _MUTED = Font(italic=True, color="FF7F7F7F")
 _NOTE = Font(italic=True, color="FF404040")
+_WARNING = Font(bold=True, color="FFB42318")
 
 
 class _Sheet:
@@ -224,6 +225,9 @@ def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None
     lang = report.lang
     sheet.text(1, 1, f"{report.title} · {section.title}" if report.title else section.title, font=_TITLE_FONT,
                measure=False)
+    if report.unweighted:  # on every sheet, and in the header of every printed page
+        sheet.text(2, 1, label("unweighted", lang), font=_WARNING, measure=False)
+        sheet.sheet.oddHeader.center.text = label("unweighted", lang)
     sheet.row = 3
     for table in section.tables:
         _write_table(sheet, table, lang, show_title=len(section.tables) > 1 or table.title != section.title,
