@@ -7,8 +7,8 @@ mappings (column keys and option orders that differ from the scale).
 """
 from __future__ import annotations
 
-import unicodedata
 
+from surveys.display import display_width as _display_width
 from surveys.questionnaire import Condition, Item, Measure, Questionnaire, Scale
 
 __all__ = ["render_codebook"]
@@ -90,10 +90,6 @@ def _measure_lines(measure: Measure, words: dict[str, str], lang: str) -> list[s
         lines.append(f"      {words['target']}: {measure.id} {target.comparison} {target.threshold:.0%} "
                      f"({words['rule']}: {target.rule})")
     return lines
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
 
 
 def _pad(text: str, width: int) -> str:

@@ -581,14 +581,15 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
                 continue
             accepted = len(responses[questionnaire_id])
             if accepted < _FEWEST_RESPONDENTS:   # a design needs two sampled units: say so, estimate nothing
-                notes.append(Text(f"{questionnaire_id}：仅 {accepted} 名有效受访者，无法估计（至少需要 "
+                notes.append(Text(f"{study.questionnaires[questionnaire_id].title.zh}：仅 {accepted} 名有效受访者，无法估计（至少需要 "
                                   f"{_FEWEST_RESPONDENTS} 名）；其指标记为无数据",
                                   f"{questionnaire_id}: {accepted} accepted respondent(s): too few to estimate (a "
                                   f"design needs {_FEWEST_RESPONDENTS}); its targets have no data"))
                 continue
             progress(f"weight {questionnaire_id}")
             designs[questionnaire_id] = weight_responses(responses[questionnaire_id], questionnaire_id, study, cache)
-            notes += [Text(f"{questionnaire_id}：{note.zh}", f"{questionnaire_id}: {note.en}")
+            title = study.questionnaires[questionnaire_id].title
+            notes += [Text(f"{title.zh}：{note.zh}", f"{title.get('en')}: {note.en}")
                       for note in designs[questionnaire_id].notes]
             progress(f"estimate {questionnaire_id}")
             tables[questionnaire_id] = _measure_table(designs[questionnaire_id].design,

@@ -48,6 +48,9 @@ __all__ = [
     "parse_register",
     "evaluate_register",
     "scoreboard_summary",
+    "short_name",
+    "figure_unit",
+    "SHORT_NAME_LIMIT",
 ]
 
 SOURCE_KINDS = ("survey", "census", "administrative")
@@ -64,8 +67,9 @@ _EXACT_COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"study", "plan", "period", "demo_data", "note", "targets"}
-_TARGET_KEYS = {"id", "section", "text", "responsible", "source", "threshold", "comparison", "rule",
+_TARGET_KEYS = {"id", "section", "text", "short", "responsible", "source", "threshold", "comparison", "rule",
                 "threshold_source", "note"}
+SHORT_NAME_LIMIT = 16  # characters of a short name (charts, the console and the overview use it)
 _SOURCE_KEYS = {"kind", "questionnaire", "measure", "type", "numerator", "denominator", "count", "value", "evidence",
                 "demo"}
 _FIGURE_KEYS = {"label", "value"}
@@ -133,6 +137,34 @@ class RegisterTarget:
     section: str = ""
     threshold_source: str = "plan"
     note: Text | None = None
+    short: Text | None = None  # e.g. 维稳满意率; the plan's full sentence stays in ``text``
+
+    @property
+    def short_name(self) -> Text:
+        """The short name, or the plan's words cut to :data:`SHORT_NAME_LIMIT` characters."""
+        return self.short if self.short is not None else short_name(self.text)
+
+
+_UNIT = re.compile(r"[（(]([^（）()]+)[）)]\s*$")
+
+
+def figure_unit(label: Text | None) -> Text:
+    """The unit of an administrative figure, from the end of its label: 年度法制讲座（次） → 次; a percentage
+    (…（%）) → %. English says only %, a count reads as a plain number."""
+    if label is None:
+        return Text("", "")
+    match = _UNIT.search(label.zh)
+    unit = match.group(1).split("：")[0].split(":")[0].strip() if match else ""
+    return Text(unit, "%" if unit == "%" else "")
+
+
+def short_name(text: Text) -> Text:
+    """``text`` cut to :data:`SHORT_NAME_LIMIT` characters (Chinese) / 40 (English), marked with … when cut."""
+    def cut(words: str, limit: int) -> str:
+        words = words.strip().rstrip("。.")
+        return words if len(words) <= limit else words[:limit - 1] + "…"
+
+    return Text(cut(text.zh, SHORT_NAME_LIMIT), cut(text.en or text.zh, 40))
 
 
 @dataclass(frozen=True)
@@ -291,11 +323,15 @@ def _target(entry: Any, path: str, problems: _Problems, seen: set[str]) -> Regis
         problems.add(f"{path}.threshold_source",
                      f"expected one of {list(THRESHOLD_SOURCES)}; found {threshold_source!r}")
     note = _text(entry["note"], f"{path}.note", problems) if "note" in entry else None
+    short = _text(entry["short"], f"{path}.short", problems) if "short" in entry else None
+    if short is not None and len(short.zh) > SHORT_NAME_LIMIT:
+        problems.add(f"{path}.short.zh", f"a short name has at most {SHORT_NAME_LIMIT} characters (charts and the "
+                                         f"overview print it on one line); found {len(short.zh)}: {short.zh!r}")
     if None in (text, responsible, source, threshold) or not isinstance(target_id, str):
         return None
     return RegisterTarget(id=target_id, text=text, responsible=responsible, source=source, threshold=threshold,
                           comparison=str(comparison), rule=str(rule), section=str(entry.get("section", "")),
-                          threshold_source=str(threshold_source), note=note)
+                          threshold_source=str(threshold_source), note=note, short=short)
 
 
 def parse_register(document: Any, *, path: pathlib.Path | None = None,
@@ -399,6 +435,8 @@ class ScoreboardRow:
     # what a reader must see beside the verdict (surveys.robustness.verdict_notes), and what it depends on
     warnings: tuple[Any, ...] = ()
     robustness: Text | None = None
+    short: Text | None = None  # the short name (RegisterTarget.short_name)
+    unit: Text = Text("", "")  # an administrative count or value's unit (次, 人, % of GDP growth …); shares: ""
 
     @property
     def verdict_label(self) -> Text:
@@ -411,6 +449,8 @@ class ScoreboardRow:
         label = self.verdict_label
         return {
             "target_id": self.target_id, "section": self.section, "text_zh": self.text.zh, "text_en": self.text.en,
+            "short_zh": (self.short or short_name(self.text)).zh, "short_en": (self.short or short_name(self.text)).en,
+            "unit_zh": self.unit.zh, "unit_en": self.unit.en,
             "responsible_zh": self.responsible.zh, "responsible_en": self.responsible.en,
             "source_kind": self.source_kind, "source": self.source, "value": self.value, "ci_low": self.ci_low,
             "ci_high": self.ci_high, "interval_kind": self.interval_kind, "threshold": self.threshold,
@@ -538,7 +578,10 @@ def _base_row(target: RegisterTarget, register: TargetsRegister, **values: Any) 
     source = target.source
     note = _INTERVAL_NOTES.get(values.get("interval_kind", ""), Text("", ""))
     extra = f"；{target.note.zh}" if target.note else ""
-    defaults = dict(target_id=target.id, section=target.section, text=target.text, responsible=target.responsible,
+    share = source.kind in ("survey", "census") or source.type == "rate"
+    defaults = dict(target_id=target.id, section=target.section, text=target.text, short=target.short_name,
+                    unit=Text("", "") if share else figure_unit(source.figure.label if source.figure else None),
+                    responsible=target.responsible,
                     source_kind=source.kind, source=source.describe(), value=math.nan, ci_low=math.nan,
                     ci_high=math.nan, interval_kind="", threshold=target.threshold, comparison=target.comparison,
                     rule=target.rule, verdict=NO_DATA, target_met=None,

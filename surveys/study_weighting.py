@@ -368,15 +368,26 @@ def _check_categories(values: pd.Series, answered: np.ndarray, table: MarginTabl
         f"the categories with others in the study spec (weighting.collapse: {{{table.variable}: {{code: code}}}})")
 
 
-def _missing_note(data: pd.DataFrame, population: _Population, table: MarginTable) -> Text | None:
+def _variable_words(questionnaire: Any, variable: str) -> Text:
+    """A margin variable in words: the questionnaire's weighting variable or item label, else its name."""
+    if questionnaire is not None:
+        for weighting in questionnaire.weighting:
+            if weighting.id == variable:
+                return weighting.label
+    return Text(variable, variable)
+
+
+def _missing_note(data: pd.DataFrame, population: _Population, table: MarginTable, questionnaire: Any) -> Text | None:
     _, missing = _joint_values(data, table)
     count = int((missing & population.rows).sum())
     if not count:
         return None
-    return Text(f"'{table.variable}'：{count} 名受访者未作答（或所填代码不在量表内，已标记 out_of_scale），按"
-                f"“{MISSING_CATEGORY}”类别加权，保持其比例",
-                f"'{table.variable}': {count} respondents without an answer (or with a code outside its scale, "
-                f"flagged out_of_scale) are weighted as the category {MISSING_CATEGORY}, which keeps their share")
+    entry = population.entry
+    words = Text(" × ".join(_variable_words(questionnaire, v).zh for v in table.variables) + f" · {entry.shown('zh')}",
+                 " × ".join(_variable_words(questionnaire, v).en for v in table.variables) + f" · {entry.shown('en')}")
+    return Text(f"{words.zh}：{count} 名受访者未作答（或所填代码不在量表内），作为“未回答”类别加权，保持其比例",
+                f"{words.en}: {count} respondents without an answer (or with a code outside its scale, flagged "
+                f"out_of_scale) are weighted as the category {MISSING_CATEGORY}, which keeps their share")
 
 
 def _merged_table(margin: MarginTable, merges: Mapping[str, str]) -> MarginTable:
@@ -460,7 +471,7 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
                                   [str(v) for v in pd.unique(values[population.rows & ~missing])])
             _check_categories(values, population.rows & ~missing, table, merges, population.entry.path,
                               questionnaire)
-            notes += [note for note in (_missing_note(data, population, table),) if note is not None]
+            notes += [note for note in (_missing_note(data, population, table, questionnaire),) if note is not None]
             data[name] = column.to_numpy(object)
             tables.append(margin)
             sparse = _sparse_categories(data[name].map(lambda value: merges.get(value, value)),

@@ -51,16 +51,16 @@ def test_workbook_has_the_sheets_numbers_as_numbers_and_no_formula(demo_run, res
     workbook = load_workbook(results / "report.xlsx")
     names = workbook.sheetnames
     assert names[0] == "总览"
-    assert {"稳健性", "方法", "数据质量", "权重", "图表"} <= set(names)
-    assert names[1] == "稳健性"  # what each verdict depends on, right after the overview
-    indicators = [n for n in names if n not in {"总览", "稳健性", "方法", "数据质量", "权重", "图表"}]
+    assert {"指标明细", "稳健性", "方法", "数据质量", "权重", "图表"} <= set(names)
+    assert names[1:3] == ["指标明细", "稳健性"]  # every column of every target, then what each verdict depends on
+    indicators = [n for n in names if n not in {"总览", "指标明细", "稳健性", "方法", "数据质量", "权重", "图表"}]
     assert len(indicators) == len(set(result.measures_frame()["questionnaire"])) + len(result.censuses)
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
     overview = workbook["总览"]
-    header_row = next(r for r in range(1, 10) if overview.cell(r, 1).value == "指标")
+    header_row = next(r for r in range(1, 10) if overview.cell(r, 1).value == "序号")
     headers = {overview.cell(header_row, c).value: c for c in range(1, overview.max_column + 1)}
     value_column = headers["结果"]
     survey = [row for row in result.scoreboard if row.source_kind == "survey"]

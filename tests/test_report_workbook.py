@@ -78,9 +78,10 @@ def _cells(workbook: openpyxl.Workbook):
 
 def test_sheets_in_chinese_and_english(tmp_path):
     chinese = _write(tmp_path, _report())
-    assert chinese.sheetnames == ["总览", "市场监管满意率", "平安建设满意率", "方法", "数据质量", "权重"]
+    assert chinese.sheetnames == ["总览", "指标明细", "市场监管满意率", "平安建设满意率", "方法", "数据质量", "权重"]
     english = _write(tmp_path, _report(lang="en"))
-    assert english.sheetnames == ["Overview", "m1 rate", "m2 rate", "Method", "Data quality", "Weights"]
+    assert english.sheetnames == ["Overview", "Targets in detail", "m1 rate", "m2 rate", "Method", "Data quality",
+                                  "Weights"]
     headers = [cell.value for cell in english["Overview"][3]]
     assert english["Overview"].cell(row=4, column=headers.index("Verdict") + 1).value == VERDICT_LABELS["met"]["en"]
 
@@ -91,7 +92,8 @@ def test_numbers_are_numbers_with_percentage_formats(tmp_path):
     row = {header: sheet.cell(row=4, column=index) for index, header in enumerate(headers, start=1)}
     assert row["结果"].data_type == "n" and row["结果"].value == pytest.approx(0.86)
     assert row["结果"].number_format == "0.0%"
-    assert row["95% 置信区间下限"].value == pytest.approx(0.83) and row["95% 置信区间上限"].value == pytest.approx(0.89)
+    assert row["区间下限"].value == pytest.approx(0.83) and row["区间上限"].value == pytest.approx(0.89)
+    assert row["区间类型"].value == "95% 置信区间"
     # an interval's halves as they are: symmetric here (0.83–0.89 around 0.86), so one ±
     assert row["误差（下/上）"].value == "±3.0 个百分点"
     assert row["目标"].value == pytest.approx(0.8) and row["目标"].number_format == "0.0%"
@@ -271,7 +273,7 @@ def test_the_register_scoreboard_frame_is_accepted_as_it_is(tmp_path):
     ))
     report = ReportInput(title_zh="x", scoreboard=board.to_frame(), method=ReportMethod(ci_method="logit", level=0.95))
     assert list(report.scoreboard["kind"]) == ["rate", "rate", "value", "rate", "rate"]
-    sheet = _write(tmp_path, report)["总览"]
+    sheet = _write(tmp_path, report)["指标明细"]
     headers = [cell.value for cell in sheet[3]]
     column = {name: headers.index(name) + 1 for name in headers}
     values = {sheet.cell(row=r, column=column["编号"]).value: r for r in range(4, 9)}
@@ -296,7 +298,7 @@ def test_one_sheet_per_questionnaire_indicator_with_every_measure_and_base(tmp_p
     second = _measures(label_zh="市场监管满意率").assign(questionnaire="market")
     measures = pd.concat([first, other_base, second], ignore_index=True)
     workbook = _write(tmp_path, _report(measures=measures))
-    assert workbook.sheetnames[1:3] == ["维稳满意率", "市场监管满意率"]
+    assert workbook.sheetnames[2:4] == ["维稳满意率", "市场监管满意率"]
     texts = [c.value for c in _cells_of(workbook["维稳满意率"]) if isinstance(c.value, str)]
     assert "平安建设满意率" in texts  # the questionnaire's second measure, as its own table
     assert "剔除“不了解”" in texts  # the other base is in the workbook

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import textwrap
-import unicodedata
 from typing import Mapping
 
 from matplotlib import colormaps
+
+from surveys.display import is_wide as _is_wide
 
 __all__ = [
     "VERDICT_COLOURS",
@@ -80,10 +81,6 @@ def diverging_colours(negative: int, positive: int) -> tuple[list[str], list[str
 
 def _hex(rgba: tuple[float, ...]) -> str:
     return "#" + "".join(f"{round(channel * 255):02X}" for channel in rgba[:3])
-
-
-def _is_wide(character: str) -> bool:
-    return unicodedata.east_asian_width(character) in ("W", "F")
 
 
 # A line may not start with these (closing punctuation) nor end with the opening ones.

@@ -32,11 +32,15 @@ import argparse
 import json
 import math
 import pathlib
+import re
 import sys
-import unicodedata
 from typing import Any, Callable, TextIO
 
 import pandas as pd
+
+from surveys.display import display_width, wrap
+from surveys.report.labels import label
+from surveys.validate import reason_label
 
 __all__ = ["register", "add_output_options", "run_to_folder", "write_outputs", "write_report", "report_chart_titles", "print_scoreboard",
            "print_accounting"]
@@ -96,16 +100,12 @@ def write_outputs(result: Any, out_dir: pathlib.Path) -> list[pathlib.Path]:
 
 # ------------------------------------------------------------------------------------------ printing
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
 def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal columns (CJK characters take two) and padded to it."""
     out, used = "", 0
     for ch in text:
-        size = _width(ch)
-        if used + size > width - (1 if _width(text) > width else 0):
+        size = display_width(ch)
+        if used + size > width - (1 if display_width(text) > width else 0):
             out += "…"
             used += 1
             break
@@ -114,21 +114,33 @@ def _fit(text: str, width: int) -> str:
     return out + " " * max(width - used, 0)
 
 
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - display_width(text), 0)
+
+
 def _is_share(row: Any) -> bool:
     return row.source_kind in ("survey", "census") or row.denominator is not None
 
 
-def _number(value: float, share: bool) -> str:
+def _number(value: float, share: bool, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if share:
         return f"{value:.1%}"
-    return f"{value:g}"
+    return f"{value:g}{unit}"
 
 
 _INTERVALS = {"confidence_interval": {"zh": "置信区间", "en": "CI"},
-              "nonresponse_bounds": {"zh": "回收界限", "en": "bounds"},
+              "nonresponse_bounds": {"zh": "未回收界限", "en": "bounds"},
               "exact": {"zh": "精确值", "en": "exact"}}
+_RULES = {"ci_lower_bound": {"zh": "下限达到目标", "en": "lower bound"},
+          "point_estimate": {"zh": "点估计达到目标", "en": "estimate"},
+          "ci_upper_bound": {"zh": "上限达到目标", "en": "upper bound"}}
+_SECTION = re.compile(r"^([一二三四五六七八九十]+[(（][一二三四五六七八九十]+[)）])")
+_SCOREBOARD_HEADERS = {"zh": ("指标", "数值", "区间", "目标", "判定", "判定规则", "责任单位"),
+                       "en": ("target", "value", "interval", "target", "verdict", "rule", "responsible unit")}
+_SCOREBOARD_WIDTHS = {"zh": (26, 8, 20, 9, 22, 14, 26), "en": (30, 8, 20, 9, 26, 12, 28)}
+_COMPARISON_SIGNS = {">=": "≥", "<=": "≤", "==": "="}
 
 
 def _interval(row: Any, lang: str) -> str:
@@ -138,30 +150,58 @@ def _interval(row: Any, lang: str) -> str:
     if row.interval_kind == "exact":
         return kind[lang]
     share = _is_share(row)
-    return f"{kind[lang]} {_number(row.ci_low, share)}–{_number(row.ci_high, share)}"
+    return f"{_number(row.ci_low, share)}–{_number(row.ci_high, share)}" + (
+        f"（{kind[lang]}）" if row.interval_kind != "confidence_interval" and lang == "zh" else
+        (f" ({kind[lang]})" if row.interval_kind != "confidence_interval" else ""))
+
+
+def _wrapped_row(cells: tuple[str, ...], widths: tuple[int, ...]) -> list[str]:
+    """One table row as terminal lines: each cell wrapped to its column (never cut)."""
+    columns = [wrap(cell, width) for cell, width in zip(cells, widths)]
+    height = max(len(lines) for lines in columns)
+    return ["  ".join(_pad(lines[i] if i < len(lines) else "", width) for lines, width in zip(columns, widths)).rstrip()
+            for i in range(height)]
+
+
+def _section_of(row: Any) -> str:
+    match = _SECTION.match(row.section)
+    return match.group(1) if match else row.section
 
 
 def print_scoreboard(result: Any, lang: str, file: TextIO) -> None:
-    """Every target: text, value, interval or bounds, threshold, verdict label, responsible unit."""
-    headers = {"zh": ("指标", "数值", "区间", "目标", "结论", "责任单位"),
-               "en": ("target", "value", "interval", "target", "verdict", "responsible unit")}[lang]
-    verdict_width = max([_width(h) for h in headers[4:5]] + [_width(r.verdict_label.get(lang)) for r in result.scoreboard])
-    widths = (40, 8, 26, 9, verdict_width, 0)
+    """Every target, grouped by the plan's section: short name, value with its unit, interval or bounds, target,
+    verdict, rule and responsible unit (long cells wrap); under a survey verdict what it depends on and its
+    warnings; then the summary line that reconciles with the rows."""
     title = result.study.title.get(lang)
+    widths = _SCOREBOARD_WIDTHS[lang]
+    total = sum(widths) + 2 * (len(widths) - 1)
     print(f"{'考核指标记分表' if lang == 'zh' else 'Scoreboard'} · {title}", file=file)
-    print("  ".join(_fit(h, w) if w else h for h, w in zip(headers, widths)).rstrip(), file=file)
+    print("\n".join(_wrapped_row(_SCOREBOARD_HEADERS[lang], widths)), file=file)
+    current = None
     for row in result.scoreboard:
+        section = _section_of(row)
+        if section != current:
+            current = section
+            heading = (f"方案{section}" if lang == "zh" else f"plan {section}") if section else ""
+            print(f"── {heading} " + "─" * max(total - display_width(heading) - 4, 0), file=file)
         share = _is_share(row)
-        cells = (row.text.get(lang), _number(row.value, share), _interval(row, lang),
-                 f"{row.comparison}{_number(row.threshold, share)}", row.verdict_label.get(lang),
+        unit = row.unit.get(lang) if not share else ""
+        rule = _RULES.get(row.rule, {}).get(lang, row.rule) if row.interval_kind != "exact" else "—"
+        short = (row.short or row.text).get(lang)
+        cells = (short, _number(row.value, share, unit), _interval(row, lang),
+                 f"{_COMPARISON_SIGNS.get(row.comparison, row.comparison)}{_number(row.threshold, share, unit)}",
+                 row.verdict_label.get(lang), rule,
                  row.responsible.get(lang))
-        print("  ".join(_fit(str(c), w) if w else str(c) for c, w in zip(cells, widths)).rstrip(), file=file)
-        # what the verdict depends on and the warnings beside it, on the row's own lines
+        print("\n".join(_wrapped_row(cells, widths)), file=file)
+        # what the verdict depends on and the warnings beside it, indented under the row
+        notes = []
         if row.robustness is not None:
-            print(f"    {'稳健性' if lang == 'zh' else 'robustness'}: {row.robustness.get(lang)}", file=file)
-        for warning in row.warnings:
-            print(f"    {'提示' if lang == 'zh' else 'note'}: {warning.text.get(lang)}", file=file)
-    print(result.scoreboard.summary().get(lang), file=file)
+            notes.append(f"{'稳健性' if lang == 'zh' else 'robustness'}: {row.robustness.get(lang)}")
+        notes += [f"{'提示' if lang == 'zh' else 'note'}: {warning.text.get(lang)}" for warning in row.warnings]
+        for note in notes:
+            for line in wrap(note, total - 4):
+                print(f"    {line}", file=file)
+    print("\n".join(wrap(result.scoreboard.summary().get(lang), total)), file=file)
     for note in (getattr(result, "notes_zh", ()) or result.notes) if lang == "zh" else result.notes:
         print(f"{'注' if lang == 'zh' else 'note'}: {note}", file=file)
 
@@ -172,9 +212,10 @@ def print_accounting(result: Any, lang: str, file: TextIO) -> None:
                "en": ("file", "role", "read", "accepted", "rejected", "flagged", "reasons")}[lang]
     widths = (46, 15, 8, 8, 8, 8, 0)
     print("  ".join(_fit(h, w) if w else h for h, w in zip(headers, widths)), file=file)
+    separator = "，" if lang == "zh" else ", "
     for account in result.files:
-        reasons = ", ".join(f"{code} {count}" for code, count in sorted(account.reasons.items()))
-        cells = (account.path.name, account.role, str(account.rows_read), str(account.accepted),
+        reasons = separator.join(f"{reason_label(code, lang)} {count}" for code, count in sorted(account.reasons.items()))
+        cells = (account.path.name, label(f"role_{account.role}", lang), str(account.rows_read), str(account.accepted),
                  str(account.rejected), str(account.flagged),
                  reasons or (account.note_zh if lang == "zh" and account.note_zh else account.note))
         print("  ".join(_fit(c, w) if w else c for c, w in zip(cells, widths)).rstrip(), file=file)

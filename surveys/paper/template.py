@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pathlib
-import unicodedata
 from typing import Sequence
 
+from surveys.display import display_width as _display_width
 from surveys.errors import SurveyError
 from surveys.paper.layout import (
     CODEBOOK_SHEET,
@@ -19,10 +19,6 @@ from surveys.questionnaire import Item, Questionnaire
 
 _MAX_INLINE_LIST = 255   # Excel's limit on an inline list validation formula and on a prompt
 _MAX_PROMPT_TITLE = 32
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
 
 
 def _code_labels(questionnaire: Questionnaire, item: Item) -> str:

@@ -22,7 +22,7 @@ import html
 import pathlib
 
 from surveys.errors import ReportError
-from surveys.report.figures import natural_size
+from surveys.report.figures import natural_size, screen_png
 from surveys.report.labels import VERDICT_STYLES, label
 from surveys.report.model import ReportInput
 from surveys.report.text import format_value
@@ -75,6 +75,8 @@ p.unweighted { background: #FDE2E1; border: 1px solid #B42318; padding: 6px 10px
 p.demo { background: #FFF4CE; border: 1px solid #C8A200; padding: 6px 10px; font-weight: 600; margin: 10px 0 0; }
 p.note { color: #374151; font-size: 0.84rem; margin: 4px 0; }
 p.empty { color: var(--muted); font-style: italic; }
+div.footnotes { font-size: 0.8rem; color: #374151; }
+div.footnotes ol { margin: 2px 0 8px; padding-left: 2.2em; }
 figure { margin: 14px 0; text-align: center; }
 figure img { max-width: 100%%; height: auto; border: 1px solid var(--rule); }
 figcaption { font-size: 0.88rem; color: var(--muted); margin-top: 4px; }
@@ -121,6 +123,8 @@ def _cell(cell: Cell, lang: str) -> str:
         low, high = (format_value(v, cell.kind, lang) for v in cell.value)
         return f'<td class="num">{_e(low)} – {_e(high)}</td>'
     text = format_value(cell.value, cell.kind, lang)
+    if cell.unit and text != "–":
+        text += cell.unit if lang == "zh" or cell.unit == "%" else f" {cell.unit}"
     if cell.kind in ("text", "flag"):
         return f"<td>{_e(text)}</td>"
     if cell.kind == "code":
@@ -153,9 +157,10 @@ def _table(table: Table, lang: str, *, show_title: bool) -> str:
 def _figure(name: str, path: pathlib.Path, lang: str) -> str:
     mime = _MIME[path.suffix.lower()]
     try:
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        content = screen_png(path) if mime == "image/png" else path.read_bytes()
     except OSError as error:
         raise ReportError(f"cannot read chart '{name}' from {str(path)!r}: {error}") from error
+    data = base64.b64encode(content).decode("ascii")
     title = chart_title(name, lang)
     size = natural_size(path)
     style = f' style="width: {size[0]:.0f}px"' if size else ""
@@ -169,6 +174,10 @@ def _section(section: Section, anchor: str, lang: str, *, new_page: bool, banner
     for table in section.tables:
         parts.append(_table(table, lang, show_title=len(section.tables) > 1 or table.title != section.title))
     parts += [f'<p class="note">{_e(note)}</p>' for note in section.notes]
+    if section.footnotes:
+        parts.append(f'<div class="footnotes"><p class="note">{_e(section.footnotes[0])}</p><ol>'
+                     + "".join(f"<li>{_e(line.split('. ', 1)[-1])}</li>" for line in section.footnotes[1:])
+                     + "</ol></div>")
     parts += [_figure(name, path, lang) for name, path in section.charts]
     parts.append("</section>")
     return "\n".join(parts)
@@ -179,7 +188,7 @@ def render_html(report: ReportInput) -> str:
     if not isinstance(report, ReportInput):
         raise ReportError(f"render_html needs a ReportInput; found {type(report).__name__}")
     lang, method = report.lang, report.method
-    sections = report_sections(report)
+    sections = tuple(section for section in report_sections(report) if not section.workbook_only)
     anchors = [f"s{index}-{section.key}" for index, section in enumerate(sections, start=1)]
     contents = "".join(f'<li><a href="#{_e(a)}">{_e(s.title)}</a></li>' for a, s in zip(anchors, sections))
     generated = label("generated", lang, run_time=method.run_time, version=method.toolkit_version)

@@ -81,6 +81,11 @@ _SCOREBOARD = (
     _c("target_id", "text", "id of the target in the study's targets register", required=True),
     _c("label_zh", "text", "indicator name (Chinese)", required=True, aliases=("text_zh",)),
     _c("label_en", "text", "indicator name (English; empty: the Chinese is shown)", aliases=("text_en",)),
+    _c("short_zh", "text", "short name (≤ 16 characters, e.g. 维稳满意率) for the overview, charts and console; "
+       "empty: the indicator name"),
+    _c("short_en", "text", "the same in English"),
+    _c("unit_zh", "text", "unit of an administrative count or value (次, 人, %); empty for shares"),
+    _c("unit_en", "text", "the same in English"),
     _c("section", "text", "section of the plan the target belongs to"),
     _c("responsible_unit_zh", "text", "unit answerable for the target (责任单位)", aliases=("responsible_zh",)),
     _c("responsible_unit_en", "text", "the same in English", aliases=("responsible_en",)),

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from typing import Any, Iterable
+
+from surveys.display import display_width
 
 __all__ = [
     "display_width",
@@ -20,11 +21,6 @@ SHEET_NAME_LIMIT = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # XML 1.0 cannot hold these control characters (openpyxl raises IllegalCharacterError on them).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def display_width(text: str) -> int:
-    """Width in Latin character cells: East Asian wide and full-width characters count 2 (UAX #11)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in str(text))
 
 
 def clean_text(value: Any) -> str:

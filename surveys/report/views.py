@@ -7,6 +7,7 @@ workbook splits it into two numeric columns. ``detail`` columns are shown in the
 """
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -28,19 +29,25 @@ _CHART_SECTIONS = (("target", "overview"), ("scoreboard", "overview"), ("weight"
 
 @dataclass(frozen=True)
 class Cell:
-    """One value with its display kind; ``verdict`` marks a verdict cell, ``muted`` an unreliable row."""
+    """One value with its display kind; ``verdict`` marks a verdict cell, ``muted`` an unreliable row, ``unit``
+    follows a number (次, 人; the workbook keeps the number numeric with the unit in its format)."""
 
     value: Any
     kind: str = "text"
     verdict: str = ""
     muted: bool = False
+    unit: str = ""
 
 
 @dataclass(frozen=True)
 class ColumnView:
+    """A column's header; ``interval`` holds (low, high); ``detail`` columns are workbook-only; ``width`` caps the
+    workbook column (in Latin character cells; longer text wraps) so that a page prints at a readable scale."""
+
     header: str
     interval: bool = False
     detail: bool = False
+    width: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,13 +62,17 @@ class Table:
 
 @dataclass(frozen=True)
 class Section:
-    """A workbook sheet / an HTML section: ``key`` is overview, indicator, method, quality, weights or charts."""
+    """A workbook sheet / an HTML section: ``key`` is overview, overview_detail, robustness, indicator, method,
+    quality, weights or charts. ``footnotes`` follow the notes (numbered by the caller); ``workbook_only``
+    sections are left out of the HTML (as ``detail`` columns are)."""
 
     key: str
     title: str
     tables: tuple[Table, ...]
     charts: tuple[tuple[str, pathlib.Path], ...] = ()
     notes: tuple[str, ...] = ()
+    footnotes: tuple[str, ...] = ()
+    workbook_only: bool = False
 
 
 def _text(row: pd.Series, name: str, lang: str) -> str:
@@ -108,41 +119,72 @@ def _interval_header(level: float | None, lang: str) -> str:
     return f"{level * 100:g}% {label('col_interval', lang)}"
 
 
-# The overview's columns in print order; the indicator comes first so that freezing it keeps it in view.
-_OVERVIEW_COLUMNS = ("col_indicator", "col_responsible_unit", "col_estimate", "interval", "col_margins",
-                     "col_threshold", "col_verdict", "col_robustness", "col_warnings", "col_target_met",
-                     "col_respondents", "col_effective_size", "col_p_value", "col_additional_respondents",
-                     "col_break_even_respondents", "col_source_kind", "col_rule", "col_positive_set", "col_base",
-                     "col_target_id", "col_section", "col_note", "col_evidence")
-_OVERVIEW_DETAIL = {"col_target_id", "col_section", "col_source_kind", "col_target_met", "col_rule",
-                    "col_positive_set", "col_base", "col_note", "col_evidence", "col_effective_size",
-                    "col_p_value", "col_additional_respondents", "col_break_even_respondents"}
+# The overview prints on one A4 landscape page: the few columns a reader needs (the indicator by its short name,
+# numbered for the footnote with the plan's full sentence). Everything else is on the workbook's detail sheet.
+_OVERVIEW_COLUMNS = ("col_number", "col_indicator", "col_responsible_unit", "col_estimate", "interval",
+                     "col_interval_kind", "col_margins", "col_threshold", "col_verdict", "col_respondents",
+                     "col_notes")
+_DETAIL_COLUMNS = ("col_number", "col_target_id", "col_section", "col_indicator", "col_plan_text",
+                   "col_responsible_unit", "col_source_kind", "col_estimate", "interval", "col_interval_kind",
+                   "col_margins", "col_p_value", "col_df", "col_threshold", "col_rule", "col_verdict",
+                   "col_target_met", "col_respondents", "col_effective_size", "col_additional_respondents",
+                   "col_break_even_respondents", "col_positive_set", "col_base", "col_robustness", "col_warnings",
+                   "col_note", "col_evidence")
 
 
-def _overview_cells(row: pd.Series, lang: str, mark_demo: bool) -> dict[str, Cell]:
+def _interval_kind(row: pd.Series, level: float | None, lang: str) -> str:
+    if row["interval_kind"] == "nonresponse_bounds":
+        return label("kind_bounds", lang)
+    if row["interval_kind"] == "exact":
+        return label("kind_exact", lang)
+    if row["verdict"] == "no_data":
+        return ""
+    return _interval_header(_number(row["level"]) or level, lang)
+
+
+def _notes_text(row: pd.Series, lang: str) -> str:
+    """What the overview says beside a verdict: what it depends on, then its warnings."""
+    parts = []
+    robustness = _text(row, "robustness", lang)
+    if robustness:
+        parts.append(f"{label('col_robustness', lang)}：{robustness}" if lang == "zh"
+                     else f"{label('col_robustness', lang)}: {robustness}")
+    warnings = _text(row, "warnings", lang)
+    if warnings:
+        parts.append(warnings)
+    return ("；" if lang == "zh" else "; ").join(parts)
+
+
+def _overview_cells(row: pd.Series, number: int, lang: str, mark_demo: bool, level: float | None) -> dict[str, Cell]:
     value_kind, _ = _value_kinds(row["kind"])
-    indicator = _text(row, "label", lang)
+    unit = _text(row, "unit", lang) if value_kind not in ("share",) else ""
+    indicator = _text(row, "short", lang) or _text(row, "label", lang)
     if mark_demo and row["demo_data"]:
         mark = label("demo_mark", lang)
         indicator = f"{indicator}（{mark}）" if lang == "zh" else f"{indicator} ({mark})"
     return {
+        "col_number": Cell(number, "count"),
         "col_indicator": Cell(indicator),
+        "col_plan_text": Cell(_text(row, "label", lang)),
         "col_responsible_unit": Cell(_text(row, "responsible_unit", lang)),
-        "col_estimate": Cell(_number(row["estimate"]), value_kind),
+        "col_estimate": Cell(_number(row["estimate"]), value_kind, unit=unit),
         "interval": Cell((_number(row["ci_low"]), _number(row["ci_high"])), value_kind),
+        "col_interval_kind": Cell(_interval_kind(row, level, lang)),
         "col_margins": _margin_cell(row, value_kind, lang),
-        "col_threshold": Cell(_number(row["threshold"]), value_kind),
+        "col_threshold": Cell(_number(row["threshold"]), value_kind, unit=unit),
         "col_verdict": _verdict_cell(row, lang),
+        "col_notes": Cell(_notes_text(row, lang)),
         "col_robustness": Cell(_text(row, "robustness", lang)),
         "col_warnings": Cell(_text(row, "warnings", lang)),
         "col_target_met": _flag(row["target_met"], lang),
         "col_respondents": Cell(_number(row["respondents"]), "count"),
         "col_effective_size": Cell(_number(row["effective_size"]), "count"),
         "col_p_value": Cell(_number(row["p_value"]), "p_value"),
+        "col_df": Cell(_number(row["df"]), "df"),
         "col_additional_respondents": Cell(_number(row["additional_respondents"]), "count"),
         "col_break_even_respondents": Cell(_number(row["break_even_respondents"]), "count"),
         "col_source_kind": Cell(label(f"source_{row['source_kind']}", lang)),
-        "col_rule": Cell(label(f"rule_short_{row['rule']}", lang)),
+        "col_rule": Cell(f"{_comparison(row['comparison'])} · " + label(f"rule_short_{row['rule']}", lang)),
         "col_positive_set": Cell(_text(row, "positive_set", lang)),
         "col_base": Cell(_text(row, "base_label", lang)),
         "col_target_id": Cell(row["target_id"]),
@@ -152,19 +194,41 @@ def _overview_cells(row: pd.Series, lang: str, mark_demo: bool) -> dict[str, Cel
     }
 
 
-def _overview(report: ReportInput) -> Section:
+def _overview_level(report: ReportInput) -> float | None:
+    levels = report.scoreboard["level"].dropna().unique()
+    return float(levels[0]) if len(levels) == 1 else (report.method.level if len(report.scoreboard) else None)
+
+
+# widest column of the overview (Latin cells): with them the overview prints on A4 landscape at about 80 %
+_OVERVIEW_WIDTHS = {"col_responsible_unit": 18, "col_notes": 38, "col_interval_kind": 14, "col_margins": 17,
+                    "col_plan_text": 48, "col_indicator": 34}
+
+
+def _overview_table(report: ReportInput, names: tuple[str, ...], key: str, title: str) -> Table:
     lang, frame = report.lang, report.scoreboard
-    levels = frame["level"].dropna().unique()
-    level = float(levels[0]) if len(levels) == 1 else (report.method.level if len(frame) else None)
-    columns = tuple(
-        ColumnView(_interval_header(level, lang), interval=True) if name == "interval"
-        else ColumnView(label(name, lang), detail=name in _OVERVIEW_DETAIL) for name in _OVERVIEW_COLUMNS
-    )
+    level = _overview_level(report)
+    columns = tuple(ColumnView(label("col_interval_bounds", lang), interval=True) if name == "interval"
+                    else ColumnView(label(name, lang), width=_OVERVIEW_WIDTHS.get(name)) for name in names)
     mark_demo = not bool(frame["demo_data"].eq(True).all())  # when every row is made up, the banner says it once
     rows = []
-    for _, row in frame.iterrows():
-        cells = _overview_cells(row, lang, mark_demo)
-        rows.append(tuple(cells[name] for name in _OVERVIEW_COLUMNS))
+    for number, (_, row) in enumerate(frame.iterrows(), start=1):
+        cells = _overview_cells(row, number, lang, mark_demo, level)
+        rows.append(tuple(cells[name] for name in names))
+    return Table(key, title, columns, tuple(rows))
+
+
+def _footnotes(report: ReportInput) -> list[str]:
+    """The plan's full sentence of every indicator, numbered as the overview's rows."""
+    lang, frame = report.lang, report.scoreboard
+    lines = [label("footnote_heading", lang)]
+    for number, (_, row) in enumerate(frame.iterrows(), start=1):
+        lines.append(f"{number}. {_text(row, 'label', lang)}")
+    return lines
+
+
+def _overview(report: ReportInput) -> Section:
+    lang, frame = report.lang, report.scoreboard
+    table = _overview_table(report, _OVERVIEW_COLUMNS, "scoreboard", label("overview", lang))
     summary = scoreboard_summary(list(frame["verdict"]), list(frame["target_met"]), list(frame["rule"]))
     notes = [summary.get(lang), label("overview_note", lang)]
     if frame["additional_respondents"].notna().any():
@@ -175,8 +239,15 @@ def _overview(report: ReportInput) -> Section:
         notes.append(label("exact_note", lang))
     if frame["demo_data"].eq(True).any():
         notes.insert(0, label("demo_data", lang))
-    table = Table("scoreboard", label("overview", lang), columns, tuple(rows))
-    return Section("overview", label("overview", lang), (table,), notes=tuple(notes))
+    return Section("overview", label("overview", lang), (table,), notes=tuple(notes),
+                   footnotes=tuple(_footnotes(report)))
+
+
+def _overview_detail(report: ReportInput) -> Section:
+    """Every column of every target (the workbook's detail sheet; the HTML shows the overview only)."""
+    lang = report.lang
+    table = _overview_table(report, _DETAIL_COLUMNS, "scoreboard_detail", label("overview_detail", lang))
+    return Section("overview_detail", label("overview_detail", lang), (table,), workbook_only=True)
 
 
 def variable_label(variable: str, lang: str) -> str:
@@ -484,8 +555,7 @@ def report_sections(report: ReportInput) -> tuple[Section, ...]:
         placed.setdefault(_chart_section(name), []).append((name, path))
 
     def with_charts(section: Section) -> Section:
-        key = "overview" if section.key == "overview" else section.key
-        return Section(section.key, section.title, section.tables, tuple(placed.get(key, ())), section.notes)
+        return dataclasses.replace(section, charts=tuple(placed.get(section.key, ())))
 
     measures = report.measures
     keys = [questionnaire or f"measure:{measure_id}"
@@ -493,7 +563,8 @@ def report_sections(report: ReportInput) -> tuple[Section, ...]:
     indicators = [_indicator(measures[[k == key for k in keys]], report.lang, report.method.level)
                   for key in dict.fromkeys(keys)]
     robustness = _robustness(report)
-    sections = [with_charts(_overview(report)), *([robustness] if robustness else []), *indicators]
+    sections = [with_charts(_overview(report)), _overview_detail(report), *([robustness] if robustness else []),
+                *indicators]
     if placed.get("charts"):
         sections.append(Section("charts", label("charts", report.lang), (), tuple(placed["charts"])))
     sections += [_method(report), _quality(report), with_charts(_weights(report))]

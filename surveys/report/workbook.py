@@ -28,6 +28,7 @@ from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from surveys.errors import ReportError
@@ -54,6 +55,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MAX_WIDTH = 48
 _MIN_WIDTH = 6
 _IMAGE_WIDTH = 760  # pixels; about 20 cm on screen
+_IMAGE_HEIGHT = 640  # pixels; about 17 cm: a chart fits the height of a landscape A4 page
 _ROW_PIXELS = 20
 _HEADER_FILL = PatternFill(start_color="FFE8ECF1", end_color="FFE8ECF1", fill_type="solid")
 _TITLE_FONT = Font(bold=True, size=14)
@@ -63,6 +65,16 @@ _NOTE = Font(italic=True, color="FF404040")
 _WARNING = Font(bold=True, color="FFB42318")
 
 
+def _number_format(kind: str, unit: str) -> str:
+    """The display format of a number of ``kind``, followed by its unit (the cell stays a number): 3 → 3次."""
+    base = NUMBER_FORMATS.get(kind, NUMBER_FORMATS["number"])
+    if not unit:
+        return base
+    if base == "General":
+        base = "0.0##"
+    return base + '"' + unit.replace('"', "") + '"'
+
+
 class _Sheet:
     """A worksheet being written top to bottom, remembering the widest text of each column."""
 
@@ -70,7 +82,9 @@ class _Sheet:
         self.sheet = sheet
         self.row = 1
         self.widths: dict[int, int] = {}
+        self.caps: dict[int, int] = {}  # column → widest it may be (ColumnView.width); longer text wraps
         self.frozen = False
+        self.first_table_row = 1  # rows above (the sheet's title) span the page and never wrap
 
     def text(self, row: int, column: int, value: Any, *, font: Font | None = None, measure: bool = True) -> None:
         """Write ``value`` as a text cell (never a formula), fitting the column to it when ``measure``."""
@@ -87,17 +101,18 @@ class _Sheet:
         if measure:
             self._measure(column, text)
 
-    def number(self, row: int, column: int, value: float | None, kind: str, lang: str, muted: bool) -> None:
+    def number(self, row: int, column: int, value: float | None, kind: str, lang: str, muted: bool,
+               unit: str = "") -> None:
         if value is None:
             return
         if not math.isfinite(value):  # an infinite df (normal interval): Excel has no infinity, so say it
             self.text(row, column, format_value(value, kind, lang), font=_MUTED if muted else None)
             return
         cell = self.sheet.cell(row=row, column=column, value=float(value))
-        cell.number_format = NUMBER_FORMATS.get(kind, NUMBER_FORMATS["number"])
+        cell.number_format = _number_format(kind, unit)
         if muted:
             cell.font = _MUTED
-        self._measure(column, format_value(value, kind, lang))
+        self._measure(column, format_value(value, kind, lang) + unit)
 
     def _measure(self, column: int, text: str) -> None:
         longest = max((display_width(line) for line in text.splitlines() or [""]), default=0)
@@ -105,11 +120,12 @@ class _Sheet:
 
     def fit_columns(self) -> None:
         for column, width in self.widths.items():
-            fitted = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
+            widest = min(self.caps.get(column, _MAX_WIDTH), _MAX_WIDTH)
+            fitted = min(max(width + 2, _MIN_WIDTH), widest)
             self.sheet.column_dimensions[get_column_letter(column)].width = fitted
-            if width + 2 > _MAX_WIDTH:
-                for (cell,) in self.sheet.iter_rows(min_col=column, max_col=column):
-                    if isinstance(cell.value, str) and display_width(cell.value) > _MAX_WIDTH - 2:
+            if width + 2 > widest:
+                for (cell,) in self.sheet.iter_rows(min_row=self.first_table_row, min_col=column, max_col=column):
+                    if isinstance(cell.value, str) and display_width(cell.value) > widest - 2:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
@@ -133,7 +149,7 @@ def _write_cell(sheet: _Sheet, row: int, column: int, cell: Cell, lang: str) -> 
     if cell.kind in ("text", "code", "verdict", "flag"):
         sheet.text(row, column, cell.value, font=_MUTED if cell.muted else None)
     else:
-        sheet.number(row, column, cell.value, cell.kind, lang, cell.muted)
+        sheet.number(row, column, cell.value, cell.kind, lang, cell.muted, cell.unit)
     return 1
 
 
@@ -159,6 +175,11 @@ def _write_table(sheet: _Sheet, table: Table, lang: str, *, show_title: bool, fr
         sheet.row += 1
     header_row = sheet.row
     headers = _expanded_headers(table, lang, list(range(len(table.columns))))
+    position = 1
+    for view in table.columns:
+        if view.width is not None:
+            sheet.caps[position] = min(sheet.caps.get(position, view.width), view.width)
+        position += 2 if view.interval else 1
     for column, header in enumerate(headers, start=1):
         sheet.text(header_row, column, header, font=_BOLD, measure=False)
         cell = sheet.sheet.cell(row=header_row, column=column)
@@ -202,7 +223,10 @@ def _png_for(path: pathlib.Path) -> pathlib.Path | None:
 
 
 def _embed_charts(sheet: _Sheet, section: Section, lang: str) -> None:
+    """Each chart on a page of its own (a page break before its title), no taller than a landscape A4 page."""
     for name, path in section.charts:
+        if sheet.row > 3:
+            sheet.sheet.row_breaks.append(Break(id=sheet.row - 1))
         sheet.text(sheet.row, 1, chart_title(name, lang), font=_BOLD, measure=False)
         sheet.row += 1
         png = _png_for(path)
@@ -214,9 +238,8 @@ def _embed_charts(sheet: _Sheet, section: Section, lang: str) -> None:
         size = natural_size(png)
         if size:
             image.width, image.height = round(size[0]), round(size[1])
-        if image.width > _IMAGE_WIDTH:
-            image.height = round(image.height * _IMAGE_WIDTH / image.width)
-            image.width = _IMAGE_WIDTH
+        scale = min(1.0, _IMAGE_WIDTH / image.width, _IMAGE_HEIGHT / image.height)
+        image.width, image.height = round(image.width * scale), round(image.height * scale)
         sheet.sheet.add_image(image, f"A{sheet.row}")
         sheet.row += image.height // _ROW_PIXELS + 2
 
@@ -229,13 +252,14 @@ def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None
         sheet.text(2, 1, label("unweighted", lang), font=_WARNING, measure=False)
         sheet.sheet.oddHeader.center.text = label("unweighted", lang)
     sheet.row = 3
+    sheet.first_table_row = 3
     for table in section.tables:
         _write_table(sheet, table, lang, show_title=len(section.tables) > 1 or table.title != section.title,
                      freeze=True)
-    for note in section.notes:
+    for note in (*section.notes, *section.footnotes):
         sheet.text(sheet.row, 1, note, font=_NOTE, measure=False)
         sheet.row += 1
-    if section.notes:
+    if section.notes or section.footnotes:
         sheet.row += 1
     _embed_charts(sheet, section, lang)
     sheet.fit_columns()
@@ -244,6 +268,9 @@ def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None
     setup.paperSize = sheet.sheet.PAPERSIZE_A4
     setup.fitToWidth, setup.fitToHeight = 1, 0
     sheet.sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet.print_options.horizontalCentered = True
+    sheet.sheet.oddFooter.center.text = label("page_footer", lang)
+    sheet.sheet.oddFooter.left.text = clean_text(report.title)
 
 
 def _sheet_titles(sections: tuple[Section, ...]) -> list[str]:
