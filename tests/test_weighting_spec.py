@@ -130,7 +130,7 @@ def test_unanswered_or_out_of_scale_values_are_noted(tmp_path):
     data.loc[:4, "q1"] = np.nan    # e.g. a code 3 the mapping flagged out_of_scale and left missing
     weighted = weight_responses(data, "town", _study(tmp_path, _csv(PEOPLE)))
     note = next(note for note in weighted.notes if "5 respondents" in note.en)
-    assert "out_of_scale" in note.en and "(missing)" in note.en and "gender" in note.en.lower()
+    assert "out_of_scale" in note.en and "(missing)" in note.en and note.en.startswith("Sex")
     assert "5 名受访者" in note.zh and "性别" in note.zh and "out_of_scale" not in note.zh  # Chinese words only
 
 
