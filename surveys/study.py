@@ -230,6 +230,10 @@ class Study:
     design: SampleDesignSpec = SampleDesignSpec()
     robustness: RobustnessSpec = RobustnessSpec()
 
+    def population_names(self, lang: str = "zh") -> dict[str, str]:
+        """Population key (as the weighting stage names it) → the population in words (``margins[].label``)."""
+        return {entry.population or entry.path.stem: entry.shown(lang) for entry in self.margins}
+
     def inputs_for(self, questionnaire_id: str) -> tuple[StudyInput, ...]:
         return tuple(entry for entry in self.inputs if entry.questionnaire == questionnaire_id)
 

@@ -195,7 +195,8 @@ def test_run_exits_0_when_every_target_is_met_and_draws_the_charts(demo, tmp_pat
     assert "not drawn" not in captured.err
     charts = {path.name for path in (tmp_path / "out" / "charts").iterdir()}
     for stem in ("targets", "district_social_stability", "mode_social_stability", "weights_social_stability",
-                 "margins_social_stability", "items_social_stability", "weighting_effect"):
+                 "margins_social_stability_1", "margins_social_stability_2", "items_social_stability",
+                 "weighting_effect"):  # a margins chart longer than a page is drawn as pages
         assert {f"{stem}.png", f"{stem}.svg"} <= charts, stem
 
 

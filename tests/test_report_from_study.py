@@ -72,6 +72,42 @@ def test_workbook_has_the_sheets_numbers_as_numbers_and_no_formula(demo_run, res
         assert round(row.value, 6) in values
 
 
+def _printed_scale(sheet) -> float:
+    """The scale at which ``sheet`` fits its printable page width: Excel's column widths in characters of the
+    default font (7 pixels each plus 5 of padding at 96 dpi) against A4 landscape less the side margins."""
+    from openpyxl.utils import get_column_letter
+
+    pixels = sum((sheet.column_dimensions[get_column_letter(c)].width or 8.43) * 7 + 5
+                 for c in range(1, sheet.max_column + 1))
+    page_mm = 297.0 - 25.4 * (sheet.page_margins.left + sheet.page_margins.right)
+    return min(1.0, page_mm / (pixels * 25.4 / 96))
+
+
+def test_the_overview_prints_on_a4_landscape_at_a_readable_scale(demo_run):
+    _, results = demo_run
+    sheet = load_workbook(results / "report.xlsx")["总览"]
+    setup = sheet.page_setup
+    assert setup.orientation == "landscape" and str(setup.paperSize) == str(sheet.PAPERSIZE_A4)
+    assert setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert _printed_scale(sheet) >= 0.70
+    assert sheet.print_title_rows and "&P" in sheet.oddFooter.center.text  # header repeated, pages numbered
+    headers = [cell.value for cell in sheet[3]]
+    assert headers[:3] == ["序号", "指标", "责任单位"] and len(headers) <= 12
+    shorts = {row.short.zh for row in run_study(load_study(DEMO_SPEC, data_dir=demo_run[0])).scoreboard}
+    shown = {str(cell.value).split("（")[0] for cell in [row[1] for row in sheet.iter_rows(min_row=4)] if cell.value}
+    assert shorts <= shown  # short names, the plan's sentences are footnotes and on the detail sheet
+
+
+def test_html_is_compact_and_every_chart_fits_a_page(demo_run):
+    _, results = demo_run
+    assert (results / "report.html").stat().st_size < 3_000_000
+    from PIL import Image
+
+    for png in (results / "charts").glob("*.png"):
+        with Image.open(png) as image:
+            assert image.height / image.info["dpi"][1] <= 10.5, png.name  # inches: an A4 page with a caption
+
+
 # ------------------------------------------------------------------------------------------ html
 
 class _Requests(HTMLParser):

@@ -34,7 +34,7 @@ import math
 import pathlib
 import re
 import sys
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 import pandas as pd
 
@@ -355,11 +355,13 @@ def _weighting_effect_chart(result: Any, lang: str) -> Any:
     return charts.weighting_chart(frame, lang=lang)
 
 
-def _margin_labels(questionnaire: Any, margins: pd.DataFrame, lang: str) -> tuple[dict, dict]:
-    """Readable names for the raked variables (``district@residents`` → "区县 · residents") and their codes."""
+def _margin_labels(questionnaire: Any, margins: pd.DataFrame, lang: str,
+                   populations: Mapping[str, str] | None = None) -> tuple[dict, dict]:
+    """Readable names for the raked variables (``district@residents`` → "区县 · 常住居民") and their codes."""
     variables, categories = {}, {}
     for name in dict.fromkeys(margins["variable"]):
         base, _, population = str(name).partition("@")
+        population = (populations or {}).get(population, population)
         if "+" in base or not questionnaire.has_item(base):
             continue
         known = [w for w in questionnaire.weighting if w.id == base]
@@ -392,15 +394,41 @@ def _within_population(margins: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else margins
 
 
+# A chart fits one printed page: a margins chart with more rows is drawn as several (whole variables per page).
+_MARGIN_ROWS_PER_PAGE = 18
+
+
+def _margin_pages(margins: pd.DataFrame) -> list[pd.DataFrame]:
+    """The margins table in pages of whole variables, each at most _MARGIN_ROWS_PER_PAGE rows (a heading counts)."""
+    pages: list[list[pd.DataFrame]] = [[]]
+    rows = 0
+    for _, frame in margins.groupby("variable", sort=False):
+        size = len(frame) + 1
+        if pages[-1] and rows + size > _MARGIN_ROWS_PER_PAGE:
+            pages.append([])
+            rows = 0
+        pages[-1].append(frame)
+        rows += size
+    return [pd.concat(page, ignore_index=True) for page in pages if page]
+
+
+def _titled(kind: str, questionnaire: Any, lang: str, page: str = "") -> str:
+    """A chart's title: what it shows and the survey it belongs to (分区县结果 · 市场监管满意度调查问卷)."""
+    from surveys.charts.text import phrase
+
+    return f"{phrase(kind, lang)} · {questionnaire.title.get(lang)}{page}"
+
+
 def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
     """(file stem, drawing function) for every chart of the run (see :mod:`surveys.charts`)."""
     from surveys import charts
 
-    # The target chart shows the survey and census indicators (rates with an interval or bounds); the exact
-    # administrative figures (counts, staff numbers, rates of records) stay in the scoreboard table.
+    # The target chart shows the survey and census indicators (rates with an interval or bounds), by their short
+    # names; the exact administrative figures (counts, staff numbers, rates of records) stay in the tables.
     board = result.scoreboard.to_frame()
     sampled = board[board["source_kind"].isin(["survey", "census"])]
-    jobs: list[tuple[str, Callable[[], Any]]] = [("targets", lambda: charts.target_chart(sampled, lang=lang))]
+    jobs: list[tuple[str, Callable[[], Any]]] = [
+        ("targets", lambda: charts.target_chart(sampled, lang=lang, label_column=f"short_{lang}"))]
     for questionnaire_id, table in result.measures.items():
         questionnaire = result.study.questionnaires[questionnaire_id]
         headline = questionnaire.headline.id
@@ -409,26 +437,33 @@ def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
         frame = table.to_frame()
         if (frame["domain_variable"] == "district").any():
             jobs.append((f"district_{questionnaire_id}", lambda f=frame, h=headline, t=threshold,
-                         name=questionnaire.title.get(lang): charts.domain_chart(f, lang=lang, measure_id=h,
-                                                                                  threshold=t, title=name)))
+                         name=_titled("domain_title", questionnaire, lang): charts.domain_chart(
+                             f, lang=lang, measure_id=h, threshold=t, title=name)))
         modes = frame.loc[(frame["measure_id"] == headline) & (frame["domain_variable"] == "mode"), "domain_value"]
         if modes.nunique() > 1:
-            jobs.append((f"mode_{questionnaire_id}", lambda f=frame, h=headline, t=threshold:
-                         charts.mode_chart(f, lang=lang, measure_id=h, threshold=t)))
+            jobs.append((f"mode_{questionnaire_id}", lambda f=frame, h=headline, t=threshold,
+                         name=_titled("mode_title", questionnaire, lang): charts.mode_chart(
+                             f, lang=lang, measure_id=h, threshold=t, title=name)))
     if result.designs:
         jobs.append(("weighting_effect", lambda: _weighting_effect_chart(result, lang)))
     for questionnaire_id, weighted in result.designs.items():
         questionnaire = result.study.questionnaires[questionnaire_id]
         jobs.append((f"items_{questionnaire_id}", lambda w=weighted, q=questionnaire: charts.diverging_chart(
-            item_shares(w.design, q, lang), lang=lang, title=q.title.get(lang))))
+            item_shares(w.design, q, lang), lang=lang, title=_titled("likert_title", q, lang))))
         if weighted.diagnostics is None:
             continue
-        jobs.append((f"weights_{questionnaire_id}", lambda w=weighted: charts.weight_histogram(
-            w.design, lang=lang, before=w.design.adjustments[-1].old_weights)))
-        variables, categories = _margin_labels(result.study.questionnaires[questionnaire_id],
-                                               weighted.diagnostics.margins, lang)
-        jobs.append((f"margins_{questionnaire_id}", lambda w=weighted, v=variables, c=categories: charts.margins_chart(
-            _within_population(w.diagnostics.margins), lang=lang, variable_labels=v, category_labels=c)))
+        jobs.append((f"weights_{questionnaire_id}", lambda w=weighted, q=questionnaire: charts.weight_histogram(
+            w.design, lang=lang, before=w.design.adjustments[-1].old_weights, title=_titled("weights_title", q, lang))))
+        variables, categories = _margin_labels(questionnaire, weighted.diagnostics.margins, lang,
+                                               result.study.population_names(lang))
+        pages = _margin_pages(_within_population(weighted.diagnostics.margins))
+        for number, page in enumerate(pages, start=1):
+            stem = f"margins_{questionnaire_id}" + (f"_{number}" if len(pages) > 1 else "")
+            part = f"（{number}/{len(pages)}）" if len(pages) > 1 and lang == "zh" else (
+                f" ({number}/{len(pages)})" if len(pages) > 1 else "")
+            jobs.append((stem, lambda m=page, v=variables, c=categories, name=_titled("margins_title", questionnaire,
+                                                                                       lang, part):
+                         charts.margins_chart(m, lang=lang, variable_labels=v, category_labels=c, title=name)))
     for questionnaire_id, census in result.censuses.items():
         headline = result.study.questionnaires[questionnaire_id].headline.id
         by = [v for v in dict.fromkeys(census.to_frame()["domain_variable"]) if v]
@@ -477,7 +512,9 @@ def report_chart_titles(result: Any, lang: str) -> dict[str, str]:
             questionnaire_id, variable = found
             questionnaire = result.study.questionnaires[questionnaire_id]
             words.append(questionnaire.title.get(lang))
-            if variable:  # a census by one classification of its register: name the classification
+            if variable.isdigit():  # one page of a chart drawn in several
+                words[-1] += f"（{variable}）" if lang == "zh" else f" ({variable})"
+            elif variable:  # a census by one classification of its register: name the classification
                 words[0] = _classification_words(questionnaire, variable, lang)
         titles[stem] = " · ".join(words)
     return titles

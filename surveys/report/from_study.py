@@ -239,11 +239,6 @@ def _weighting_labels(questionnaire: Any, variable: str, lang: str) -> tuple[str
     return variable, {}
 
 
-def _population_names(study: Any, lang: str) -> dict[str, str]:
-    """Population key (as the weighting stage names it) → the population in words (the spec's label)."""
-    return {entry.population or entry.path.stem: entry.shown(lang) for entry in study.margins}
-
-
 def _margin_names(questionnaire: Any, variable: str, category: str, lang: str,
                   populations: Mapping[str, str] | None = None) -> tuple[str, str]:
     """``district@residents``, ``3`` → ("区县 · 常住居民", "西城区") (the population by its label); joint
@@ -269,7 +264,7 @@ def _margins_frame(result: Any, lang: str) -> pd.DataFrame:
     frame = result.margins_frame()
     if frame.empty:
         return frame
-    populations = _population_names(result.study, lang)
+    populations = result.study.population_names(lang)
     named = [_margin_names(result.study.questionnaires[q], v, str(c), lang, populations)
              for q, v, c in zip(frame["questionnaire"], frame["variable"], frame["category"])]
     return frame.assign(variable=[n[0] for n in named], category=[n[1] for n in named],

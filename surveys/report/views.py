@@ -201,7 +201,7 @@ def _overview_level(report: ReportInput) -> float | None:
 
 # widest column of the overview (Latin cells): with them the overview prints on A4 landscape at about 80 %
 _OVERVIEW_WIDTHS = {"col_responsible_unit": 18, "col_notes": 38, "col_interval_kind": 14, "col_margins": 17,
-                    "col_plan_text": 48, "col_indicator": 34}
+                    "col_plan_text": 48, "col_indicator": 34, "col_verdict": 22}
 
 
 def _overview_table(report: ReportInput, names: tuple[str, ...], key: str, title: str) -> Table:

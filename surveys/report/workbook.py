@@ -28,6 +28,7 @@ from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -269,6 +270,7 @@ def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None
     setup.fitToWidth, setup.fitToHeight = 1, 0
     sheet.sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.sheet.print_options.horizontalCentered = True
+    sheet.sheet.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
     sheet.sheet.oddFooter.center.text = label("page_footer", lang)
     sheet.sheet.oddFooter.left.text = clean_text(report.title)
 
