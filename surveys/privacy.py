@@ -39,7 +39,9 @@ IDENTIFIER_KINDS = ("ip", "user_agent", "open_id", "union_id", "link_parameter",
 PHONE_PATTERN = re.compile(r"(?<![\dA-Za-z])(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)")
 _ID_NUMBER = re.compile(r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|\d{15})(?![\dA-Za-z])")
 _LANDLINE = re.compile(r"(?<![\dA-Za-z])0\d{2,3}-\d{7,8}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The look-behind lets a match start only where a run of address characters starts: without it the engine
+# retries the run from every position, quadratic in its length (a 1 MB answer without '@' never finished).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 # (pattern, token kind), applied in this order: an ID number must not be read as a phone number
 _SCRUBBERS = ((_EMAIL, "email"), (_ID_NUMBER, "id_number"), (PHONE_PATTERN, "phone"), (_LANDLINE, "phone"),
