@@ -584,6 +584,9 @@ def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, rules: Va
     """Read and map every file first (an unreadable file raises before anything is written), then store each."""
     prepared = []
     for path in paths:
+        if pathlib.Path(path).is_dir():
+            raise IngestError(f"{path}: is a folder; expected an export file (xlsx, xls, csv, sav); name the files "
+                              f"in it, e.g. {pathlib.Path(path) / '*.xlsx'}")
         if not pathlib.Path(path).is_file():
             raise IngestError(f"{path}: no such file; expected an export file (xlsx, xls, csv, sav)")
         prepared.append(store.prepare(path, questionnaire, platform=platform, mode=mode, wave=wave))

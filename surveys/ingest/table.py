@@ -18,7 +18,7 @@ import pathlib
 from dataclasses import dataclass
 
 from surveys.errors import IngestError
-from surveys.ingest.encoding import decode_bytes
+from surveys.ingest.encoding import NUL_REPLACEMENT, decode_bytes
 from surveys.ingest.raw import ParseProblem
 
 __all__ = ["SourceTable", "load_table", "read_bytes", "container_of"]
@@ -96,7 +96,8 @@ def _cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return str(int(value.total_seconds()))
-    return str(value)
+    text = str(value)
+    return text.replace("\x00", NUL_REPLACEMENT) if "\x00" in text else text
 
 
 def _long_number_problems(rows: list[list[object]]) -> list[ParseProblem]:
