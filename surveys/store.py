@@ -45,6 +45,7 @@ from surveys.errors import IngestError, StoreError
 from surveys.privacy import Pseudonymiser
 from surveys.questionnaire import Questionnaire, load_questionnaire
 from surveys.responses import MappedExport, map_export, read_for_questionnaire
+from surveys.spreadsheet_text import write_text_cell
 from surveys.validate import ValidationReport, ValidationRules, validate_export
 
 __all__ = ["Store", "BatchResult", "ingest_files", "export_workbook"]
@@ -455,12 +456,9 @@ class Store:
         return states.ne("not_asked") & states.notna()
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _put(sheet, row: int, column: int, value: Any) -> None:
-    """One cell; text is always an explicit string cell, and text a spreadsheet could read as a formula
-    (``= + - @``, tab, carriage return first) also gets Excel's quote prefix, so no cell becomes a formula."""
+    """One cell; text goes through :func:`surveys.spreadsheet_text.write_text_cell` (an explicit string cell,
+    quote prefix when it looks like a formula, characters XML cannot hold replaced), so no cell is a formula."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return
     cell = sheet.cell(row=row, column=column)
@@ -470,11 +468,7 @@ def _put(sheet, row: int, column: int, value: Any) -> None:
     if isinstance(value, (pd.Timestamp, datetime.datetime)):
         cell.value = pd.Timestamp(value).to_pydatetime()
         return
-    text = str(value)
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(_FORMULA_STARTS):
-        cell.quotePrefix = True
+    write_text_cell(cell, value)
 
 
 def export_workbook(store: "Store", questionnaire_id: str, path: str | os.PathLike, *, wave: str | None = None,

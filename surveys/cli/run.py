@@ -37,28 +37,19 @@ from typing import Any, Callable, TextIO
 
 import pandas as pd
 
+from surveys.spreadsheet_text import csv_frame
+
 __all__ = ["register", "add_output_options", "run_to_folder", "write_outputs", "write_report", "report_chart_titles", "print_scoreboard",
            "print_accounting"]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _STORE_FILES = ("store.sqlite", "store.sqlite-wal", "store.sqlite-shm")
 
 
 # ------------------------------------------------------------------------------------------ files
 
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _write_csv(frame: pd.DataFrame, path: pathlib.Path) -> None:
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(_cell)
-    safe.to_csv(path, index=False, encoding="utf-8-sig")
+    """UTF-8 with BOM (Excel shows Chinese); text cells spreadsheet-safe (:mod:`surveys.spreadsheet_text`)."""
+    csv_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _json_value(value: Any) -> Any:

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any, Iterable
 
+from surveys.spreadsheet_text import clean_text
+
 __all__ = [
     "display_width",
     "clean_text",
@@ -18,18 +20,11 @@ __all__ = [
 
 SHEET_NAME_LIMIT = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-# XML 1.0 cannot hold these control characters (openpyxl raises IllegalCharacterError on them).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def display_width(text: str) -> int:
     """Width in Latin character cells: East Asian wide and full-width characters count 2 (UAX #11)."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in str(text))
-
-
-def clean_text(value: Any) -> str:
-    """``value`` as text without the control characters a workbook (XML 1.0) cannot store."""
-    return _ILLEGAL.sub("\ufffd", "" if value is None else str(value))
 
 
 def sheet_name(text: str, fallback: str = "Sheet") -> str:
