@@ -40,6 +40,7 @@ the demo city's exports (``tests/test_ingest_demo.py``).
 from __future__ import annotations
 
 import difflib
+import math
 import pathlib
 import re
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ import pandas as pd
 
 from surveys.errors import IngestError
 from surveys.ingest import NOT_ASKED, RawExport
+from surveys.ingest.values import MAX_INTEGER_DIGITS, shown, to_number
 from surveys.privacy import IDENTIFIER_KINDS, Pseudonymiser, find_phones
 from surveys.questionnaire import Item, Questionnaire
 
@@ -60,7 +62,7 @@ ISSUE_COLUMNS = ("code", "row", "column", "value", "message")
 KEPT_META = ("submitted_at", "started_at", "duration_seconds", "ip_location", "source", "source_detail",
              "form_number", "interviewer", "status", "progress", "finished", "cleaning_result",
              "invalid_probability", "device", "operating_system", "browser", "language")
-_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+(\.0+)?\s*$")
+_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d{1,%d}(\.0+)?\s*$" % MAX_INTEGER_DIGITS)
 _LETTER_PREFIX = re.compile(r"^[A-Z][.．、]\s*")
 _CODE_SEPARATORS = re.compile(r"[,，、;；|\s]+")
 _TITLE_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -207,15 +209,17 @@ class _Choices:
                 if candidate in self.labels:
                     return self.labels[candidate], ""
             if not _INTEGER_TEXT.match(text):
-                return None, (f"{self.header}: {text!r} is not an option of item '{self.item_id}'; "
+                return None, (f"{self.header}: {shown(text)} is not an option of item '{self.item_id}'; "
                               f"its options are {list(self.labels)[:12]}; add it to the value map or correct the cell")
-            value = int(float(text))
+            value = int(text.split(".")[0])
         if isinstance(value, (bool, np.bool_)):
             return None, f"{self.header}: expected an option, found the truth value {value!r}"
         if isinstance(value, (float, np.floating)) and not float(value).is_integer():
             return None, f"{self.header}: expected an option code, found {value!r}"
         if not isinstance(value, (int, np.integer, float, np.floating)):
             return None, f"{self.header}: expected an option, found {type(value).__name__} {value!r}"
+        if abs(value) >= 10 ** MAX_INTEGER_DIGITS:
+            return None, f"{self.header}: expected an option code, found the number {shown(str(value))}"
         number = int(value)
         if self.positions:
             if 1 <= number <= len(self.options):
@@ -281,9 +285,12 @@ def _multiple_cell(choices: _Choices, value: Any) -> tuple[Any, str]:
 
 def _number_cell(header: str, value: Any) -> tuple[Any, str]:
     try:
-        return float(str(value).strip().rstrip("%")) if isinstance(value, str) else float(value), ""
-    except (TypeError, ValueError):
-        return None, f"{header}: expected a number, found {value!r}"
+        number = float(to_number(value.strip().rstrip("%"))) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if math.isfinite(number):
+        return number, ""
+    return None, f"{header}: expected a number, found {shown(str(value))}"
 
 
 def _text_cell(value: Any) -> tuple[Any, str]:

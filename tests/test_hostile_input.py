@@ -76,3 +76,38 @@ def test_utf16_without_a_byte_order_mark_is_detected(city, tmp_path, capsys, cod
 def test_a_folder_given_as_file_says_it_is_a_folder(city, tmp_path, capsys):
     status, error = ingest(capsys, tmp_path / "s.sqlite", city / "online", questionnaire=questionnaire_of(city / TENCENT))
     assert status == 2 and "is a folder" in error and "no such file" not in error
+
+
+# ------------------------------------------------------------------------------------------ numbers
+
+def _issues(store):
+    with sqlite3.connect(store) as connection:
+        return connection.execute("SELECT code, row, column_name, message FROM issues").fetchall()
+
+
+@pytest.mark.parametrize("digits", [309, 5000])
+def test_a_choice_cell_of_hundreds_of_digits_is_one_out_of_scale_cell(city, tmp_path, capsys, digits):
+    rows = csv_rows(city / TENCENT)
+    path = tmp_path / "social_stability_digits.csv"
+    path.write_bytes(csv_bytes(with_cell(rows, 1, column(rows, "2."), "9" * digits)))
+    status, (result,) = ingest(capsys, tmp_path / "s.sqlite", path)
+    assert status == 0 and result["rows_read"] == len(rows) - 1 == result["accepted"] + result["rejected"]
+    found = [issue for issue in _issues(tmp_path / "s.sqlite") if issue[:3] == ("out_of_scale", 1, "public_order")]
+    assert len(found) == 1 and f"({digits:,} characters)" in found[0][3]
+    for source in (wjx_text(city), city / "paper" / "grassroots_governance_entry_A.xlsx"):  # as text, in workbooks
+        changed = xlsx_with_cell(source, tmp_path / f"digits_{source.name}", 2, 12 if "wjx" in str(source) else 6,
+                                 "9" * digits)
+        status, (result,) = ingest(capsys, tmp_path / f"{source.stem}.sqlite", changed,
+                                   questionnaire=questionnaire_of(source))
+        assert status == 0 and result["reasons"]["out_of_scale"] >= 1
+
+
+def test_a_24_digit_duration_is_one_unparseable_cell_not_a_rejected_file(city, tmp_path, capsys):
+    rows = csv_rows(city / TENCENT)
+    path = tmp_path / "social_stability_duration.csv"
+    path.write_bytes(csv_bytes(with_cell(rows, 1, column(rows, "答题时长"), "9" * 24)))
+    status, (result,) = ingest(capsys, tmp_path / "s.sqlite", path)
+    assert status == 0 and result["rows_read"] == len(rows) - 1
+    found = [issue for issue in _issues(tmp_path / "s.sqlite") if issue[0] == "unparseable"]
+    assert [issue[1:3] for issue in found] == [(1, "答题时长")]
+    assert "expected a duration of at most" in found[0][3] and "Python" not in found[0][3]
