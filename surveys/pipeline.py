@@ -76,7 +76,9 @@ class FileAccount:
     ``second_keying`` (the other clerk's keying of paper forms), ``copy`` (the same export in another
     encoding, not ingested), ``census_forms`` / ``census_register`` (proposal handling).
 
-    Invariant for ingested files: ``rows_read == accepted + rejected`` (flagged rows are accepted). For a
+    Invariant for ingested files: ``rows_read == accepted + rejected`` (flagged rows are accepted);
+    ``blank_rows`` (entirely blank rows, no respondents) are reported beside it, so the rows under the
+    file's header are ``rows_read + blank_rows``. For a
     paper pair, ``rows_read`` counts the first keying's rows and ``not_reconciled`` the rows that did not
     reach ingest (keying differences, forms keyed once, duplicates): they are rejected with reason
     ``keying_*`` so the invariant holds per file.
@@ -95,6 +97,7 @@ class FileAccount:
     note: str = ""
     note_zh: str = ""  # the note in Chinese, for the report (empty: the note as written)
     sha256: str = ""  # the file's SHA-256 when it was accounted for (the provenance the methodology lists)
+    blank_rows: int = 0  # entirely blank rows of the file: no respondents, not in rows_read
 
     def __post_init__(self) -> None:
         if not self.sha256:
@@ -106,7 +109,7 @@ class FileAccount:
                 "mode": self.mode, "role": self.role, "rows_read": self.rows_read, "accepted": self.accepted,
                 "rejected": self.rejected, "flagged": self.flagged,
                 "reasons": "; ".join(f"{code}: {count}" for code, count in sorted(self.reasons.items())),
-                "note": self.note, "note_zh": self.note_zh or self.note}
+                "note": self.note, "note_zh": self.note_zh or self.note, "blank_rows": self.blank_rows}
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,7 +144,8 @@ class StudyResult:
         return pd.DataFrame.from_records([account.to_dict() for account in self.files],
                                          columns=["file", "sha256", "questionnaire", "platform", "mode", "role",
                                                   "rows_read",
-                                          "accepted", "rejected", "flagged", "reasons", "note", "note_zh"])
+                                          "accepted", "rejected", "flagged", "reasons", "note", "note_zh",
+                                                  "blank_rows"])
 
     def scoreboard_frame(self) -> pd.DataFrame:
         return self.scoreboard.to_frame()
@@ -264,7 +268,7 @@ def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pa
         path=path or entry.path, questionnaire=entry.questionnaire, platform=entry.platform, mode=entry.mode,
         role="ingested", rows_read=batch.rows_read + held_back, accepted=batch.accepted,
         rejected=batch.rejected + held_back, flagged=batch.flagged, reasons={**dict(batch.reasons), **extra},
-        note=note, note_zh=note_zh)
+        note=note, note_zh=note_zh, blank_rows=batch.blank_rows)
 
 
 def _read(entry: StudyInput, path: pathlib.Path | None = None) -> Any:

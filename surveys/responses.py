@@ -87,7 +87,7 @@ class MappedExport:
 
     ``problems`` are the mapping problems (``out_of_scale``, ``unparseable``) and the reader's parse
     problems (``unparseable``). Invariant: every frame has exactly ``rows_read`` rows, indexed by the
-    reader's row numbers.
+    reader's row numbers. ``blank_rows``: the file's entirely blank rows, which are no respondents.
     """
 
     questionnaire_id: str
@@ -108,6 +108,7 @@ class MappedExport:
     item_types: Mapping[str, str] = field(default_factory=dict)
     label_path: pathlib.Path | None = None
     label_sha256: str = ""
+    blank_rows: int = 0
 
     @property
     def rows_read(self) -> int:
@@ -483,7 +484,7 @@ def map_export(raw: RawExport, questionnaire: Questionnaire, *, platform: str | 
         reader_platform=raw.platform, path=raw.path, sha256=raw.sha256, encoding=raw.encoding, coding=raw.coding,
         mode=mode, wave="" if wave is None else str(wave), codes=codes_frame, asked=asked, meta=meta,
         identifiers=identifiers, problems=tuple(problems), item_types=item_types, label_path=raw.label_path,
-        label_sha256=raw.label_sha256)
+        label_sha256=raw.label_sha256, blank_rows=raw.blank_rows)
 
 
 # ------------------------------------------------------------------------------------------ reading

@@ -4,7 +4,8 @@ Tables (``Store.SCHEMA``):
 
 - ``batches``: one per ingested file: file name, SHA-256 (and the label file's, for a 问卷星 pair),
   platform, reader, encoding, coding, mode, questionnaire id and version, wave, time, the row accounting
-  (``rows_read = accepted + rejected``, ``flagged``) and the reasons (JSON ``{code: rows}``).
+  (``rows_read = accepted + rejected``, ``flagged``; ``blank_rows``, the entirely blank rows, which are no
+  respondents and are not in ``rows_read``) and the reasons (JSON ``{code: rows}``).
   ``UNIQUE(sha256, questionnaire_id)``: ingesting the same file twice adds nothing.
 - ``responses``: one per data row of every batch (``status`` accepted / rejected, ``flagged``), with the
   record id, mode, wave, times, duration and the IP's 省-市; ``identifiers``: their keyed-hash tokens
@@ -50,7 +51,7 @@ from surveys.validate import ValidationReport, ValidationRules, validate_export
 
 __all__ = ["Store", "BatchResult", "ingest_files", "export_workbook"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _BUSY_TIMEOUT_SECONDS = 60.0
 _ATTEMPTS = 8
 _CHUNK = 500
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS batches (
     encoding TEXT NOT NULL, coding TEXT, mode TEXT NOT NULL, questionnaire_id TEXT NOT NULL,
     questionnaire_version TEXT NOT NULL, wave TEXT NOT NULL, ingested_at TEXT NOT NULL,
     rows_read INTEGER NOT NULL, accepted INTEGER NOT NULL, rejected INTEGER NOT NULL, flagged INTEGER NOT NULL,
-    reasons TEXT NOT NULL, rules TEXT NOT NULL,
+    reasons TEXT NOT NULL, rules TEXT NOT NULL, blank_rows INTEGER NOT NULL DEFAULT 0,
     CHECK (rows_read = accepted + rejected),
     UNIQUE (sha256, questionnaire_id));
 CREATE TABLE IF NOT EXISTS batch_items (
@@ -107,6 +108,15 @@ CREATE TABLE IF NOT EXISTS reconciliation (
 _META_COLUMNS = ("record_id", "mode", "wave", "submitted_at", "started_at", "duration_seconds", "ip_location")
 
 
+def _upgrade_from_1(connection: sqlite3.Connection) -> None:
+    """Schema 1 → 2, inside the opening transaction: batches count their blank rows (0 for earlier batches,
+    whose blank rows were counted as rejected respondents)."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(batches)")}
+    if "blank_rows" not in columns:
+        connection.execute("ALTER TABLE batches ADD COLUMN blank_rows INTEGER NOT NULL DEFAULT 0")
+    connection.execute("UPDATE store_info SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What one file's ingest did (``already_ingested``: the store had it; nothing was added)."""
@@ -126,12 +136,13 @@ class BatchResult:
     mode: str
     already_ingested: bool = False
     report: ValidationReport | None = field(default=None, compare=False, repr=False)
+    blank_rows: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI contract's per-file object."""
+        """The CLI contract's per-file object (``blank_rows``: entirely blank rows, not counted in ``rows_read``)."""
         return {"path": self.path, "sha256": self.sha256, "platform": self.platform, "encoding": self.encoding,
                 "rows_read": self.rows_read, "accepted": self.accepted, "rejected": self.rejected,
-                "flagged": self.flagged, "reasons": dict(self.reasons)}
+                "flagged": self.flagged, "reasons": dict(self.reasons), "blank_rows": self.blank_rows}
 
 
 def _locked(error: sqlite3.OperationalError) -> bool:
@@ -204,6 +215,8 @@ class Store:
         found = connection.execute("SELECT value FROM store_info WHERE key = 'schema_version'").fetchone()
         if found is None:
             connection.execute("INSERT INTO store_info VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        elif found[0] == "1":
+            _upgrade_from_1(connection)
         elif found[0] != SCHEMA_VERSION:
             connection.rollback()
             raise StoreError(f"{self.path} has store schema {found[0]}; this version of surveys reads schema "
@@ -246,14 +259,14 @@ class Store:
     def _existing(self, connection, mapped: MappedExport) -> BatchResult | None:
         row = connection.execute(
             "SELECT batch_id, file_name, sha256, platform, encoding, rows_read, accepted, rejected, flagged, reasons, "
-            "questionnaire_id, wave, mode FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
+            "questionnaire_id, wave, mode, blank_rows FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
             (mapped.sha256, mapped.questionnaire_id)).fetchone()
         if row is None:
             return None
         return BatchResult(path=str(mapped.path), sha256=row[2], platform=row[3], encoding=row[4], rows_read=row[5],
                            accepted=row[6], rejected=row[7], flagged=row[8], reasons=json.loads(row[9]),
                            batch_id=row[0], questionnaire_id=row[10], wave=row[11], mode=row[12],
-                           already_ingested=True)
+                           already_ingested=True, blank_rows=row[13])
 
     def _earlier(self, connection, questionnaire_id: str, wave: str) -> pd.DataFrame:
         rows = connection.execute(
@@ -285,7 +298,7 @@ class Store:
                            encoding=mapped.encoding, rows_read=report.rows_read, accepted=report.accepted,
                            rejected=len(report.rejected), flagged=len(report.flagged), reasons=report.reasons,
                            batch_id=batch_id, questionnaire_id=mapped.questionnaire_id, wave=mapped.wave,
-                           mode=mapped.mode, report=report)
+                           mode=mapped.mode, report=report, blank_rows=mapped.blank_rows)
 
     def _insert_batch(self, connection, mapped, questionnaire, report, rules) -> int:
         definition = questionnaire.source_path.read_text(encoding="utf-8") if questionnaire.source_path.exists() else ""
@@ -295,13 +308,13 @@ class Store:
         cursor = connection.execute(
             "INSERT INTO batches (file_name, sha256, label_file_name, label_sha256, platform, reader, encoding, coding, "
             "mode, questionnaire_id, questionnaire_version, wave, ingested_at, rows_read, accepted, rejected, flagged, "
-            "reasons, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reasons, rules, blank_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (mapped.path.name, mapped.sha256, mapped.label_path.name if mapped.label_path else None,
              mapped.label_sha256 or None, mapped.platform, mapped.reader_platform, mapped.encoding, mapped.coding,
              mapped.mode, mapped.questionnaire_id, mapped.questionnaire_version, mapped.wave,
              datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), report.rows_read,
              report.accepted, len(report.rejected), len(report.flagged),
-             json.dumps(report.reasons, ensure_ascii=False), rules_json))
+             json.dumps(report.reasons, ensure_ascii=False), rules_json, mapped.blank_rows))
         batch_id = int(cursor.lastrowid)
         connection.executemany("INSERT INTO batch_items VALUES (?, ?, ?, ?)",
                                [(batch_id, item_id, kind, position)

@@ -110,11 +110,16 @@ def xlsx_with_cell(source: pathlib.Path, target: pathlib.Path, row: int, column_
     return target
 
 
-def xlsx_headers(path: pathlib.Path) -> list[str]:
+def xlsx_rows(path: pathlib.Path) -> list[tuple]:
+    """The values of every row of the first sheet (header included)."""
     workbook = openpyxl.load_workbook(path, read_only=True)
-    headers = [str(cell.value or "") for cell in next(workbook.active.iter_rows(max_row=1))]
+    rows = [tuple(cell.value for cell in row) for row in workbook.active.iter_rows()]
     workbook.close()
-    return headers
+    return rows
+
+
+def xlsx_headers(path: pathlib.Path) -> list[str]:
+    return [str(value or "") for value in xlsx_rows(path)[0]]
 
 
 def xlsx_with_far_cell(source: pathlib.Path, target: pathlib.Path, reference: str, value: str = "x", *,

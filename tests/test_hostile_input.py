@@ -4,12 +4,20 @@ every row accounted for, or exit 2 with ``error:`` naming the file; never a trac
 from __future__ import annotations
 
 import json
+import re
+import pathlib
+import resource
 import sqlite3
+import subprocess
+import sys
+import zipfile
 
+import openpyxl
+import pandas as pd
 import pytest
 
 from hostile_input import TENCENT, column, csv_bytes, csv_rows, make_city, questionnaire_of, with_cell, \
-    wjx_text, xlsx_headers, xlsx_with_cell
+    wjx_text, xlsx_headers, xlsx_rows, xlsx_with_cell, xlsx_with_far_cell
 from surveys.cli import main
 
 COMMENT_ITEM = "15、"  # the free-text question of the grassroots-governance 问卷星 export
@@ -111,3 +119,100 @@ def test_a_24_digit_duration_is_one_unparseable_cell_not_a_rejected_file(city, t
     found = [issue for issue in _issues(tmp_path / "s.sqlite") if issue[0] == "unparseable"]
     assert [issue[1:3] for issue in found] == [(1, "答题时长")]
     assert "expected a duration of at most" in found[0][3] and "Python" not in found[0][3]
+
+
+# ------------------------------------------------------------------------------------------ bounds and blank rows
+
+def _surveys(*arguments, memory=4 << 30, seconds=300):
+    """``python -m surveys ARGS`` in a child process with an address-space limit (a native abort or a runaway
+    allocation must not take the test run with it): (exit status, stderr)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    done = subprocess.run([sys.executable, "-m", "surveys", *map(str, arguments)], capture_output=True, text=True,
+                          timeout=seconds, preexec_fn=limit)
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("reference, span, farthest", [
+    ("XFD1048576", "A1:XFD1048576", "cell is XFD1048576"), ("A1048576", "A1:U1048576", "cells are A1048576 and U88"),
+    ("XFD1", "A1:XFD88", "cells are U88 and XFD1")])
+def test_a_stray_cell_far_from_the_data_is_refused_naming_the_sheet_and_the_limit(city, tmp_path, reference, span,
+                                                                                    farthest):
+    source = wjx_text(city)
+    far = xlsx_with_far_cell(source, tmp_path / f"far_{reference}.xlsx", reference)
+    assert far.stat().st_size < 2 * source.stat().st_size  # an 11 KB file, as in the finding
+    status, error = _surveys("ingest", far, "--questionnaire", questionnaire_of(source), "--store",
+                             tmp_path / "s.sqlite", "--json")
+    assert status == 2 and error.startswith(f"error: {far.name}: ") and "Traceback" not in error
+    assert f"sheet 'Sheet1' spans {span}" in error and "1,000,000 cells" in error
+    assert f"the farthest {farthest}" in error
+
+
+def test_a_declared_dimension_alone_does_not_refuse_a_sheet(city, tmp_path, capsys):
+    source = wjx_text(city)
+    claimed = xlsx_with_far_cell(source, tmp_path / "claims.xlsx", "U88", value="", dimension="A1:XFD1048576")
+    status, (result,) = ingest(capsys, tmp_path / "s.sqlite", claimed, questionnaire=questionnaire_of(source))
+    assert status == 0 and result["rows_read"] == len(xlsx_rows(source)) - 1
+
+
+def test_blank_rows_are_counted_apart_not_rejected_as_respondents(city, tmp_path, capsys):
+    rows = csv_rows(city / TENCENT)
+    status, (original,) = ingest(capsys, tmp_path / "original.sqlite", city / TENCENT)
+    blank = [""] * len(rows[0])
+    path = tmp_path / "social_stability_blank.csv"
+    path.write_bytes(csv_bytes(rows[:3] + [blank, [" "] * len(rows[0]), blank] + rows[3:]))
+    status, (result,) = ingest(capsys, tmp_path / "s.sqlite", path)
+    assert status == 0 and result["blank_rows"] == 3 and original["blank_rows"] == 0
+    for key in ("rows_read", "accepted", "rejected", "flagged", "reasons"):
+        assert result[key] == original[key], key
+    assert result["rows_read"] + result["blank_rows"] == len(rows) - 1 + 3
+    with sqlite3.connect(tmp_path / "s.sqlite") as connection:  # rows keep their position in the file
+        numbers = [row for (row,) in connection.execute("SELECT row FROM responses ORDER BY row")]
+        assert numbers == [1, 2] + list(range(6, len(rows) + 3)) and connection.execute(
+            "SELECT blank_rows FROM batches").fetchone() == (3,)
+    source = wjx_text(city)  # and in a workbook
+    workbook = openpyxl.load_workbook(source)
+    workbook.active.insert_rows(5, amount=2)
+    workbook.save(tmp_path / source.name)
+    status, (result,) = ingest(capsys, tmp_path / "x.sqlite", tmp_path / source.name, questionnaire=questionnaire_of(source))
+    assert status == 0 and result["blank_rows"] == 2 and result["rows_read"] == len(xlsx_rows(source)) - 1
+    assert "rejected" in result and "incomplete" not in result["reasons"]
+
+
+def test_the_run_accounting_reports_blank_rows_beside_rows_read(city, tmp_path):
+    from hostile_input import copy_city
+
+    folder = copy_city(city, tmp_path / "city")
+    rows = csv_rows(folder / TENCENT)
+    (folder / TENCENT).write_bytes(csv_bytes(rows[:2] + [[""] * len(rows[0])] * 2 + rows[2:]))
+    status, error = _surveys("run", folder / "study.yaml", "--out", tmp_path / "out", "--no-charts", "--no-report")
+    assert status == 0, error
+    accounting = pd.read_csv(tmp_path / "out" / "accounting.csv")
+    tencent = accounting[accounting["file"] == pathlib.Path(TENCENT).name].iloc[0]
+    assert (tencent["blank_rows"], tencent["rows_read"]) == (2, len(rows) - 1)
+    assert tencent["rows_read"] == tencent["accepted"] + tencent["rejected"]
+
+
+def _sheet_xml_edited(source, target, edit):
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as changed:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            changed.writestr(item, edit(data.decode("utf-8")).encode("utf-8") if
+                             item.filename == "xl/worksheets/sheet1.xml" else data)
+    return target
+
+
+def test_cells_without_references_are_placed_in_order_and_bounded_too(city, tmp_path, capsys):
+    source = wjx_text(city)
+    bare = _sheet_xml_edited(source, tmp_path / "bare.xlsx", lambda text: re.sub(r'<c r="[A-Z]+\d+"', "<c", text))
+    status, (result,) = ingest(capsys, tmp_path / "bare.sqlite", bare, questionnaire=questionnaire_of(source))
+    status, (original,) = ingest(capsys, tmp_path / "original.sqlite", source, questionnaire=questionnaire_of(source))
+    assert status == 0 and {key: result[key] for key in ("rows_read", "accepted", "reasons")} == \
+        {key: original[key] for key in ("rows_read", "accepted", "reasons")}
+    far_row = _sheet_xml_edited(source, tmp_path / "far_row.xlsx", lambda text: re.sub(
+        r'<c r="[A-Z]+\d+"', "<c", text).replace("</sheetData>", '<row r="1048576"><c t="inlineStr"><is><t>x</t>'
+                                                                  "</is></c></row></sheetData>"))
+    status, error = _surveys("ingest", far_row, "--questionnaire", questionnaire_of(source), "--store",
+                             tmp_path / "s.sqlite")
+    assert status == 2 and "the farthest cells are A1048576 and U88" in error

@@ -10,7 +10,8 @@ from surveys.cli import main
 from surveys.store import Store
 from test_responses import WJX_CODE_ROWS, WJX_TEXT_ROWS, mini_questionnaire, wjx_code_file, wjx_text_file
 
-FILE_KEYS = {"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected", "flagged", "reasons"}
+FILE_KEYS = {"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected", "flagged", "reasons",
+             "blank_rows"}
 
 
 @pytest.fixture

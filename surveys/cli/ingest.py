@@ -4,7 +4,8 @@
 reads every file first (exit 2 with ``error: …`` when one cannot be read or does not match the
 questionnaire; nothing is stored then), then stores each as one batch. With ``--json`` it prints ONE
 JSON object ``{"files": [{"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected",
-"flagged", "reasons": {code: rows}}], "store": path}``; without, a table. Rejections are not failures
+"flagged", "reasons": {code: rows}, "blank_rows"}], "store": path}`` (``blank_rows``: entirely blank rows, which
+are no respondents and not in ``rows_read``); without, a table. Rejections are not failures
 (exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
 study spec with a ``validation`` section); ``--area`` sets the surveyed area of the ``outside_area`` rule.
 
@@ -60,6 +61,7 @@ def _ingest(args: argparse.Namespace) -> int:
     for result in results:
         reasons = ", ".join(f"{code} {count}" for code, count in result.reasons.items()) or "-"
         note = "  (already in the store: nothing added)" if result.already_ingested else ""
+        note += f"  ({result.blank_rows} blank rows: no respondents)" if result.blank_rows else ""
         print(f"{pathlib.Path(result.path).name:<{width}}  {result.platform:<8} {result.rows_read:>6} "
               f"{result.accepted:>8} {result.rejected:>8} {result.flagged:>7}  {reasons}{note}")
         for index, value in enumerate((result.rows_read, result.accepted, result.rejected, result.flagged)):
