@@ -51,7 +51,7 @@ import pandas as pd
 
 from surveys.errors import IngestError
 from surveys.ingest import NOT_ASKED, RawExport
-from surveys.ingest.values import MAX_INTEGER_DIGITS, shown, to_number
+from surveys.ingest.values import MAX_INTEGER_DIGITS, quoted, to_number
 from surveys.privacy import IDENTIFIER_KINDS, Pseudonymiser, find_phones
 from surveys.questionnaire import Item, Questionnaire
 
@@ -210,7 +210,7 @@ class _Choices:
                 if candidate in self.labels:
                     return self.labels[candidate], ""
             if not _INTEGER_TEXT.match(text):
-                return None, (f"{self.header}: {shown(text)} is not an option of item '{self.item_id}'; "
+                return None, (f"{self.header}: {quoted(text)} is not an option of item '{self.item_id}'; "
                               f"its options are {list(self.labels)[:12]}; add it to the value map or correct the cell")
             value = int(text.split(".")[0])
         if isinstance(value, (bool, np.bool_)):
@@ -220,7 +220,7 @@ class _Choices:
         if not isinstance(value, (int, np.integer, float, np.floating)):
             return None, f"{self.header}: expected an option, found {type(value).__name__} {value!r}"
         if abs(value) >= 10 ** MAX_INTEGER_DIGITS:
-            return None, f"{self.header}: expected an option code, found the number {shown(str(value))}"
+            return None, f"{self.header}: expected an option code, found the number {quoted(str(value))}"
         number = int(value)
         if self.positions:
             if 1 <= number <= len(self.options):
@@ -291,7 +291,7 @@ def _number_cell(header: str, value: Any) -> tuple[Any, str]:
         number = math.nan
     if math.isfinite(number):
         return number, ""
-    return None, f"{header}: expected a number, found {shown(str(value))}"
+    return None, f"{header}: expected a number, found {quoted(str(value))}"
 
 
 def _text_cell(value: Any) -> tuple[Any, str]:
@@ -340,6 +340,32 @@ def _map_item(questionnaire: Questionnaire, platform: str, item: Item, raw: RawE
         converted, issues = _map_column(values, _text_cell, "unparseable", item.id)
         dtype = object
     return pd.Series(converted, index=index, dtype=dtype), shown, issues
+
+
+def _copies(raw: RawExport, key: str) -> list[str]:
+    """The keys of the other questions read from the same header as ``key`` (a repeated column: the reader
+    keys the copies ``2.1``, ``2.2``…)."""
+    columns = raw.question(key).columns
+    return [question.key for question in raw.questions if question.columns == columns and question.key != key]
+
+
+def _check_copies(raw: RawExport, item_id: str, key: str, codes: pd.Series, copies: dict[str, pd.Series]) -> None:
+    """Every copy of a repeated question must give the same codes, or which is the respondent's answer cannot
+    be told: the file is refused naming the header and the first row that differs."""
+    for other, values in copies.items():
+        differ = [(row, one, two) for row, one, two in zip(codes.index, codes.tolist(), values.tolist())
+                  if not (_is_missing(one) and _is_missing(two)) and (_is_missing(one) or _is_missing(two)
+                                                                       or one != two)]
+        if differ:
+            row, one, two = differ[0]
+            header = raw.question(key).columns[0] if raw.question(key).columns else key
+            raise IngestError(
+                f"{raw.path.name}: the question {quoted(header)} (item '{item_id}') appears {len(copies) + 1} times in "
+                f"the header, with different answers in {len(differ)} row(s) (first: row {row}: "
+                f"{quoted(str(raw.answers.loc[raw.answers['row'] == row, key].iloc[0]), 30)} and "
+                f"{quoted(str(raw.answers.loc[raw.answers['row'] == row, other].iloc[0]), 30)}); expected each "
+                "question once, so which answer is the respondent's cannot be told; delete the wrong column (or "
+                "give it its own header) and ingest the file again")
 
 
 # ------------------------------------------------------------------------------------------ skip logic
@@ -465,6 +491,9 @@ def map_export(raw: RawExport, questionnaire: Questionnaire, *, platform: str | 
             continue
         codes[item.id], shown[item.id], issues = _map_item(questionnaire, platform, item, raw, keys[item.id],
                                                            positions)
+        copies = {other: _map_item(questionnaire, platform, item, raw, other, positions)[0]
+                  for other in _copies(raw, keys[item.id])}
+        _check_copies(raw, item.id, keys[item.id], codes[item.id], copies)
         problems += issues
         item_types[item.id] = item.type
     codes_frame = pd.DataFrame(codes, index=index)

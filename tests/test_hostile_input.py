@@ -216,3 +216,23 @@ def test_cells_without_references_are_placed_in_order_and_bounded_too(city, tmp_
     status, error = _surveys("ingest", far_row, "--questionnaire", questionnaire_of(source), "--store",
                              tmp_path / "s.sqlite")
     assert status == 2 and "the farthest cells are A1048576 and U88" in error
+
+
+# ------------------------------------------------------------------------------------------ repeated headers
+
+def test_a_repeated_question_with_conflicting_answers_is_refused_naming_it(city, tmp_path, capsys):
+    rows = csv_rows(city / TENCENT)
+    index = column(rows, "2.")
+    copied = [row + [row[index]] for row in rows]
+    same = tmp_path / "social_stability_same.csv"
+    same.write_bytes(csv_bytes(copied))
+    status, (result,) = ingest(capsys, tmp_path / "same.sqlite", same)  # an identical copy decides nothing
+    assert status == 0 and result["rows_read"] == len(rows) - 1
+    conflicting = tmp_path / "social_stability_conflict.csv"
+    answer = copied[1][index]
+    conflicting.write_bytes(csv_bytes(with_cell(copied, 1, len(copied[0]) - 1, "很不满意" if answer != "很不满意" else "满意")))
+    status, error = ingest(capsys, tmp_path / "conflict.sqlite", conflicting)
+    assert status == 2 and "social_stability_conflict.csv" in error and "item 'public_order'" in error
+    assert "appears 2 times" in error and "different answers in 1 row(s) (first: row 1:" in error
+    with sqlite3.connect(tmp_path / "conflict.sqlite") as connection:  # nothing stored
+        assert connection.execute("SELECT COUNT(*) FROM batches").fetchone() == (0,)

@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from surveys.ingest.raw import ParseProblem
-from surveys.ingest.values import shown, to_number
+from surveys.ingest.values import quoted, to_number
 
 __all__ = ["find_meta_columns", "parse_timestamp", "parse_duration", "MAX_DURATION_SECONDS", "split_ip", "meta_frame_columns", "NUMERIC_META",
            "META_VOCABULARY"]
@@ -45,7 +45,7 @@ def parse_timestamp(text: str) -> datetime.datetime:
             return datetime.datetime.strptime(value, layout)
         except ValueError:
             continue
-    raise ValueError(f"expected a timestamp such as '2023/9/8 12:24:22' or '2021-02-02 20:26:58', found {shown(text)}")
+    raise ValueError(f"expected a timestamp such as '2023/9/8 12:24:22' or '2021-02-02 20:26:58', found {quoted(text)}")
 
 
 def parse_duration(text: str) -> int:
@@ -53,7 +53,7 @@ def parse_duration(text: str) -> int:
     :data:`MAX_DURATION_SECONDS`); ``ValueError`` otherwise."""
     value = text.strip()
     if len(value) > _DURATION_LENGTH:
-        raise ValueError(f"expected a duration such as '137秒', '1分24秒' or '137', found {shown(text)}")
+        raise ValueError(f"expected a duration such as '137秒', '1分24秒' or '137', found {quoted(text)}")
     if re.fullmatch(r"\d+(\.\d+)?", value):
         seconds = float(value)
     elif re.fullmatch(r"\d+:\d{1,2}(:\d{1,2})?", value):
@@ -63,11 +63,11 @@ def parse_duration(text: str) -> int:
     else:
         parts = _DURATION_PART.findall(value)
         if not parts or _DURATION_PART.sub("", value).strip() != "":
-            raise ValueError(f"expected a duration such as '137秒', '1分24秒' or '137', found {shown(text)}")
+            raise ValueError(f"expected a duration such as '137秒', '1分24秒' or '137', found {quoted(text)}")
         seconds = sum(float(amount) * _DURATION_UNITS[unit.lower()] for amount, unit in parts)
     if not seconds <= MAX_DURATION_SECONDS:
         raise ValueError(f"expected a duration of at most {MAX_DURATION_SECONDS:,} seconds (a year), found "
-                         f"{shown(text)}")
+                         f"{quoted(text)}")
     return int(round(seconds))
 
 

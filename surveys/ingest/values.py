@@ -18,7 +18,7 @@ import pandas as pd
 
 from surveys.ingest.raw import NOT_ASKED, ROW_COLUMN
 
-__all__ = ["is_integer_text", "to_number", "shown", "MAX_INTEGER_DIGITS", "identifier_like", "infer_kind", "split_other", "split_outside",
+__all__ = ["is_integer_text", "to_number", "quoted", "MAX_INTEGER_DIGITS", "identifier_like", "infer_kind", "split_other", "split_outside",
            "answers_frame", "MAX_SCALE_CODE", "MAX_CHOICE_LABELS", "dedupe_keys", "is_blank"]
 
 MAX_SCALE_CODE = 30
@@ -40,7 +40,7 @@ def is_integer_text(text: str) -> bool:
     return bool(_INTEGER.match(text.strip()))
 
 
-def shown(text: str, limit: int = 60) -> str:
+def quoted(text: str, limit: int = 60) -> str:
     """``text`` quoted for a message, cut to ``limit`` characters with its length when longer."""
     if len(text) <= limit:
         return repr(text)
@@ -57,8 +57,8 @@ def to_number(text: str) -> int | float:
         number = float(value)
         if math.isfinite(number):
             return number
-        raise ValueError(f"expected a number, found {shown(text)}, beyond the largest number a computer holds")
-    raise ValueError(f"expected a number, found {shown(text)}")
+        raise ValueError(f"expected a number, found {quoted(text)}, beyond the largest number a computer holds")
+    raise ValueError(f"expected a number, found {quoted(text)}")
 
 
 def identifier_like(texts: Iterable[str]) -> bool:
