@@ -236,3 +236,30 @@ def test_a_repeated_question_with_conflicting_answers_is_refused_naming_it(city,
     assert "appears 2 times" in error and "different answers in 1 row(s) (first: row 1:" in error
     with sqlite3.connect(tmp_path / "conflict.sqlite") as connection:  # nothing stored
         assert connection.execute("SELECT COUNT(*) FROM batches").fetchone() == (0,)
+
+
+# ------------------------------------------------------------------------------------------ public inputs
+
+@pytest.mark.parametrize("weights, found", [
+    (lambda n: [str(1.5 + i % 3) for i in range(n)], "string values"),
+    (lambda n: [i % 2 == 0 for i in range(n)], "truth values"),
+    (lambda n: pd.array([i % 2 == 0 for i in range(n)], dtype="boolean"), "truth values"),
+])
+def test_numeric_text_and_truth_values_are_not_weights(city, tmp_path, weights, found):
+    from surveys import SurveyDesign
+    from surveys.errors import DesignError
+    from surveys.replicate import ReplicateDesign
+    from surveys.store import Store
+    from surveys.questionnaire import load_questionnaire
+
+    store = Store(tmp_path / "s.sqlite")
+    questionnaire = load_questionnaire(questionnaire_of(city / TENCENT))
+    store.ingest(city / TENCENT, questionnaire)
+    respondents = store.responses(questionnaire.id)
+    respondents = respondents.assign(weight=weights(len(respondents)))
+    with pytest.raises(DesignError, match=f"weights column 'weight' must be numbers; found {found}"):
+        SurveyDesign(respondents, weights="weight")
+    with pytest.raises(DesignError, match=f"must be numbers; found {found}"):
+        ReplicateDesign(respondents.assign(r1=1.0, r2=1.0), weights=list(respondents["weight"]),
+                        replicate_weights=["r1", "r2"], type="JK1")
+    assert SurveyDesign(respondents.assign(weight=1.0), weights="weight").weights.sum() == len(respondents)
