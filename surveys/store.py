@@ -20,8 +20,9 @@ Tables (``Store.SCHEMA``):
 - ``questionnaires``: the YAML text of each questionnaire version used (so exports have labels).
 - ``reconciliation``: ready for double data entry (form, item, both keyings, agreed value, status).
 
-Each batch is ONE transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): an ingest killed halfway leaves no
-partial batch. The file is in WAL mode with a busy timeout, and a batch whose lock could not be had is
+Each batch is ONE transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), and so are the batches of one
+:func:`ingest_files` call (``surveys ingest A B C`` stores all three files or none): an ingest killed or
+interrupted halfway leaves the store as it was. The file is in WAL mode with a busy timeout, and a batch whose lock could not be had is
 retried, so two ingests at once both complete. Duplicate detection inside the transaction sees every
 response (accepted or rejected) of earlier batches of the same questionnaire and wave, as it sees every
 earlier row of the same file.
@@ -253,8 +254,15 @@ class Store:
         returned with ``already_ingested=True``. ``progress(done, total)`` is called after each chunk of
         responses written, inside the transaction.
         """
+        return self.add_all([mapped], questionnaire, rules=rules, progress=progress)[0]
+
+    def add_all(self, mapped: "list[MappedExport]", questionnaire: Questionnaire, *,
+                rules: ValidationRules | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[BatchResult]:
+        """:meth:`add` for several files in ONE transaction: all are stored, or (an error, an interruption)
+        none; each is validated against the earlier ones as if added one after the other."""
         rules = rules or ValidationRules()
-        return self._retry(lambda connection: self._write(connection, mapped, questionnaire, rules, progress))
+        return self._retry(lambda connection: self._write_all(connection, mapped, questionnaire, rules, progress))
 
     def _existing(self, connection, mapped: MappedExport) -> BatchResult | None:
         row = connection.execute(
@@ -282,18 +290,22 @@ class Store:
         wide["where"] = "batch " + first["batch_id"].astype(str) + " row " + first["row"].astype(str)
         return wide.sort_values("submitted_at", kind="stable").reset_index(drop=True)
 
+    def _write_all(self, connection, mapped: "list[MappedExport]", questionnaire: Questionnaire,
+                   rules: ValidationRules, progress) -> list[BatchResult]:
+        connection.execute("BEGIN IMMEDIATE")
+        results = [self._write(connection, one, questionnaire, rules, progress) for one in mapped]
+        connection.execute("COMMIT")
+        return results
+
     def _write(self, connection, mapped: MappedExport, questionnaire: Questionnaire, rules: ValidationRules,
                progress) -> BatchResult:
-        connection.execute("BEGIN IMMEDIATE")
         existing = self._existing(connection, mapped)
         if existing is not None:
-            connection.rollback()
             return existing
         report = validate_export(mapped, questionnaire, rules, earlier=self._earlier(
             connection, mapped.questionnaire_id, mapped.wave))
         batch_id = self._insert_batch(connection, mapped, questionnaire, report, rules)
         self._insert_rows(connection, batch_id, mapped, report, progress)
-        connection.execute("COMMIT")
         return BatchResult(path=str(mapped.path), sha256=mapped.sha256, platform=mapped.platform,
                            encoding=mapped.encoding, rows_read=report.rows_read, accepted=report.accepted,
                            rejected=len(report.rejected), flagged=len(report.flagged), reasons=report.reasons,
@@ -588,7 +600,8 @@ def _answer_rows(mapped: MappedExport, response_ids: pd.Series) -> list[tuple]:
 
 def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, rules: ValidationRules | None = None,
                  platform: str | None = None, mode: str | None = None, wave: str | None = None) -> list[BatchResult]:
-    """Read and map every file first (an unreadable file raises before anything is written), then store each."""
+    """Read and map every file first (an unreadable file raises before anything is written), then store them
+    all in one transaction (an error or an interruption while writing leaves the store as it was)."""
     prepared = []
     for path in paths:
         if pathlib.Path(path).is_dir():
@@ -597,4 +610,4 @@ def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, rules: Va
         if not pathlib.Path(path).is_file():
             raise IngestError(f"{path}: no such file; expected an export file (xlsx, xls, csv, sav)")
         prepared.append(store.prepare(path, questionnaire, platform=platform, mode=mode, wave=wave))
-    return [store.add(mapped, questionnaire, rules=rules) for mapped in prepared]
+    return store.add_all(prepared, questionnaire, rules=rules)

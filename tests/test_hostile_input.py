@@ -263,3 +263,34 @@ def test_numeric_text_and_truth_values_are_not_weights(city, tmp_path, weights, 
         ReplicateDesign(respondents.assign(r1=1.0, r2=1.0), weights=list(respondents["weight"]),
                         replicate_weights=["r1", "r2"], type="JK1")
     assert SurveyDesign(respondents.assign(weight=1.0), weights="weight").weights.sum() == len(respondents)
+
+
+# ------------------------------------------------------------------------------------------ Ctrl-C
+
+@pytest.mark.parametrize("stage", ["reading", "writing"])
+def test_ctrl_c_mid_ingest_leaves_the_store_unchanged_and_exits_130(city, tmp_path, capsys, monkeypatch, stage):
+    import surveys.store
+
+    files = [city / TENCENT, city / TENCENT.replace(".csv", "_gb18030.csv")]
+    store = tmp_path / "s.sqlite"
+    assert ingest(capsys, store, wjx_text(city))[0] == 0  # an earlier batch of another survey stays as it is
+    calls = []
+
+    def interrupt(original):
+        def wrapped(*arguments, **options):
+            calls.append(1)
+            if len(calls) == 2:  # the second file: the first is read (or written) already
+                raise KeyboardInterrupt
+            return original(*arguments, **options)
+        return wrapped
+
+    target = "read_for_questionnaire" if stage == "reading" else "validate_export"
+    monkeypatch.setattr(surveys.store, target, interrupt(getattr(surveys.store, target)))
+    status = main(["ingest", *map(str, files), "--questionnaire", str(questionnaire_of(files[0])), "--store",
+                   str(store), "--json"])
+    captured = capsys.readouterr()
+    assert status == 130 and captured.err == "interrupted; the store is unchanged\n" and captured.out == ""
+    with sqlite3.connect(store) as connection:
+        assert connection.execute("SELECT COUNT(*), SUM(rows_read) FROM batches").fetchone() == \
+            (1, len(xlsx_rows(wjx_text(city))) - 1)
+        assert connection.execute("SELECT COUNT(*) FROM responses WHERE batch_id > 1").fetchone() == (0,)

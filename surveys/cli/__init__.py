@@ -3,7 +3,9 @@
 Each command group lives in its own module of this package and exposes ``register(subparsers)``,
 which adds its parser and sets ``handler`` (a function ``args -> int``) as the parser default.
 :class:`~surveys.errors.SurveyError` becomes ``error: <message>`` on stderr and exit status 2;
-any other exception is a bug and propagates with its traceback.
+Ctrl-C becomes ``interrupted`` (with what the command's ``interrupted`` default says it leaves, e.g.
+``the store is unchanged``) and exit status 130; any other exception is a bug and propagates with its
+traceback.
 """
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from typing import Sequence
 from surveys import __version__
 from surveys.errors import SurveyError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "INTERRUPTED"]
+
+# the exit status of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)
+INTERRUPTED = 130
 
 # Command modules, in the order their commands appear in ``surveys --help``.
 _COMMAND_MODULES = (
@@ -53,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SurveyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: no traceback; the command says what its interruption leaves (``interrupted`` default)
+        note = getattr(args, "interrupted", "")
+        print(f"interrupted{'; ' + note if note else ''}", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

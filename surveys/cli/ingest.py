@@ -2,7 +2,8 @@
 
 ``surveys ingest FILE... --questionnaire Q.yaml --store S.sqlite [--mode paper|online] [--wave W] [--json]``
 reads every file first (exit 2 with ``error: …`` when one cannot be read or does not match the
-questionnaire; nothing is stored then), then stores each as one batch. With ``--json`` it prints ONE
+questionnaire; nothing is stored then), then stores each as one batch, all in one transaction (Ctrl-C:
+``interrupted; the store is unchanged``, exit 130). With ``--json`` it prints ONE
 JSON object ``{"files": [{"path", "sha256", "platform", "encoding", "rows_read", "accepted", "rejected",
 "flagged", "reasons": {code: rows}, "blank_rows"}], "store": path}`` (``blank_rows``: entirely blank rows, which
 are no respondents and not in ``rows_read``); without, a table. Rejections are not failures
@@ -51,6 +52,7 @@ def _ingest(args: argparse.Namespace) -> int:
     store = Store(args.store)
     results = ingest_files(store, args.files, questionnaire, rules=rules, mode=args.mode, wave=args.wave,
                            platform=args.platform)
+    args.interrupted = "the files were stored; only this report of them was cut short"
     if args.json:
         print(json.dumps({"files": [result.to_json() for result in results], "store": str(args.store)},
                          ensure_ascii=False))
@@ -98,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest.add_argument("--area", action="append", default=None, metavar="省-市",
                         help="surveyed area for the outside_area rule, e.g. 陕西-秦川 (repeatable)")
     ingest.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    ingest.set_defaults(handler=_ingest)
+    ingest.set_defaults(handler=_ingest, interrupted="the store is unchanged")
 
     export = subparsers.add_parser(
         "export", help="write the cleaned responses of one questionnaire, with labels, to xlsx",
