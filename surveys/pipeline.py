@@ -493,13 +493,15 @@ def _responses(store: Any, study: Study, questionnaire_id: str) -> pd.DataFrame 
 
 
 def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | None = None,
-              work_dir: str | pathlib.Path | None = None, progress: Progress | None = None) -> StudyResult:
+              work_dir: str | pathlib.Path | None = None, progress: Progress | None = None,
+              key_file: str | pathlib.Path | None = None) -> StudyResult:
     """Run every stage of ``study`` (a :class:`Study` or the path of a spec) and return what each produced.
 
     ``store``: the SQLite response store the exports are ingested into (created if missing; a file already in
     it is not added twice); by default a store in a temporary folder, dropped after the run. ``work_dir``
     receives intermediate files (the agreed rows of double-keyed paper forms); a temporary folder by default.
-    ``progress`` is called with one line per step (the CLI prints them on a terminal only).
+    ``progress`` is called with one line per step (the CLI prints them on a terminal only). ``key_file``: the
+    pseudonymisation key file (:class:`~surveys.store.Store`; never inside the store).
     """
     from surveys.store import Store
 
@@ -509,7 +511,7 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
     with tempfile.TemporaryDirectory(prefix="surveys-run-") as scratch:
         scratch_dir = pathlib.Path(scratch)
         store_path = pathlib.Path(store) if store is not None else scratch_dir / "store.sqlite"
-        response_store = Store(store_path)
+        response_store = Store(store_path, key_file=key_file)
         context = _IngestContext(study, response_store, pathlib.Path(work_dir) if work_dir else scratch_dir,
                                  progress)
         accounts: list[FileAccount] = []

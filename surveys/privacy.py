@@ -4,8 +4,9 @@ IP addresses, phone numbers, WeChat OpenIDs, names, e-mail addresses and user ag
 ``HMAC-SHA256(key, kind + "\\x1f" + normalised value)``, written as the first 32 hex digits (128 bits).
 The same value under the same key always gives the same token, so duplicates can still be found;
 without the key a token cannot be reversed or tested against a guessed phone number (which a plain
-hash of an 11-digit number would allow in seconds). The key is per store: :class:`surveys.store.Store`
-draws 32 random bytes when it creates the file and keeps them in its own key table, never in a report.
+hash of an 11-digit number would allow in seconds). With the key it can: the key is therefore kept in a
+key file of its own, outside the store and the results (:mod:`surveys.pseudonym_key`); the store records
+only the key's fingerprint.
 
 Free text (comments, fill-in answers, reader notes) is scrubbed: phone numbers, mainland ID card
 numbers, e-mail addresses and IPv4 addresses inside it become tokens such as ``〔phone:3f9a1c0b〕``.

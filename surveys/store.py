@@ -9,7 +9,8 @@ Tables (``Store.SCHEMA``):
   ``UNIQUE(sha256, questionnaire_id)``: ingesting the same file twice adds nothing.
 - ``responses``: one per data row of every batch (``status`` accepted / rejected, ``flagged``), with the
   record id, mode, wave, times, duration and the IP's 省-市; ``identifiers``: their keyed-hash tokens
-  (kind, token), never the raw values; ``pseudonym_key``: the store's random HMAC key.
+  (kind, token), never the raw values. The HMAC key of the tokens is NOT in the store: it lives in a key
+  file of its own (:mod:`surveys.pseudonym_key`); ``store_info`` keeps only its fingerprint.
 - ``answers``: long format, one row per response and item: ``state`` is ``answered``, ``missing`` (asked,
   not answered) or ``not_asked`` (hidden by skip logic); the value is in ``code`` (single choice),
   ``codes`` (multiple choice, a JSON list in scale order, ``[]`` = none ticked), ``number`` or ``text``.
@@ -37,6 +38,7 @@ import secrets
 import sqlite3
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -45,6 +47,8 @@ import pandas as pd
 
 from surveys.errors import IngestError, StoreError
 from surveys.privacy import Pseudonymiser
+from surveys.pseudonym_key import KEY_FILE_VARIABLE, KeyFileWarning, check_key_place, fingerprint, key_file_path, \
+    load_key, save_key
 from surveys.questionnaire import Questionnaire, load_questionnaire
 from surveys.responses import MappedExport, map_export, read_for_questionnaire
 from surveys.spreadsheet_text import write_text_cell
@@ -58,7 +62,6 @@ _ATTEMPTS = 8
 _CHUNK = 500
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pseudonym_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS questionnaires (
     questionnaire_id TEXT NOT NULL, version TEXT NOT NULL, file_name TEXT, definition TEXT NOT NULL,
     PRIMARY KEY (questionnaire_id, version));
@@ -111,7 +114,7 @@ _META_COLUMNS = ("record_id", "mode", "wave", "submitted_at", "started_at", "dur
 
 def _upgrade_from_1(connection: sqlite3.Connection) -> None:
     """Schema 1 → 2, inside the opening transaction: batches count their blank rows (0 for earlier batches,
-    whose blank rows were counted as rejected respondents)."""
+    whose blank rows were counted as rejected respondents); the key moves out (:meth:`Store._move_key_out`)."""
     columns = {row[1] for row in connection.execute("PRAGMA table_info(batches)")}
     if "blank_rows" not in columns:
         connection.execute("ALTER TABLE batches ADD COLUMN blank_rows INTEGER NOT NULL DEFAULT 0")
@@ -162,7 +165,10 @@ def _text(value: Any) -> str | None:
 class Store:
     """An SQLite response store at ``path`` (created on first use)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, key_file: str | os.PathLike | None = None) -> None:
+        """``key_file``: the pseudonymisation key file (default: ``$SURVEYS_KEY_FILE``, else the per-user key
+        file; :func:`surveys.pseudonym_key.key_file_path`)."""
+        self._key_file = key_file
         self.path = pathlib.Path(path)
         if self.path.exists() and self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; expected a store file such as survey.sqlite")
@@ -222,14 +228,68 @@ class Store:
             connection.rollback()
             raise StoreError(f"{self.path} has store schema {found[0]}; this version of surveys reads schema "
                              f"{SCHEMA_VERSION}; use a matching version or a new store")
-        connection.execute("INSERT OR IGNORE INTO pseudonym_key VALUES (1, ?, ?)",
-                           (secrets.token_bytes(32), datetime.datetime.now(datetime.timezone.utc).isoformat()))
+        moved = self._move_key_out(connection)
+        scrub = connection.execute("SELECT 1 FROM store_info WHERE key = 'key_scrub_pending'").fetchone()
         connection.execute("COMMIT")
+        if scrub is not None:
+            # the deleted key's bytes may linger in free pages and in the write-ahead log: rewrite both
+            connection.execute("VACUUM")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.execute("DELETE FROM store_info WHERE key = 'key_scrub_pending'")
+        if moved is not None:
+            warnings.warn(KeyFileWarning(
+                f"moved the pseudonymisation key of {self.path.name} out of the store into the key file {moved} "
+                "(an earlier version kept it inside the store, so whoever had the store could test guessed phone "
+                "numbers or IPs against its tokens); keep the key file private and backed up, apart from the "
+                "data"), stacklevel=4)
+
+    def _move_key_out(self, connection: sqlite3.Connection) -> pathlib.Path | None:
+        """A store made by an earlier version keeps its key in a ``pseudonym_key`` table: write the key to the
+        key file (created, or checked to hold the same key), record its fingerprint, drop the table. Returns
+        the key file when a key was moved."""
+        if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pseudonym_key'"
+                              ).fetchone() is None:
+            return None
+        row = connection.execute("SELECT key FROM pseudonym_key WHERE id = 1").fetchone()
+        path = key_file_path(self._key_file)
+        if row is not None:
+            key = bytes(row[0])
+            check_key_place(path, self.path)
+            if not save_key(path, key) and load_key(path) != key:
+                connection.rollback()
+                raise StoreError(
+                    f"{self.path} keeps its own pseudonymisation key (an earlier version of surveys stored it inside "
+                    f"the store), and the key file {path} holds another key, so it cannot be moved there; pass "
+                    f"--key-file (or {KEY_FILE_VARIABLE}) with a new file for this store's key")
+            connection.execute("INSERT OR REPLACE INTO store_info VALUES ('key_fingerprint', ?)", (fingerprint(key),))
+        connection.execute("PRAGMA secure_delete = ON")
+        connection.execute("DELETE FROM pseudonym_key")
+        connection.execute("DROP TABLE pseudonym_key")
+        connection.execute("INSERT OR REPLACE INTO store_info VALUES ('key_scrub_pending', '1')")
+        return path if row is not None else None
 
     def pseudonymiser(self) -> Pseudonymiser:
-        """The store's keyed hash (its key never leaves the store file)."""
-        key = self._retry(lambda c: c.execute("SELECT key FROM pseudonym_key WHERE id = 1").fetchone())
-        return Pseudonymiser(bytes(key[0]))
+        """The keyed hash of this store's tokens, under the key of the key file (created on first use).
+
+        The store records the key's fingerprint the first time; a key file holding another key is refused
+        (tokens under two keys cannot be compared)."""
+        path = key_file_path(self._key_file)
+        key = load_key(path, store=self.path)
+        found = fingerprint(key)
+
+        def record(connection: sqlite3.Connection) -> str:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT OR IGNORE INTO store_info VALUES ('key_fingerprint', ?)", (found,))
+            value = connection.execute("SELECT value FROM store_info WHERE key = 'key_fingerprint'").fetchone()[0]
+            connection.execute("COMMIT")
+            return value
+
+        recorded = self._retry(record)
+        if recorded != found:
+            raise StoreError(f"{self.path}'s tokens were made under another pseudonymisation key (fingerprint "
+                             f"{recorded}) than the one in the key file {path} (fingerprint {found}); point "
+                             f"--key-file (or {KEY_FILE_VARIABLE}) to the key file used for this store")
+        return Pseudonymiser(key)
 
     # ----------------------------------------------------------------------------------- writing
     def prepare(self, path: str | os.PathLike, questionnaire: Questionnaire, *, platform: str | None = None,

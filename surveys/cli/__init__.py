@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from typing import Sequence
 
 from surveys import __version__
 from surveys.errors import SurveyError
+from surveys.pseudonym_key import KeyFileWarning
 
 __all__ = ["main", "build_parser", "INTERRUPTED"]
 
@@ -46,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _shown_as_note(show):
+    """Key-file notices (created, moved out of a store) as ``note: …`` lines on stderr; other warnings as usual."""
+    def note(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, KeyFileWarning):
+            print(f"note: {message}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+    return note
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -54,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(handler(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", KeyFileWarning)
+            warnings.showwarning = _shown_as_note(warnings.showwarning)
+            return int(handler(args) or 0)
     except SurveyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -22,11 +22,19 @@ import pathlib
 import yaml
 
 from surveys.errors import StoreError, ValidationError
+from surveys.pseudonym_key import KEY_FILE_VARIABLE, default_key_file
 from surveys.questionnaire import load_questionnaire
 from surveys.store import Store, export_workbook, ingest_files
 from surveys.validate import ValidationRules
 
-__all__ = ["register"]
+__all__ = ["register", "add_key_file_option"]
+
+
+def add_key_file_option(parser: argparse.ArgumentParser) -> None:
+    """``--key-file``: where the pseudonymisation key lives (never in the store; :mod:`surveys.pseudonym_key`)."""
+    parser.add_argument("--key-file", default=None, metavar="KEY",
+                        help=f"the pseudonymisation key file (default: ${KEY_FILE_VARIABLE}, else "
+                             f"{default_key_file()}; created if missing, kept out of the store and the results)")
 
 
 def _rules(args: argparse.Namespace) -> ValidationRules:
@@ -49,7 +57,7 @@ def _rules(args: argparse.Namespace) -> ValidationRules:
 def _ingest(args: argparse.Namespace) -> int:
     questionnaire = load_questionnaire(args.questionnaire)
     rules = _rules(args)
-    store = Store(args.store)
+    store = Store(args.store, key_file=args.key_file)
     results = ingest_files(store, args.files, questionnaire, rules=rules, mode=args.mode, wave=args.wave,
                            platform=args.platform)
     args.interrupted = "the files were stored; only this report of them was cut short"
@@ -76,7 +84,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     if not pathlib.Path(args.store).is_file():
         raise StoreError(f"{args.store}: no such store; expected the file written by surveys ingest --store")
-    store = Store(args.store)
+    store = Store(args.store, key_file=args.key_file)
     rows = export_workbook(store, args.questionnaire, args.output, wave=args.wave, lang=args.lang)
     print(f"wrote {rows} accepted responses of '{args.questionnaire}' to {args.output}")
     return 0
@@ -100,6 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest.add_argument("--area", action="append", default=None, metavar="省-市",
                         help="surveyed area for the outside_area rule, e.g. 陕西-秦川 (repeatable)")
     ingest.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_key_file_option(ingest)
     ingest.set_defaults(handler=_ingest, interrupted="the store is unchanged")
 
     export = subparsers.add_parser(
@@ -111,4 +120,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="the workbook to write")
     export.add_argument("--wave", default=None, help="only this survey round")
     export.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the labels (default zh)")
+    add_key_file_option(export)
     export.set_defaults(handler=_export)
