@@ -13,8 +13,11 @@ import csv
 import io
 import pathlib
 import re
+import resource
 import shutil
 import signal
+import subprocess
+import sys
 import zipfile
 from typing import Iterator, Sequence
 
@@ -74,6 +77,17 @@ def watchdog(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def surveys_process(*arguments, memory: int = 4 << 30, seconds: float = 300) -> tuple[int, str]:
+    """``python -m surveys ARGS`` in a child process with an address-space limit (a native abort or a runaway
+    allocation must not take the test run with it): (exit status, stderr)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    done = subprocess.run([sys.executable, "-m", "surveys", *map(str, arguments)], capture_output=True, text=True,
+                          timeout=seconds, preexec_fn=limit)
+    return done.returncode, done.stderr
 
 
 # ------------------------------------------------------------------------------------------ CSV

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import re
 import pathlib
-import resource
 import sqlite3
-import subprocess
 import sys
 import zipfile
 
@@ -16,8 +14,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from hostile_input import TENCENT, column, csv_bytes, csv_rows, make_city, questionnaire_of, with_cell, \
-    wjx_text, xlsx_headers, xlsx_rows, xlsx_with_cell, xlsx_with_far_cell
+from hostile_input import TENCENT, column, csv_bytes, csv_rows, make_city, questionnaire_of, surveys_process, \
+    with_cell, wjx_text, xlsx_headers, xlsx_rows, xlsx_with_cell, xlsx_with_far_cell
 from surveys.cli import main
 
 COMMENT_ITEM = "15、"  # the free-text question of the grassroots-governance 问卷星 export
@@ -123,17 +121,6 @@ def test_a_24_digit_duration_is_one_unparseable_cell_not_a_rejected_file(city, t
 
 # ------------------------------------------------------------------------------------------ bounds and blank rows
 
-def _surveys(*arguments, memory=4 << 30, seconds=300):
-    """``python -m surveys ARGS`` in a child process with an address-space limit (a native abort or a runaway
-    allocation must not take the test run with it): (exit status, stderr)."""
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    done = subprocess.run([sys.executable, "-m", "surveys", *map(str, arguments)], capture_output=True, text=True,
-                          timeout=seconds, preexec_fn=limit)
-    return done.returncode, done.stderr
-
-
 @pytest.mark.parametrize("reference, span, farthest", [
     ("XFD1048576", "A1:XFD1048576", "cell is XFD1048576"), ("A1048576", "A1:U1048576", "cells are A1048576 and U88"),
     ("XFD1", "A1:XFD88", "cells are U88 and XFD1")])
@@ -142,7 +129,7 @@ def test_a_stray_cell_far_from_the_data_is_refused_naming_the_sheet_and_the_limi
     source = wjx_text(city)
     far = xlsx_with_far_cell(source, tmp_path / f"far_{reference}.xlsx", reference)
     assert far.stat().st_size < 2 * source.stat().st_size  # an 11 KB file, as in the finding
-    status, error = _surveys("ingest", far, "--questionnaire", questionnaire_of(source), "--store",
+    status, error = surveys_process("ingest", far, "--questionnaire", questionnaire_of(source), "--store",
                              tmp_path / "s.sqlite", "--json")
     assert status == 2 and error.startswith(f"error: {far.name}: ") and "Traceback" not in error
     assert f"sheet 'Sheet1' spans {span}" in error and "1,000,000 cells" in error
@@ -186,7 +173,7 @@ def test_the_run_accounting_reports_blank_rows_beside_rows_read(city, tmp_path):
     folder = copy_city(city, tmp_path / "city")
     rows = csv_rows(folder / TENCENT)
     (folder / TENCENT).write_bytes(csv_bytes(rows[:2] + [[""] * len(rows[0])] * 2 + rows[2:]))
-    status, error = _surveys("run", folder / "study.yaml", "--out", tmp_path / "out", "--no-charts", "--no-report")
+    status, error = surveys_process("run", folder / "study.yaml", "--out", tmp_path / "out", "--no-charts", "--no-report")
     assert status == 0, error
     accounting = pd.read_csv(tmp_path / "out" / "accounting.csv")
     tencent = accounting[accounting["file"] == pathlib.Path(TENCENT).name].iloc[0]
@@ -213,7 +200,7 @@ def test_cells_without_references_are_placed_in_order_and_bounded_too(city, tmp_
     far_row = _sheet_xml_edited(source, tmp_path / "far_row.xlsx", lambda text: re.sub(
         r'<c r="[A-Z]+\d+"', "<c", text).replace("</sheetData>", '<row r="1048576"><c t="inlineStr"><is><t>x</t>'
                                                                   "</is></c></row></sheetData>"))
-    status, error = _surveys("ingest", far_row, "--questionnaire", questionnaire_of(source), "--store",
+    status, error = surveys_process("ingest", far_row, "--questionnaire", questionnaire_of(source), "--store",
                              tmp_path / "s.sqlite")
     assert status == 2 and "the farthest cells are A1048576 and U88" in error
 
