@@ -4,10 +4,9 @@ every row accounted for, or exit 2 with ``error:`` naming the file; never a trac
 from __future__ import annotations
 
 import json
-import re
 import pathlib
+import re
 import sqlite3
-import sys
 import zipfile
 
 import openpyxl

@@ -319,8 +319,8 @@ def _check_xlsx(data: bytes, path: pathlib.Path, wanted: str) -> None:
             extent = _scan_referenced(_chunks(archive, part, budget))
             if extent is None or not (_within_bounds(extent) or extent.area <= SPARSENESS * extent.cells):
                 # the element-by-element scan: for the layouts the fast one does not read, and to name the
-                # stray cells of a sheet that is refused
-                extent = scan_sheet(_text_chunks(_chunks(archive, part, budget)))
+                # stray cells of a sheet that is refused (the same bytes again: they were counted once)
+                extent = scan_sheet(_text_chunks(_chunks(archive, part, _Budget(path))))
             _check_extent(extent, path, wanted)
 
 
