@@ -53,6 +53,29 @@ def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> No
         )
 
 
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
+
+
+def numeric_values(values: Any, what: str) -> np.ndarray:
+    """``values`` (a column, an array or a sequence) as float64, refusing what only converts to numbers:
+    truth values (``True`` would count as a weight of 1) and text (``"1.5"``), which hide a mistake upstream."""
+    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values).ravel())
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.infer_dtype(series, skipna=True) == "boolean":
+        raise DesignError(f"{what} must be numbers; found truth values (True/False); a True/False column marks "
+                          "rows, it is not a weight or a size: convert it deliberately, or use it as a domain")
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind not in _NUMBER_KINDS:
+            example = next((value for value in series if not isinstance(value, (int, float, np.number))), None)
+            raise DesignError(f"{what} must be numbers; found {kind} values of dtype {series.dtype} (e.g. "
+                              f"{example!r}); convert the column with pd.to_numeric(...) first, so that text that "
+                              "is no number is seen")
+    try:
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise DesignError(f"{what} must be numbers; found dtype {series.dtype}; convert it to numbers") from None
+
+
 def factorize_sorted(series: pd.Series, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes 0..K−1 numbered in sorted order of the values (−1 = missing), and the values
     (``sort=False``: numbered in order of appearance, which is all sampling-unit ids need).
@@ -305,12 +328,7 @@ class SurveyDesign(EstimatorMethods):
     # -- construction helpers -------------------------------------------------------------------
     @staticmethod
     def _check_weights(series: pd.Series) -> np.ndarray:
-        try:
-            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise DesignError(
-                f"weights column {series.name!r} must be numeric, found dtype {series.dtype}; convert it to numbers"
-            ) from None
+        values = numeric_values(series, f"weights column {series.name!r}")
         # Zero weights are allowed, as in R: such rows (e.g. NHANES respondents interviewed but not examined)
         # keep their PSU in the design and act like rows outside a domain; they are not counted in degf.
         bad = ~(values >= 0) | ~np.isfinite(values)
@@ -328,10 +346,7 @@ class SurveyDesign(EstimatorMethods):
 
     @staticmethod
     def _fpc_values(series: pd.Series) -> np.ndarray:
-        try:
-            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise DesignError(f"fpc column {series.name!r} must be numeric, found dtype {series.dtype}") from None
+        values = numeric_values(series, f"fpc column {series.name!r}")
         if np.isnan(values).any() or (values <= 0).any():
             bad = int(np.flatnonzero(np.isnan(values) | (values <= 0))[0])
             raise DesignError(

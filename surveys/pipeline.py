@@ -78,7 +78,9 @@ class FileAccount:
     ``second_keying`` (the other clerk's keying of paper forms), ``copy`` (the same export in another
     encoding, not ingested), ``census_forms`` / ``census_register`` (proposal handling).
 
-    Invariant for ingested files: ``rows_read == accepted + rejected`` (flagged rows are accepted). For a
+    Invariant for ingested files: ``rows_read == accepted + rejected`` (flagged rows are accepted);
+    ``blank_rows`` (entirely blank rows, no respondents) are reported beside it, so the rows under the
+    file's header are ``rows_read + blank_rows``. For a
     paper pair, ``rows_read`` counts the first keying's rows and ``not_reconciled`` the rows that did not
     reach ingest (keying differences, forms keyed once, duplicates): they are rejected with reason
     ``keying_*`` so the invariant holds per file.
@@ -97,6 +99,7 @@ class FileAccount:
     note: str = ""
     note_zh: str = ""  # the note in Chinese, for the report (empty: the note as written)
     sha256: str = ""  # the file's SHA-256 when it was accounted for (the provenance the methodology lists)
+    blank_rows: int = 0  # entirely blank rows of the file: no respondents, not in rows_read
 
     def __post_init__(self) -> None:
         if not self.sha256:
@@ -108,7 +111,7 @@ class FileAccount:
                 "mode": self.mode, "role": self.role, "rows_read": self.rows_read, "accepted": self.accepted,
                 "rejected": self.rejected, "flagged": self.flagged,
                 "reasons": "; ".join(f"{code}: {count}" for code, count in sorted(self.reasons.items())),
-                "note": self.note, "note_zh": self.note_zh or self.note}
+                "note": self.note, "note_zh": self.note_zh or self.note, "blank_rows": self.blank_rows}
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,7 +153,8 @@ class StudyResult:
         return pd.DataFrame.from_records([account.to_dict() for account in self.files],
                                          columns=["file", "sha256", "questionnaire", "platform", "mode", "role",
                                                   "rows_read",
-                                          "accepted", "rejected", "flagged", "reasons", "note", "note_zh"])
+                                          "accepted", "rejected", "flagged", "reasons", "note", "note_zh",
+                                                  "blank_rows"])
 
     def scoreboard_frame(self) -> pd.DataFrame:
         return self.scoreboard.to_frame()
@@ -273,7 +277,7 @@ def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pa
         path=path or entry.path, questionnaire=entry.questionnaire, platform=entry.platform, mode=entry.mode,
         role="ingested", rows_read=batch.rows_read + held_back, accepted=batch.accepted,
         rejected=batch.rejected + held_back, flagged=batch.flagged, reasons={**dict(batch.reasons), **extra},
-        note=note, note_zh=note_zh)
+        note=note, note_zh=note_zh, blank_rows=batch.blank_rows)
 
 
 def _read(entry: StudyInput, path: pathlib.Path | None = None) -> Any:
@@ -546,13 +550,15 @@ def _responses(store: Any, study: Study, questionnaire_id: str) -> pd.DataFrame 
 
 
 def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | None = None,
-              work_dir: str | pathlib.Path | None = None, progress: Progress | None = None) -> StudyResult:
+              work_dir: str | pathlib.Path | None = None, progress: Progress | None = None,
+              key_file: str | pathlib.Path | None = None) -> StudyResult:
     """Run every stage of ``study`` (a :class:`Study` or the path of a spec) and return what each produced.
 
     ``store``: the SQLite response store the exports are ingested into (created if missing; a file already in
     it is not added twice); by default a store in a temporary folder, dropped after the run. ``work_dir``
     receives intermediate files (the agreed rows of double-keyed paper forms); a temporary folder by default.
-    ``progress`` is called with one line per step (the CLI prints them on a terminal only).
+    ``progress`` is called with one line per step (the CLI prints them on a terminal only). ``key_file``: the
+    pseudonymisation key file (:class:`~surveys.store.Store`; never inside the store).
     """
     from surveys.store import Store
 
@@ -562,7 +568,7 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
     with tempfile.TemporaryDirectory(prefix="surveys-run-") as scratch:
         scratch_dir = pathlib.Path(scratch)
         store_path = pathlib.Path(store) if store is not None else scratch_dir / "store.sqlite"
-        response_store = Store(store_path)
+        response_store = Store(store_path, key_file=key_file)
         context = _IngestContext(study, response_store, pathlib.Path(work_dir) if work_dir else scratch_dir,
                                  progress)
         accounts: list[FileAccount] = []

@@ -4,8 +4,9 @@ IP addresses, phone numbers, WeChat OpenIDs, names, e-mail addresses and user ag
 ``HMAC-SHA256(key, kind + "\\x1f" + normalised value)``, written as the first 32 hex digits (128 bits).
 The same value under the same key always gives the same token, so duplicates can still be found;
 without the key a token cannot be reversed or tested against a guessed phone number (which a plain
-hash of an 11-digit number would allow in seconds). The key is per store: :class:`surveys.store.Store`
-draws 32 random bytes when it creates the file and keeps them in its own key table, never in a report.
+hash of an 11-digit number would allow in seconds). With the key it can: the key is therefore kept in a
+key file of its own, outside the store and the results (:mod:`surveys.pseudonym_key`); the store records
+only the key's fingerprint.
 
 Free text (comments, fill-in answers, reader notes) is scrubbed: phone numbers, mainland ID card
 numbers, e-mail addresses and IPv4 addresses inside it become tokens such as ``〔phone:3f9a1c0b〕``.
@@ -39,7 +40,9 @@ IDENTIFIER_KINDS = ("ip", "user_agent", "open_id", "union_id", "link_parameter",
 PHONE_PATTERN = re.compile(r"(?<![\dA-Za-z])(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)")
 _ID_NUMBER = re.compile(r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|\d{15})(?![\dA-Za-z])")
 _LANDLINE = re.compile(r"(?<![\dA-Za-z])0\d{2,3}-\d{7,8}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The look-behind lets a match start only where a run of address characters starts: without it the engine
+# retries the run from every position, quadratic in its length (a 1 MB answer without '@' never finished).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 # (pattern, token kind), applied in this order: an ID number must not be read as a phone number
 _SCRUBBERS = ((_EMAIL, "email"), (_ID_NUMBER, "id_number"), (PHONE_PATTERN, "phone"), (_LANDLINE, "phone"),

@@ -166,7 +166,7 @@ class ReplicateDesign(EstimatorMethods):
         mse: bool = False,
         combined_weights: bool = True,
     ) -> None:
-        from surveys.design import SurveyDesign, require_columns
+        from surveys.design import SurveyDesign, numeric_values, require_columns
 
         if not isinstance(data, pd.DataFrame):
             raise DesignError(f"expected a pandas DataFrame as data, found {_type_name(data)}")
@@ -177,14 +177,16 @@ class ReplicateDesign(EstimatorMethods):
         elif weights is None:
             base = np.ones(n)
         else:
-            base = np.asarray(weights, dtype=float)
+            base = numeric_values(weights, "weights") if np.ndim(weights) == 1 else np.asarray(weights, dtype=float)
             if base.shape != (n,) or not np.all(np.isfinite(base)) or (base < 0).any():
                 raise DesignError(f"expected {n} finite non-negative weights, found shape {base.shape}")
         if isinstance(replicate_weights, (list, tuple)) and all(isinstance(c, str) for c in replicate_weights):
             require_columns(data, list(replicate_weights), "replicate weights")
-            matrix = data[list(replicate_weights)].to_numpy(dtype=float, na_value=np.nan)
+            matrix = np.column_stack([numeric_values(data[column], f"replicate weights column {column!r}")
+                                      for column in replicate_weights])
         else:
-            matrix = np.asarray(replicate_weights, dtype=float)
+            given = np.asarray(replicate_weights)
+            matrix = numeric_values(given.ravel(), "replicate weights").reshape(given.shape)
         if matrix.ndim != 2 or matrix.shape[0] != n or matrix.shape[1] < 2:
             raise DesignError(
                 f"expected replicate weights with one row per data row ({n}) and at least 2 replicates, "

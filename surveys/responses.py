@@ -40,6 +40,7 @@ the demo city's exports (``tests/test_ingest_demo.py``).
 from __future__ import annotations
 
 import difflib
+import math
 import pathlib
 import re
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ import pandas as pd
 
 from surveys.errors import IngestError
 from surveys.ingest import NOT_ASKED, RawExport
+from surveys.ingest.values import MAX_INTEGER_DIGITS, quoted, to_number
 from surveys.privacy import IDENTIFIER_KINDS, Pseudonymiser, find_phones
 from surveys.questionnaire import Item, Questionnaire
 
@@ -60,7 +62,7 @@ ISSUE_COLUMNS = ("code", "row", "column", "value", "message")
 KEPT_META = ("submitted_at", "started_at", "duration_seconds", "ip_location", "source", "source_detail",
              "form_number", "interviewer", "status", "progress", "finished", "cleaning_result",
              "invalid_probability", "device", "operating_system", "browser", "language")
-_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+(\.0+)?\s*$")
+_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d{1,%d}(\.0+)?\s*$" % MAX_INTEGER_DIGITS)
 _LETTER_PREFIX = re.compile(r"^[A-Z][.．、]\s*")
 _CODE_SEPARATORS = re.compile(r"[,，、;；|\s]+")
 _TITLE_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -85,7 +87,7 @@ class MappedExport:
 
     ``problems`` are the mapping problems (``out_of_scale``, ``unparseable``) and the reader's parse
     problems (``unparseable``). Invariant: every frame has exactly ``rows_read`` rows, indexed by the
-    reader's row numbers.
+    reader's row numbers. ``blank_rows``: the file's entirely blank rows, which are no respondents.
     """
 
     questionnaire_id: str
@@ -106,6 +108,7 @@ class MappedExport:
     item_types: Mapping[str, str] = field(default_factory=dict)
     label_path: pathlib.Path | None = None
     label_sha256: str = ""
+    blank_rows: int = 0
 
     @property
     def rows_read(self) -> int:
@@ -223,15 +226,17 @@ class _Choices:
                 if candidate in self.labels:
                     return self.labels[candidate], ""
             if not _INTEGER_TEXT.match(text):
-                return None, (f"{self.header}: {text!r} is not an option of item '{self.item_id}'; "
+                return None, (f"{self.header}: {quoted(text)} is not an option of item '{self.item_id}'; "
                               f"its options are {list(self.labels)[:12]}; add it to the value map or correct the cell")
-            value = int(float(text))
+            value = int(text.split(".")[0])
         if isinstance(value, (bool, np.bool_)):
             return None, f"{self.header}: expected an option, found the truth value {value!r}"
         if isinstance(value, (float, np.floating)) and not float(value).is_integer():
             return None, f"{self.header}: expected an option code, found {value!r}"
         if not isinstance(value, (int, np.integer, float, np.floating)):
             return None, f"{self.header}: expected an option, found {type(value).__name__} {value!r}"
+        if abs(value) >= 10 ** MAX_INTEGER_DIGITS:
+            return None, f"{self.header}: expected an option code, found the number {quoted(str(value))}"
         number = int(value)
         if self.positions:
             if 1 <= number <= len(self.options):
@@ -356,9 +361,12 @@ def _multiple_cell(choices: _Choices, value: Any) -> tuple[Any, str]:
 
 def _number_cell(header: str, value: Any) -> tuple[Any, str]:
     try:
-        return float(str(value).strip().rstrip("%")) if isinstance(value, str) else float(value), ""
-    except (TypeError, ValueError):
-        return None, f"{header}: expected a number, found {value!r}"
+        number = float(to_number(value.strip().rstrip("%"))) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if math.isfinite(number):
+        return number, ""
+    return None, f"{header}: expected a number, found {quoted(str(value))}"
 
 
 def _text_cell(value: Any) -> tuple[Any, str]:
@@ -407,6 +415,32 @@ def _map_item(questionnaire: Questionnaire, platform: str, item: Item, raw: RawE
         converted, issues = _map_column(values, _text_cell, "unparseable", item.id)
         dtype = object
     return pd.Series(converted, index=index, dtype=dtype), shown, issues
+
+
+def _copies(raw: RawExport, key: str) -> list[str]:
+    """The keys of the other questions read from the same header as ``key`` (a repeated column: the reader
+    keys the copies ``2.1``, ``2.2``…)."""
+    columns = raw.question(key).columns
+    return [question.key for question in raw.questions if question.columns == columns and question.key != key]
+
+
+def _check_copies(raw: RawExport, item_id: str, key: str, codes: pd.Series, copies: dict[str, pd.Series]) -> None:
+    """Every copy of a repeated question must give the same codes, or which is the respondent's answer cannot
+    be told: the file is refused naming the header and the first row that differs."""
+    for other, values in copies.items():
+        differ = [(row, one, two) for row, one, two in zip(codes.index, codes.tolist(), values.tolist())
+                  if not (_is_missing(one) and _is_missing(two)) and (_is_missing(one) or _is_missing(two)
+                                                                       or one != two)]
+        if differ:
+            row, one, two = differ[0]
+            header = raw.question(key).columns[0] if raw.question(key).columns else key
+            raise IngestError(
+                f"{raw.path.name}: the question {quoted(header)} (item '{item_id}') appears {len(copies) + 1} times in "
+                f"the header, with different answers in {len(differ)} row(s) (first: row {row}: "
+                f"{quoted(str(raw.answers.loc[raw.answers['row'] == row, key].iloc[0]), 30)} and "
+                f"{quoted(str(raw.answers.loc[raw.answers['row'] == row, other].iloc[0]), 30)}); expected each "
+                "question once, so which answer is the respondent's cannot be told; delete the wrong column (or "
+                "give it its own header) and ingest the file again")
 
 
 # ------------------------------------------------------------------------------------------ skip logic
@@ -535,6 +569,9 @@ def map_export(raw: RawExport, questionnaire: Questionnaire, *, platform: str | 
             continue
         codes[item.id], shown[item.id], issues = _map_item(questionnaire, platform, item, raw, keys[item.id],
                                                            positions)
+        copies = {other: _map_item(questionnaire, platform, item, raw, other, positions)[0]
+                  for other in _copies(raw, keys[item.id])}
+        _check_copies(raw, item.id, keys[item.id], codes[item.id], copies)
         problems += issues
         item_types[item.id] = item.type
     codes_frame = pd.DataFrame(codes, index=index)
@@ -554,7 +591,7 @@ def map_export(raw: RawExport, questionnaire: Questionnaire, *, platform: str | 
         reader_platform=raw.platform, path=raw.path, sha256=raw.sha256, encoding=raw.encoding, coding=raw.coding,
         mode=mode, wave="" if wave is None else str(wave), codes=codes_frame, asked=asked, meta=meta,
         identifiers=identifiers, problems=tuple(problems), item_types=item_types, label_path=raw.label_path,
-        label_sha256=raw.label_sha256)
+        label_sha256=raw.label_sha256, blank_rows=raw.blank_rows)
 
 
 # ------------------------------------------------------------------------------------------ reading

@@ -4,11 +4,13 @@ Tables (``Store.SCHEMA``):
 
 - ``batches``: one per ingested file: file name, SHA-256 (and the label file's, for a 问卷星 pair),
   platform, reader, encoding, coding, mode, questionnaire id and version, wave, time, the row accounting
-  (``rows_read = accepted + rejected``, ``flagged``) and the reasons (JSON ``{code: rows}``).
+  (``rows_read = accepted + rejected``, ``flagged``; ``blank_rows``, the entirely blank rows, which are no
+  respondents and are not in ``rows_read``) and the reasons (JSON ``{code: rows}``).
   ``UNIQUE(sha256, questionnaire_id)``: ingesting the same file twice adds nothing.
 - ``responses``: one per data row of every batch (``status`` accepted / rejected, ``flagged``), with the
   record id, mode, wave, times, duration and the IP's 省-市; ``identifiers``: their keyed-hash tokens
-  (kind, token), never the raw values; ``pseudonym_key``: the store's random HMAC key.
+  (kind, token), never the raw values. The HMAC key of the tokens is NOT in the store: it lives in a key
+  file of its own (:mod:`surveys.pseudonym_key`); ``store_info`` keeps only its fingerprint.
 - ``answers``: long format, one row per response and item: ``state`` is ``answered``, ``missing`` (asked,
   not answered) or ``not_asked`` (hidden by skip logic); the value is in ``code`` (single choice),
   ``codes`` (multiple choice, a JSON list in scale order, ``[]`` = none ticked), ``number`` or ``text``.
@@ -19,8 +21,9 @@ Tables (``Store.SCHEMA``):
 - ``questionnaires``: the YAML text of each questionnaire version used (so exports have labels).
 - ``reconciliation``: ready for double data entry (form, item, both keyings, agreed value, status).
 
-Each batch is ONE transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): an ingest killed halfway leaves no
-partial batch. The file is in WAL mode with a busy timeout, and a batch whose lock could not be had is
+Each batch is ONE transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), and so are the batches of one
+:func:`ingest_files` call (``surveys ingest A B C`` stores all three files or none): an ingest killed or
+interrupted halfway leaves the store as it was. The file is in WAL mode with a busy timeout, and a batch whose lock could not be had is
 retried, so two ingests at once both complete. Duplicate detection inside the transaction sees every
 response (accepted or rejected) of earlier batches of the same questionnaire and wave, as it sees every
 earlier row of the same file.
@@ -36,6 +39,7 @@ import secrets
 import sqlite3
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -44,19 +48,21 @@ import pandas as pd
 
 from surveys.errors import IngestError, StoreError
 from surveys.privacy import Pseudonymiser
+from surveys.pseudonym_key import KEY_FILE_VARIABLE, KeyFileWarning, check_key_place, fingerprint, key_file_path, \
+    load_key, save_key
 from surveys.questionnaire import Questionnaire, load_questionnaire
 from surveys.responses import MappedExport, map_export, read_for_questionnaire
+from surveys.spreadsheet_text import write_text_cell
 from surveys.validate import ValidationReport, ValidationRules, validate_export
 
 __all__ = ["Store", "BatchResult", "ingest_files", "export_workbook"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _BUSY_TIMEOUT_SECONDS = 60.0
 _ATTEMPTS = 8
 _CHUNK = 500
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pseudonym_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS questionnaires (
     questionnaire_id TEXT NOT NULL, version TEXT NOT NULL, file_name TEXT, definition TEXT NOT NULL,
     PRIMARY KEY (questionnaire_id, version));
@@ -66,7 +72,7 @@ CREATE TABLE IF NOT EXISTS batches (
     encoding TEXT NOT NULL, coding TEXT, mode TEXT NOT NULL, questionnaire_id TEXT NOT NULL,
     questionnaire_version TEXT NOT NULL, wave TEXT NOT NULL, ingested_at TEXT NOT NULL,
     rows_read INTEGER NOT NULL, accepted INTEGER NOT NULL, rejected INTEGER NOT NULL, flagged INTEGER NOT NULL,
-    reasons TEXT NOT NULL, rules TEXT NOT NULL,
+    reasons TEXT NOT NULL, rules TEXT NOT NULL, blank_rows INTEGER NOT NULL DEFAULT 0,
     CHECK (rows_read = accepted + rejected),
     UNIQUE (sha256, questionnaire_id));
 CREATE TABLE IF NOT EXISTS batch_items (
@@ -107,6 +113,15 @@ CREATE TABLE IF NOT EXISTS reconciliation (
 _META_COLUMNS = ("record_id", "mode", "wave", "submitted_at", "started_at", "duration_seconds", "ip_location")
 
 
+def _upgrade_from_1(connection: sqlite3.Connection) -> None:
+    """Schema 1 → 2, inside the opening transaction: batches count their blank rows (0 for earlier batches,
+    whose blank rows were counted as rejected respondents); the key moves out (:meth:`Store._move_key_out`)."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(batches)")}
+    if "blank_rows" not in columns:
+        connection.execute("ALTER TABLE batches ADD COLUMN blank_rows INTEGER NOT NULL DEFAULT 0")
+    connection.execute("UPDATE store_info SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What one file's ingest did (``already_ingested``: the store had it; nothing was added).
@@ -137,13 +152,16 @@ class BatchResult:
     role: str = "ingested"
     labels: str = ""
     labels_for: str = ""
+    blank_rows: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI contract's per-file object (``platform``: the reader; ``mapping``: the questionnaire's mapping)."""
+        """The CLI contract's per-file object (``platform``: the reader; ``mapping``: the questionnaire's mapping;
+        ``blank_rows``: entirely blank rows, not counted in ``rows_read``)."""
         found = {"path": self.path, "sha256": self.sha256, "role": self.role, "platform": self.reader or self.platform,
                  "mapping": self.platform, "encoding": self.encoding, "rows_read": self.rows_read,
                  "accepted": self.accepted, "rejected": self.rejected, "flagged": self.flagged,
-                 "reasons": dict(self.reasons), "already_ingested": self.already_ingested}
+                 "reasons": dict(self.reasons), "blank_rows": self.blank_rows,
+                 "already_ingested": self.already_ingested}
         if self.labels:
             found["labels"] = self.labels
         if self.labels_for:
@@ -154,7 +172,7 @@ class BatchResult:
         """The result of the 按选项文本 export ``labels`` (a RawExport) read for this code file's labels."""
         return dataclasses.replace(self, path=str(labels.path), sha256=labels.sha256, encoding=labels.encoding,
                                    rows_read=labels.rows_read, accepted=0, rejected=0, flagged=0, reasons={},
-                                   report=None, role="labels_for", labels="", labels_for=self.path)
+                                   report=None, role="labels_for", labels="", labels_for=self.path, blank_rows=0)
 
 
 def _locked(error: sqlite3.OperationalError) -> bool:
@@ -173,7 +191,10 @@ def _text(value: Any) -> str | None:
 class Store:
     """An SQLite response store at ``path`` (created on first use)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, key_file: str | os.PathLike | None = None) -> None:
+        """``key_file``: the pseudonymisation key file (default: ``$SURVEYS_KEY_FILE``, else the per-user key
+        file; :func:`surveys.pseudonym_key.key_file_path`)."""
+        self._key_file = key_file
         self.path = pathlib.Path(path)
         if self.path.exists() and self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; expected a store file such as survey.sqlite")
@@ -227,18 +248,74 @@ class Store:
         found = connection.execute("SELECT value FROM store_info WHERE key = 'schema_version'").fetchone()
         if found is None:
             connection.execute("INSERT INTO store_info VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        elif found[0] == "1":
+            _upgrade_from_1(connection)
         elif found[0] != SCHEMA_VERSION:
             connection.rollback()
             raise StoreError(f"{self.path} has store schema {found[0]}; this version of surveys reads schema "
                              f"{SCHEMA_VERSION}; use a matching version or a new store")
-        connection.execute("INSERT OR IGNORE INTO pseudonym_key VALUES (1, ?, ?)",
-                           (secrets.token_bytes(32), datetime.datetime.now(datetime.timezone.utc).isoformat()))
+        moved = self._move_key_out(connection)
+        scrub = connection.execute("SELECT 1 FROM store_info WHERE key = 'key_scrub_pending'").fetchone()
         connection.execute("COMMIT")
+        if scrub is not None:
+            # the deleted key's bytes may linger in free pages and in the write-ahead log: rewrite both
+            connection.execute("VACUUM")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.execute("DELETE FROM store_info WHERE key = 'key_scrub_pending'")
+        if moved is not None:
+            warnings.warn(KeyFileWarning(
+                f"moved the pseudonymisation key of {self.path.name} out of the store into the key file {moved} "
+                "(an earlier version kept it inside the store, so whoever had the store could test guessed phone "
+                "numbers or IPs against its tokens); keep the key file private and backed up, apart from the "
+                "data"), stacklevel=4)
+
+    def _move_key_out(self, connection: sqlite3.Connection) -> pathlib.Path | None:
+        """A store made by an earlier version keeps its key in a ``pseudonym_key`` table: write the key to the
+        key file (created, or checked to hold the same key), record its fingerprint, drop the table. Returns
+        the key file when a key was moved."""
+        if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pseudonym_key'"
+                              ).fetchone() is None:
+            return None
+        row = connection.execute("SELECT key FROM pseudonym_key WHERE id = 1").fetchone()
+        path = key_file_path(self._key_file)
+        if row is not None:
+            key = bytes(row[0])
+            check_key_place(path, self.path)
+            if not save_key(path, key) and load_key(path) != key:
+                connection.rollback()
+                raise StoreError(
+                    f"{self.path} keeps its own pseudonymisation key (an earlier version of surveys stored it inside "
+                    f"the store), and the key file {path} holds another key, so it cannot be moved there; pass "
+                    f"--key-file (or {KEY_FILE_VARIABLE}) with a new file for this store's key")
+            connection.execute("INSERT OR REPLACE INTO store_info VALUES ('key_fingerprint', ?)", (fingerprint(key),))
+        connection.execute("PRAGMA secure_delete = ON")
+        connection.execute("DELETE FROM pseudonym_key")
+        connection.execute("DROP TABLE pseudonym_key")
+        connection.execute("INSERT OR REPLACE INTO store_info VALUES ('key_scrub_pending', '1')")
+        return path if row is not None else None
 
     def pseudonymiser(self) -> Pseudonymiser:
-        """The store's keyed hash (its key never leaves the store file)."""
-        key = self._retry(lambda c: c.execute("SELECT key FROM pseudonym_key WHERE id = 1").fetchone())
-        return Pseudonymiser(bytes(key[0]))
+        """The keyed hash of this store's tokens, under the key of the key file (created on first use).
+
+        The store records the key's fingerprint the first time; a key file holding another key is refused
+        (tokens under two keys cannot be compared)."""
+        path = key_file_path(self._key_file)
+        key = load_key(path, store=self.path)
+        found = fingerprint(key)
+
+        def record(connection: sqlite3.Connection) -> str:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT OR IGNORE INTO store_info VALUES ('key_fingerprint', ?)", (found,))
+            value = connection.execute("SELECT value FROM store_info WHERE key = 'key_fingerprint'").fetchone()[0]
+            connection.execute("COMMIT")
+            return value
+
+        recorded = self._retry(record)
+        if recorded != found:
+            raise StoreError(f"{self.path}'s tokens were made under another pseudonymisation key (fingerprint "
+                             f"{recorded}) than the one in the key file {path} (fingerprint {found}); point "
+                             f"--key-file (or {KEY_FILE_VARIABLE}) to the key file used for this store")
+        return Pseudonymiser(key)
 
     # ----------------------------------------------------------------------------------- writing
     def prepare(self, path: str | os.PathLike, questionnaire: Questionnaire, *, platform: str | None = None,
@@ -263,20 +340,27 @@ class Store:
         returned with ``already_ingested=True``. ``progress(done, total)`` is called after each chunk of
         responses written, inside the transaction.
         """
+        return self.add_all([mapped], questionnaire, rules=rules, progress=progress)[0]
+
+    def add_all(self, mapped: "list[MappedExport]", questionnaire: Questionnaire, *,
+                rules: ValidationRules | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[BatchResult]:
+        """:meth:`add` for several files in ONE transaction: all are stored, or (an error, an interruption)
+        none; each is validated against the earlier ones as if added one after the other."""
         rules = rules or ValidationRules()
-        return self._retry(lambda connection: self._write(connection, mapped, questionnaire, rules, progress))
+        return self._retry(lambda connection: self._write_all(connection, mapped, questionnaire, rules, progress))
 
     def _existing(self, connection, mapped: MappedExport) -> BatchResult | None:
         row = connection.execute(
             "SELECT batch_id, file_name, sha256, platform, encoding, rows_read, accepted, rejected, flagged, reasons, "
-            "questionnaire_id, wave, mode, reader FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
+            "questionnaire_id, wave, mode, reader, blank_rows FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
             (mapped.sha256, mapped.questionnaire_id)).fetchone()
         if row is None:
             return None
         return BatchResult(path=str(mapped.path), sha256=row[2], platform=row[3], encoding=row[4], rows_read=row[5],
                            accepted=row[6], rejected=row[7], flagged=row[8], reasons=json.loads(row[9]),
                            batch_id=row[0], questionnaire_id=row[10], wave=row[11], mode=row[12],
-                           already_ingested=True, reader=row[13],
+                           already_ingested=True, reader=row[13], blank_rows=row[14],
                            labels=str(mapped.label_path) if mapped.label_path else "")
 
     def _earlier(self, connection, questionnaire_id: str, wave: str) -> pd.DataFrame:
@@ -293,23 +377,27 @@ class Store:
         wide["where"] = "batch " + first["batch_id"].astype(str) + " row " + first["row"].astype(str)
         return wide.sort_values("submitted_at", kind="stable").reset_index(drop=True)
 
+    def _write_all(self, connection, mapped: "list[MappedExport]", questionnaire: Questionnaire,
+                   rules: ValidationRules, progress) -> list[BatchResult]:
+        connection.execute("BEGIN IMMEDIATE")
+        results = [self._write(connection, one, questionnaire, rules, progress) for one in mapped]
+        connection.execute("COMMIT")
+        return results
+
     def _write(self, connection, mapped: MappedExport, questionnaire: Questionnaire, rules: ValidationRules,
                progress) -> BatchResult:
-        connection.execute("BEGIN IMMEDIATE")
         existing = self._existing(connection, mapped)
         if existing is not None:
-            connection.rollback()
             return existing
         report = validate_export(mapped, questionnaire, rules, earlier=self._earlier(
             connection, mapped.questionnaire_id, mapped.wave))
         batch_id = self._insert_batch(connection, mapped, questionnaire, report, rules)
         self._insert_rows(connection, batch_id, mapped, report, progress)
-        connection.execute("COMMIT")
         return BatchResult(path=str(mapped.path), sha256=mapped.sha256, platform=mapped.platform,
                            encoding=mapped.encoding, rows_read=report.rows_read, accepted=report.accepted,
                            rejected=len(report.rejected), flagged=len(report.flagged), reasons=report.reasons,
                            batch_id=batch_id, questionnaire_id=mapped.questionnaire_id, wave=mapped.wave,
-                           mode=mapped.mode, report=report, reader=mapped.reader_platform,
+                           mode=mapped.mode, report=report, reader=mapped.reader_platform, blank_rows=mapped.blank_rows,
                            labels=str(mapped.label_path) if mapped.label_path else "")
 
     def _insert_batch(self, connection, mapped, questionnaire, report, rules) -> int:
@@ -320,13 +408,13 @@ class Store:
         cursor = connection.execute(
             "INSERT INTO batches (file_name, sha256, label_file_name, label_sha256, platform, reader, encoding, coding, "
             "mode, questionnaire_id, questionnaire_version, wave, ingested_at, rows_read, accepted, rejected, flagged, "
-            "reasons, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reasons, rules, blank_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (mapped.path.name, mapped.sha256, mapped.label_path.name if mapped.label_path else None,
              mapped.label_sha256 or None, mapped.platform, mapped.reader_platform, mapped.encoding, mapped.coding,
              mapped.mode, mapped.questionnaire_id, mapped.questionnaire_version, mapped.wave,
              datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), report.rows_read,
              report.accepted, len(report.rejected), len(report.flagged),
-             json.dumps(report.reasons, ensure_ascii=False), rules_json))
+             json.dumps(report.reasons, ensure_ascii=False), rules_json, mapped.blank_rows))
         batch_id = int(cursor.lastrowid)
         connection.executemany("INSERT INTO batch_items VALUES (?, ?, ?, ?)",
                                [(batch_id, item_id, kind, position)
@@ -481,12 +569,9 @@ class Store:
         return states.ne("not_asked") & states.notna()
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _put(sheet, row: int, column: int, value: Any) -> None:
-    """One cell; text is always an explicit string cell, and text a spreadsheet could read as a formula
-    (``= + - @``, tab, carriage return first) also gets Excel's quote prefix, so no cell becomes a formula."""
+    """One cell; text goes through :func:`surveys.spreadsheet_text.write_text_cell` (an explicit string cell,
+    quote prefix when it looks like a formula, characters XML cannot hold replaced), so no cell is a formula."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return
     cell = sheet.cell(row=row, column=column)
@@ -496,11 +581,7 @@ def _put(sheet, row: int, column: int, value: Any) -> None:
     if isinstance(value, (pd.Timestamp, datetime.datetime)):
         cell.value = pd.Timestamp(value).to_pydatetime()
         return
-    text = str(value)
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(_FORMULA_STARTS):
-        cell.quotePrefix = True
+    write_text_cell(cell, value)
 
 
 def export_workbook(store: "Store", questionnaire_id: str, path: str | os.PathLike, *, wave: str | None = None,
@@ -629,7 +710,8 @@ def _paired(raws: list, labels: list) -> tuple[dict[int, Any], dict[int, int]]:
 
 def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=(), rules: ValidationRules | None = None,
                  platform: str | None = None, mode: str | None = None, wave: str | None = None) -> list[BatchResult]:
-    """Read and map every file first (an unreadable file raises before anything is written), then store each.
+    """Read and map every file first (an unreadable file raises before anything is written), then store them all
+    in one transaction (an error or an interruption while writing leaves the store as it was).
 
     The 问卷星 按选项序号 and 按选项文本 downloads of the same responses (same 序号 and submission times, row by
     row) are one set of respondents: they are read together (codes decoded, labels cross-checked) and stored
@@ -641,16 +723,20 @@ def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=()
 
     paths, labels = [pathlib.Path(path) for path in paths], [pathlib.Path(path) for path in labels]
     for path in (*paths, *labels):
+        if path.is_dir():
+            raise IngestError(f"{path}: is a folder; expected an export file (xlsx, xls, csv, sav); name the files "
+                              f"in it, e.g. {path / '*.xlsx'}")
         if not path.is_file():
             raise IngestError(f"{path}: no such file; expected an export file (xlsx, xls, csv, sav)")
     raws = [read_for_questionnaire(path, questionnaire, platform=platform) for path in paths]
     label_raws = [read_export(path, platform="wjx", coding="labels") for path in labels]
     partners, labelling = _paired(raws, label_raws)
     pseudonymiser = store.pseudonymiser()
-    prepared = {index: map_export(pair_exports(raw, partners[index]) if index in partners else raw, questionnaire,
-                                  platform=platform, pseudonymiser=pseudonymiser, mode=mode, wave=wave)
-                for index, raw in enumerate(raws) if index not in labelling}
-    stored = {index: store.add(mapped, questionnaire, rules=rules) for index, mapped in prepared.items()}
+    order = [index for index in range(len(raws)) if index not in labelling]
+    prepared = [map_export(pair_exports(raws[index], partners[index]) if index in partners else raws[index],
+                           questionnaire, platform=platform, pseudonymiser=pseudonymiser, mode=mode, wave=wave)
+                for index in order]
+    stored = dict(zip(order, store.add_all(prepared, questionnaire, rules=rules)))
     results = [stored[labelling[index]].labelling(raws[index]) if index in labelling else stored[index]
                for index in range(len(raws))]
     by_label = {id(label): code_index for code_index, label in partners.items()}

@@ -11,7 +11,7 @@ from surveys.store import Store
 from test_responses import WJX_CODE_ROWS, WJX_TEXT_ROWS, mini_questionnaire, wjx_code_file, wjx_text_file
 
 FILE_KEYS = {"path", "sha256", "role", "platform", "mapping", "encoding", "rows_read", "accepted", "rejected",
-             "flagged", "reasons", "already_ingested"}
+             "flagged", "reasons", "blank_rows", "already_ingested"}
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def test_truncated_xlsx_raises_ingest_error(tmp_path):
     data = xlsx_bytes(HEADERS, ROWS)
     path = tmp_path / "cut.xlsx"
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(IngestError, match=r"cut\.xlsx: cannot open the xlsx workbook"):
+    with pytest.raises(IngestError, match=r"cut\.xlsx: cannot open the workbook"):
         read_export(path)
 
 
@@ -141,7 +141,9 @@ def test_random_bytes_never_raise_anything_but_ingest_error(tmp_path, data, suff
     path.write_bytes(data)
     export = read_or_ingest_error(path, platform=platform)
     if export is not None:
-        assert export.answers["row"].tolist() == list(range(1, export.rows_read + 1))
+        rows = export.answers["row"].tolist()  # file positions: blank rows are counted, not read
+        assert rows == sorted(set(rows)) and all(row >= 1 for row in rows)
+        assert not rows or rows[-1] == export.rows_read + export.blank_rows
 
 
 @FUZZ

@@ -163,12 +163,14 @@ def test_generic_with_title_row_two_headers_and_mapping(tmp_path):
         detect_platform(path)
     export = read_export(path, platform="generic", skip_rows=1, header_rows=2, blank=["-1"],
                          columns={"表单编号": "respondent_id", "调查员": "interviewer", "Q1 满意度 / 治安": "q1_police"})
-    assert export.rows_read == 4  # the empty row inside the data is kept, with a note
-    assert export.answers["respondent_id"].tolist() == ["F001", "F002", None, "F003"]
+    # the empty row inside the data is no respondent: counted as blank, the others keep their row numbers
+    assert (export.rows_read, export.blank_rows) == (3, 1)
+    assert export.answers["row"].tolist() == [1, 2, 4]
+    assert export.answers["respondent_id"].tolist() == ["F001", "F002", "F003"]
     assert [q.key for q in export.questions] == ["q1_police", "Q1 满意度 / 交通", "电话"]
-    assert export.answers["q1_police"].tolist() == [1, None, None, 2]
-    assert export.answers["电话"].tolist() == ["013900001111", "13900002222", None, "13900003333"]
-    assert export.problem_rows() == (3,)
+    assert export.answers["q1_police"].tolist() == [1, None, 2]
+    assert export.answers["电话"].tolist() == ["013900001111", "13900002222", "13900003333"]
+    assert export.problem_rows() == ()
     with pytest.raises(IngestError, match="does not have"):
         read_export(path, platform="generic", skip_rows=1, header_rows=2, columns={"编号": "respondent_id"})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
+from surveys.cli.ingest import add_key_file_option
 from surveys.cli.run import add_output_options, run_to_folder
 from surveys.demo import DEFAULT_SEED, generate_demo
 from surveys.resources import analysis_dir
@@ -37,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     print()
     study = load_study(analysis_dir() / "demo" / "study.yaml", data_dir=manifest.out_dir)
     run_to_folder(study, manifest.out_dir / "results", lang=args.lang, show_accounting=True, charts=args.charts,
-                  report=args.report)
+                  report=args.report, key_file=args.key_file)
     return 0
 
 
@@ -54,4 +55,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sample-scale", type=float, default=1.0,
                         help="multiply every sample size (default 1.0; the intended verdicts hold at 1.0)")
     add_output_options(parser, "OUT/results")
+    add_key_file_option(parser)
     parser.set_defaults(handler=_run)

@@ -1,14 +1,16 @@
 """``surveys ingest`` and ``surveys export``: exports into the store, cleaned responses out of it.
 
 ``surveys ingest FILE... --questionnaire Q.yaml --store S.sqlite [--labels TEXT] [--mode paper|online] [--wave W]
-[--json]`` reads every file first (exit 2 with ``error: …`` when one cannot be read or does not match the
-questionnaire; nothing is stored then), then stores each as one batch. The 问卷星 按选项序号 and 按选项文本
-downloads of the same responses (same 序号 and submission times), given together or with ``--labels``, are
-one set of respondents, stored once. With ``--json`` it prints ONE JSON object ``{"files": [{"path", "sha256",
-"role" (ingested | labels_for), "platform" (the reader), "mapping" (the questionnaire mapping used), "encoding",
-"rows_read", "accepted", "rejected", "flagged", "reasons": {code: rows}, "already_ingested", "labels" /
-"labels_for"}], "store": path}``; without, a table. A ``labels_for`` file's rows are counted in its code file's
-entry (its accepted and rejected are 0). Rejections are not failures (exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
+[--key-file K] [--json]`` reads every file first (exit 2 with ``error: …`` when one cannot be read or does not
+match the questionnaire; nothing is stored then), then stores each as one batch, all in one transaction (Ctrl-C:
+``interrupted; the store is unchanged``, exit 130). The 问卷星 按选项序号 and 按选项文本 downloads of the same
+responses (same 序号 and submission times), given together or with ``--labels``, are one set of respondents,
+stored once. With ``--json`` it prints ONE JSON object ``{"files": [{"path", "sha256", "role" (ingested |
+labels_for), "platform" (the reader), "mapping" (the questionnaire mapping used), "encoding", "rows_read",
+"accepted", "rejected", "flagged", "reasons": {code: rows}, "blank_rows", "already_ingested", "labels" /
+"labels_for"}], "store": path}`` (``blank_rows``: entirely blank rows, which are no respondents and not in
+``rows_read``); without, a table. A ``labels_for`` file's rows are counted in its code file's entry (its
+accepted and rejected are 0). Rejections are not failures (exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
 study spec with a ``validation`` section); ``--area`` sets the surveyed area of the ``outside_area`` rule.
 
 ``surveys export --store S --questionnaire ID -o out.xlsx [--wave W] [--lang zh|en]`` writes the accepted
@@ -23,11 +25,19 @@ import pathlib
 import yaml
 
 from surveys.errors import StoreError, ValidationError
+from surveys.pseudonym_key import KEY_FILE_VARIABLE, default_key_file
 from surveys.questionnaire import load_questionnaire
 from surveys.store import Store, export_workbook, ingest_files
 from surveys.validate import ValidationRules
 
-__all__ = ["register"]
+__all__ = ["register", "add_key_file_option"]
+
+
+def add_key_file_option(parser: argparse.ArgumentParser) -> None:
+    """``--key-file``: where the pseudonymisation key lives (never in the store; :mod:`surveys.pseudonym_key`)."""
+    parser.add_argument("--key-file", default=None, metavar="KEY",
+                        help=f"the pseudonymisation key file (default: ${KEY_FILE_VARIABLE}, else "
+                             f"{default_key_file()}; created if missing, kept out of the store and the results)")
 
 
 def _rules(args: argparse.Namespace) -> ValidationRules:
@@ -50,9 +60,10 @@ def _rules(args: argparse.Namespace) -> ValidationRules:
 def _ingest(args: argparse.Namespace) -> int:
     questionnaire = load_questionnaire(args.questionnaire)
     rules = _rules(args)
-    store = Store(args.store)
+    store = Store(args.store, key_file=args.key_file)
     results = ingest_files(store, args.files, questionnaire, labels=args.labels or (), rules=rules, mode=args.mode,
                            wave=args.wave, platform=args.platform)
+    args.interrupted = "the files were stored; only this report of them was cut short"
     if args.json:
         print(json.dumps({"files": [result.to_json() for result in results], "store": str(args.store)},
                          ensure_ascii=False))
@@ -68,6 +79,7 @@ def _ingest(args: argparse.Namespace) -> int:
             continue
         reasons = ", ".join(f"{code} {count}" for code, count in result.reasons.items()) or "-"
         note = "  (already in the store: nothing added)" if result.already_ingested else ""
+        note += f"  ({result.blank_rows} blank rows: no respondents)" if result.blank_rows else ""
         print(f"{pathlib.Path(result.path).name:<{width}}  {platform:<9} {result.rows_read:>6} "
               f"{result.accepted:>8} {result.rejected:>8} {result.flagged:>7}  {reasons}{note}")
         for index, value in enumerate((result.rows_read, result.accepted, result.rejected, result.flagged)):
@@ -80,7 +92,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     if not pathlib.Path(args.store).is_file():
         raise StoreError(f"{args.store}: no such store; expected the file written by surveys ingest --store")
-    store = Store(args.store)
+    store = Store(args.store, key_file=args.key_file)
     rows = export_workbook(store, args.questionnaire, args.output, wave=args.wave, lang=args.lang)
     print(f"wrote {rows} accepted responses of '{args.questionnaire}' to {args.output}")
     return 0
@@ -107,7 +119,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest.add_argument("--area", action="append", default=None, metavar="省-市",
                         help="surveyed area for the outside_area rule, e.g. 陕西-秦川 (repeatable)")
     ingest.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    ingest.set_defaults(handler=_ingest)
+    add_key_file_option(ingest)
+    ingest.set_defaults(handler=_ingest, interrupted="the store is unchanged")
 
     export = subparsers.add_parser(
         "export", help="write the cleaned responses of one questionnaire, with labels, to xlsx",
@@ -118,4 +131,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="the workbook to write")
     export.add_argument("--wave", default=None, help="only this survey round")
     export.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the labels (default zh)")
+    add_key_file_option(export)
     export.set_defaults(handler=_export)

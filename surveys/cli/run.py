@@ -13,7 +13,8 @@ A thin layer over :func:`surveys.pipeline.run_study`. It writes into DIR:
   (each survey verdict recomputed under every alternative of :mod:`surveys.robustness`);
 * ``issues.csv``: every validation issue (rejecting or flag) by file and row, and ``keying.csv``: every finding
   of the double-entry reconciliations;
-* ``store.sqlite``: the response store of this run (replaced on each run), every row with its fate, and
+* ``store.sqlite``: the response store of this run (replaced on each run), every row with its fate (its
+  identifiers as keyed tokens; the key stays in the key file, ``--key-file``, never in DIR), and
   ``work/agreed/*.xlsx``: the agreed rows of double-keyed paper forms, as ingested;
 * ``charts/*.png`` and ``*.svg`` (:mod:`surveys.charts`): the targets, each headline by district and by mode,
   the weights and margins of each raking, and the census by each classification of its register
@@ -38,32 +39,23 @@ from typing import Any, Callable, Mapping, TextIO
 
 import pandas as pd
 
+from surveys.cli.ingest import add_key_file_option
 from surveys.display import display_width, wrap
 from surveys.report.labels import label
+from surveys.spreadsheet_text import csv_frame
 from surveys.validate import reason_label
 
 __all__ = ["register", "add_output_options", "run_to_folder", "write_outputs", "write_report", "report_chart_titles", "print_scoreboard",
            "print_accounting"]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _STORE_FILES = ("store.sqlite", "store.sqlite-wal", "store.sqlite-shm")
 
 
 # ------------------------------------------------------------------------------------------ files
 
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _write_csv(frame: pd.DataFrame, path: pathlib.Path) -> None:
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(_cell)
-    safe.to_csv(path, index=False, encoding="utf-8-sig")
+    """UTF-8 with BOM (Excel shows Chinese); text cells spreadsheet-safe (:mod:`surveys.spreadsheet_text`)."""
+    csv_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _json_value(value: Any) -> Any:
@@ -245,7 +237,8 @@ def write_report(result: Any, out_dir: pathlib.Path, lang: str,
 
 
 def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None, show_accounting: bool = False,
-                  charts: bool = True, report: bool = True, file: TextIO | None = None) -> Any:
+                  charts: bool = True, report: bool = True, file: TextIO | None = None,
+                  key_file: str | pathlib.Path | None = None) -> Any:
     """Run ``study`` (a loaded Study), write its outputs (charts, report) into ``out_dir`` and print the results."""
     from surveys.pipeline import run_study
 
@@ -254,7 +247,7 @@ def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None,
     for name in _STORE_FILES:  # the run's store is an output of this run: start it afresh
         (out_dir / name).unlink(missing_ok=True)
     result = run_study(study, store=out_dir / "store.sqlite", work_dir=out_dir / "work",
-                       progress=progress_printer())
+                       progress=progress_printer(), key_file=key_file)
     write_outputs(result, out_dir)
     lang = lang or result.study.lang
     progress = progress_printer()
@@ -281,7 +274,8 @@ def _run(args: argparse.Namespace) -> int:
     from surveys.study import load_study
 
     study = load_study(args.study, data_dir=args.data)
-    result = run_to_folder(study, pathlib.Path(args.out), lang=args.lang, charts=args.charts, report=args.report)
+    result = run_to_folder(study, pathlib.Path(args.out), lang=args.lang, charts=args.charts, report=args.report,
+                           key_file=args.key_file)
     if args.fail_on_target and result.targets_not_met:
         return 1
     return 0
@@ -305,7 +299,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fail-on-target", action="store_true",
                         help="exit 1 when any target is not met under its rule (for scheduled runs)")
     add_output_options(parser, "DIR")
-    parser.set_defaults(handler=_run)
+    add_key_file_option(parser)
+    parser.set_defaults(handler=_run, interrupted="the results in --out are incomplete; run again")
 
 
 def add_output_options(parser: argparse.ArgumentParser, folder: str) -> None:

@@ -1,8 +1,10 @@
 """Assembling a :class:`RawExport` from a loaded table: row accounting, meta columns, unique keys.
 
 Every reader hands over its questions as :class:`ColumnValues` (one list of values per data row);
-this module checks the row accounting (one answers row per data row of the file, in order, numbered
-from 1), notes ragged rows instead of dropping them, and gives every question a unique column key.
+this module checks the row accounting (one answers row per data row of the file, in order, numbered by
+its position under the header), notes ragged rows instead of dropping them, and gives every question a
+unique column key. Entirely blank rows are not respondents: they get no answers row and are counted in
+``RawExport.blank_rows`` (rows under the header = ``rows_read + blank_rows``).
 """
 from __future__ import annotations
 
@@ -32,7 +34,21 @@ class ColumnValues:
 
 
 def data_rows(source: SourceTable, header_rows: int) -> tuple[tuple[str, ...], ...]:
-    return source.rows[header_rows:]
+    """The rows under the header block that hold something: an entirely blank row (``()`` in a loaded
+    table) is not a respondent; :func:`assemble_export` counts it in ``blank_rows``."""
+    return tuple(row for row in source.rows[header_rows:] if row)
+
+
+def _row_numbers(source: SourceTable, header_rows: int) -> list[int]:
+    """The 1-based position under the header block of each row :func:`data_rows` gives (blank rows counted, so a
+    number still points at the file's row)."""
+    return [number for number, row in enumerate(source.rows[header_rows:], start=1) if row]
+
+
+def _at_file_rows(problems: Sequence[ParseProblem], numbers: Sequence[int]) -> list[ParseProblem]:
+    """Problems numbered by position among the rows holding something, renumbered to the file's rows."""
+    return [dataclasses.replace(problem, row=numbers[problem.row - 1]) if 0 < problem.row <= len(numbers)
+            else problem for problem in problems]
 
 
 def ragged_problems(rows: Sequence[Sequence[str]], width: int, first_row: int = 1) -> list[ParseProblem]:
@@ -47,8 +63,6 @@ def ragged_problems(rows: Sequence[Sequence[str]], width: int, first_row: int = 
             problems.append(ParseProblem(first_row + offset, "", "",
                                          f"the row has {len(row)} cells but the header has {width}; the missing "
                                          "cells were read as empty (a truncated file?)"))
-        elif not any(cell.strip() for cell in row):
-            problems.append(ParseProblem(first_row + offset, "", "", "an empty row inside the data"))
     return problems
 
 
@@ -66,9 +80,9 @@ def assemble_export(source: SourceTable, platform: str, coding: str, header_rows
                     meta_found: Mapping[str, int], columns: Sequence[ColumnValues], *,
                     extra_problems: Sequence[ParseProblem] = ()) -> RawExport:
     rows = data_rows(source, header_rows)
+    numbers = _row_numbers(source, header_rows)
     meta, meta_problems = meta_frame_columns(rows, headers, meta_found)
-    problems = _renumbered(source.problems, header_rows) + ragged_problems(rows, len(headers))
-    problems += meta_problems + list(extra_problems)
+    reader_problems = ragged_problems(rows, len(headers)) + meta_problems + list(extra_problems)
     question_columns = [column for column in columns if column.question is not None]
     keys = dedupe_keys([column.question.key for column in question_columns], reserved=(ROW_COLUMN, *meta))
     renamed = {id(column): key for column, key in zip(question_columns, keys)}
@@ -82,7 +96,7 @@ def assemble_export(source: SourceTable, platform: str, coding: str, header_rows
             raise IngestError(f"{source.path.name}: internal row accounting failed for "
                               f"{column.question.key if column.question else column.other_of!r} "
                               f"({len(column.values)} values for {len(rows)} rows); please report this file")
-        problems += column.problems
+        reader_problems += column.problems
         if column.question is not None:
             key = renamed[id(column)]
             values[key] = column.values
@@ -93,14 +107,16 @@ def assemble_export(source: SourceTable, platform: str, coding: str, header_rows
             other_key = dedupe_keys([owner + OTHER_SUFFIX], reserved=(ROW_COLUMN, *meta, *values))[0]
             values[other_key] = column.values
             questions = [dataclasses.replace(q, other_column=other_key) if q.key == owner else q for q in questions]
-    answers = answers_frame(range(1, len(rows) + 1), meta, values)
+    answers = answers_frame(numbers, meta, values)
+    problems = _renumbered(source.problems, header_rows) + _at_file_rows(reader_problems, numbers)
     meta_columns = {name: headers[index] for name, index in meta_found.items()}
     if "ip" in meta_found and "ip_location" not in meta_found:
         meta_columns["ip_location"] = headers[meta_found["ip"]]
     problems.sort(key=lambda problem: problem.row)
     return RawExport(platform=platform, path=source.path, sha256=source.sha256, encoding=source.encoding,
                      sheet=source.sheet, coding=coding, header_rows=header_rows, meta_columns=meta_columns,
-                     questions=tuple(questions), answers=answers, problems=tuple(problems))
+                     questions=tuple(questions), answers=answers, problems=tuple(problems),
+                     blank_rows=max(len(source.rows) - header_rows, 0) - len(rows))
 
 
 def empty_check(source: SourceTable, header_rows: int, platform_name: str) -> None:

@@ -18,8 +18,9 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from surveys.ingest.raw import ParseProblem
+from surveys.ingest.values import quoted, to_number
 
-__all__ = ["find_meta_columns", "parse_timestamp", "parse_duration", "split_ip", "meta_frame_columns", "NUMERIC_META",
+__all__ = ["find_meta_columns", "parse_timestamp", "parse_duration", "MAX_DURATION_SECONDS", "split_ip", "meta_frame_columns", "NUMERIC_META",
            "META_VOCABULARY"]
 
 _TIMESTAMP_FORMATS = (
@@ -28,6 +29,9 @@ _TIMESTAMP_FORMATS = (
 )
 _DURATION_UNITS = {"小时": 3600, "时": 3600, "分钟": 60, "分": 60, "秒": 1, "h": 3600, "m": 60, "s": 1}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(小时|时|分钟|分|秒|h|m|s)", re.IGNORECASE)
+# no questionnaire takes a year; a longer "duration" is a corrupted cell (and would not fit the store's integers)
+MAX_DURATION_SECONDS = 366 * 24 * 3600
+_DURATION_LENGTH = 40
 _IP_WITH_PLACE = re.compile(r"^\s*([0-9A-Fa-f:.]+)\s*[(（]\s*(.*?)\s*[)）]\s*$")
 
 
@@ -41,24 +45,30 @@ def parse_timestamp(text: str) -> datetime.datetime:
             return datetime.datetime.strptime(value, layout)
         except ValueError:
             continue
-    raise ValueError(f"expected a timestamp such as '2023/9/8 12:24:22' or '2021-02-02 20:26:58', found {text!r}")
+    raise ValueError(f"expected a timestamp such as '2023/9/8 12:24:22' or '2021-02-02 20:26:58', found {quoted(text)}")
 
 
 def parse_duration(text: str) -> int:
-    """Seconds from ``137秒``, ``1分24秒``, ``2小时``, ``38``, ``38.0`` or ``0:02:17``; ``ValueError`` otherwise."""
+    """Seconds from ``137秒``, ``1分24秒``, ``2小时``, ``38``, ``38.0`` or ``0:02:17`` (at most
+    :data:`MAX_DURATION_SECONDS`); ``ValueError`` otherwise."""
     value = text.strip()
+    if len(value) > _DURATION_LENGTH:
+        raise ValueError(f"expected a duration such as '137秒', '1分24秒' or '137', found {quoted(text)}")
     if re.fullmatch(r"\d+(\.\d+)?", value):
-        return int(round(float(value)))
-    if re.fullmatch(r"\d+:\d{1,2}(:\d{1,2})?", value):
-        parts = [int(part) for part in value.split(":")]
+        seconds = float(value)
+    elif re.fullmatch(r"\d+:\d{1,2}(:\d{1,2})?", value):
         seconds = 0
-        for part in parts:
-            seconds = seconds * 60 + part
-        return seconds
-    parts = _DURATION_PART.findall(value)
-    if parts and _DURATION_PART.sub("", value).strip() == "":
-        return int(round(sum(float(amount) * _DURATION_UNITS[unit.lower()] for amount, unit in parts)))
-    raise ValueError(f"expected a duration such as '137秒', '1分24秒' or '137', found {text!r}")
+        for part in value.split(":"):
+            seconds = seconds * 60 + int(part)
+    else:
+        parts = _DURATION_PART.findall(value)
+        if not parts or _DURATION_PART.sub("", value).strip() != "":
+            raise ValueError(f"expected a duration such as '137秒', '1分24秒' or '137', found {quoted(text)}")
+        seconds = sum(float(amount) * _DURATION_UNITS[unit.lower()] for amount, unit in parts)
+    if not seconds <= MAX_DURATION_SECONDS:
+        raise ValueError(f"expected a duration of at most {MAX_DURATION_SECONDS:,} seconds (a year), found "
+                         f"{quoted(text)}")
+    return int(round(seconds))
 
 
 def split_ip(text: str) -> tuple[str, str | None]:
@@ -93,10 +103,7 @@ NUMERIC_META = frozenset({"total_score", "invalid_probability", "progress", "pri
 
 
 def _parse_number(text: str) -> float:
-    try:
-        return float(text.strip().rstrip("%"))
-    except ValueError:
-        raise ValueError(f"expected a number, found {text!r}") from None
+    return float(to_number(text.strip().rstrip("%")))
 
 
 def _parse_one(name: str, text: str):

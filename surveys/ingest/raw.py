@@ -107,9 +107,11 @@ class RawExport:
     ``duration_seconds``, ``source``, ``ip``, ``ip_location``, ``user_agent``, ``open_id``,
     ``link_parameter``, …) to the header it was found under — found by name, never by position.
     ``answers`` has one row per data row of the file, in file order: the ``row`` column (1-based
-    position), the meta columns present, then one column per question key (and other-text columns).
-    Invariant: ``rows_read == len(answers)``; rows that could not be parsed are kept and listed in
-    ``problems``. The record is frozen; treat ``answers`` as read-only too (copy before changing it).
+    position under the header, blank rows counted), the meta columns present, then one column per
+    question key (and other-text columns). Invariant: ``rows_read == len(answers)``; rows that could
+    not be parsed are kept and listed in ``problems``. ``blank_rows`` counts the entirely blank rows
+    between the header and the last data row: they are not respondents and have no answers row (the
+    rows under the header are ``rows_read + blank_rows``). The record is frozen; treat ``answers`` as read-only too (copy before changing it).
     ``label_path`` / ``label_sha256`` name the 按选项文本 file a code/label pair took its labels from.
     """
 
@@ -126,6 +128,7 @@ class RawExport:
     problems: tuple[ParseProblem, ...] = ()
     label_path: pathlib.Path | None = None
     label_sha256: str = ""
+    blank_rows: int = 0
 
     @property
     def rows_read(self) -> int:

@@ -18,21 +18,25 @@ import pathlib
 from dataclasses import dataclass
 
 from surveys.errors import IngestError
-from surveys.ingest.encoding import decode_bytes
+from surveys.ingest.encoding import NUL_REPLACEMENT, decode_bytes
 from surveys.ingest.raw import ParseProblem
+from surveys.ingest.workbook import open_sheet
 
-__all__ = ["SourceTable", "load_table", "read_bytes", "container_of"]
+__all__ = ["SourceTable", "load_table", "read_bytes", "container_of", "MAX_COLUMNS"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SAV_MAGICS = (b"$FL2", b"$FL3")
 # Excel stores numbers as doubles: beyond 15 significant digits the last digits are lost.
 _EXCEL_DIGITS = 15
+# a spreadsheet's column limit (XFD): a text line with more cells is not a survey export
+MAX_COLUMNS = 16_384
 
 
 @dataclass(frozen=True)
 class SourceTable:
-    """All rows of one sheet or CSV file as text cells (header rows included), with provenance.
+    """All rows of one sheet or CSV file as text cells (header rows included), with provenance; an entirely
+    blank row is the empty tuple ``()``.
 
     ``problems`` are cell notes made while loading (data row numbers assume one header row; readers
     renumber them when they know the header height).
@@ -96,46 +100,36 @@ def _cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return str(int(value.total_seconds()))
-    return str(value)
+    text = str(value)
+    return text.replace("\x00", NUL_REPLACEMENT) if "\x00" in text else text
 
 
-def _long_number_problems(rows: list[list[object]]) -> list[ParseProblem]:
+def _long_number_problems(row: list[object], header: tuple[str, ...], index: int) -> list[ParseProblem]:
     problems = []
-    header = [str(cell) for cell in rows[0]] if rows else []
-    for index, row in enumerate(rows[1:], start=1):
-        for position, value in enumerate(row):
-            if isinstance(value, float) and math.isfinite(value) and abs(value) >= 10 ** _EXCEL_DIGITS:
-                column = header[position] if position < len(header) else f"column {position + 1}"
-                problems.append(ParseProblem(index, column, _number_text(value),
-                                             "an identifier stored as a number in the workbook: digits beyond the "
-                                             "15th may have been lost; ask for the export with the column as text"))
+    for position, value in enumerate(row):
+        if isinstance(value, float) and math.isfinite(value) and abs(value) >= 10 ** _EXCEL_DIGITS:
+            column = header[position] if position < len(header) else f"column {position + 1}"
+            problems.append(ParseProblem(index, column, _number_text(value),
+                                         "an identifier stored as a number in the workbook: digits beyond the "
+                                         "15th may have been lost; ask for the export with the column as text"))
     return problems
 
 
-def _load_workbook(data: bytes, path: pathlib.Path, container: str, sheet: str | None):
-    from python_calamine import CalamineWorkbook
+def _blank_as_empty(row: tuple[str, ...]) -> tuple[str, ...]:
+    """An entirely blank row (every cell empty or white space) as ``()``, so later stages tell it at a glance."""
+    return row if any(cell.strip() for cell in row) else ()
 
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = list(workbook.sheet_names)
-        if not names:
-            raise IngestError(f"{path.name}: the workbook has no sheets; expected the export on its first sheet")
-        if sheet is None:
-            chosen = names[0]
-        elif sheet in names:
-            chosen = sheet
-        else:
-            raise IngestError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}")
-        cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=True)
-    except IngestError:
-        raise
-    except Exception as error:  # calamine raises its own error types and, on some corrupt files, others
-        raise IngestError(f"{path.name}: cannot open the {container} workbook ({type(error).__name__}: {error}); "
-                          "expected a complete .xlsx or BIFF .xls file; download the export again") from None
-    rows = [list(row) for row in cells]
-    problems = _long_number_problems(rows)
-    text_rows = tuple(tuple(_cell_text(value) for value in row) for row in rows)
-    return text_rows, chosen, problems
+
+def _load_workbook(data: bytes, path: pathlib.Path, container: str, sheet: str | None):
+    chosen, sheet_rows = open_sheet(data, path, container, sheet)
+    rows: list[tuple[str, ...]] = []
+    problems: list[ParseProblem] = []
+    for index, row in enumerate(sheet_rows):
+        texts = tuple(_cell_text(value) for value in row)
+        if index:
+            problems += _long_number_problems(row, rows[0], index)
+        rows.append(_blank_as_empty(texts))
+    return tuple(rows), chosen, problems
 
 
 def _delimiter(first_line: str) -> str:
@@ -152,25 +146,33 @@ def _load_text(data: bytes, path: pathlib.Path, encoding: str | None):
     csv.field_size_limit(max(limit, len(text) + 1))
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=False)
-        rows = tuple(tuple(row) for row in reader)
+        rows = tuple(_blank_as_empty(tuple(row)) for row in reader)
     except csv.Error as error:
         raise IngestError(f"{path.name}: not a readable CSV ({error}); expected comma- or tab-separated text "
                           "as exported by the survey platform") from None
     finally:
         csv.field_size_limit(limit)
+    widest = max(map(len, rows), default=0)
+    if widest > MAX_COLUMNS:
+        row = next(number for number, cells in enumerate(rows, start=1) if len(cells) == widest)
+        raise IngestError(f"{path.name}: line {row} has {widest:,} cells; the reader reads at most {MAX_COLUMNS:,} "
+                          "columns (a spreadsheet's limit); the separators may be unquoted inside a text answer: "
+                          "export the file again, or correct that line")
     return rows, used
 
 
 def _without_trailing_empty(rows: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
     end = len(rows)
-    while end > 0 and not any(cell.strip() for cell in rows[end - 1]):
+    while end > 0 and not rows[end - 1]:
         end -= 1
     return rows[:end]
 
 
 def load_table(path: pathlib.Path, *, encoding: str | None = None, sheet: str | None = None,
                data: bytes | None = None) -> SourceTable:
-    """Every row of the export as text cells. Trailing fully empty rows are not data and are dropped."""
+    """Every row of the export as text cells; an entirely blank row is ``()``. Trailing blank rows are not
+    data and are dropped; a workbook is read within the bounds of :mod:`surveys.ingest.workbook`, a text
+    file up to :data:`MAX_COLUMNS` columns."""
     data = read_bytes(path) if data is None else data
     digest = hashlib.sha256(data).hexdigest()
     container = container_of(data, path)

@@ -10,6 +10,7 @@ mapping decides in the end; the inferred kind only drafts it.
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -17,12 +18,15 @@ import pandas as pd
 
 from surveys.ingest.raw import NOT_ASKED, ROW_COLUMN
 
-__all__ = ["is_integer_text", "to_number", "identifier_like", "infer_kind", "split_other", "split_outside",
+__all__ = ["is_integer_text", "to_number", "quoted", "MAX_INTEGER_DIGITS", "identifier_like", "infer_kind", "split_other", "split_outside",
            "answers_frame", "MAX_SCALE_CODE", "MAX_CHOICE_LABELS", "dedupe_keys", "is_blank"]
 
 MAX_SCALE_CODE = 30
 MAX_CHOICE_LABELS = 30
-_INTEGER = re.compile(r"^[+-]?\d+(\.0+)?$")
+# An integer of more digits is an identifier or noise, never a code or a count (and Python's int() refuses
+# text of more than 4,300 digits with its own wording); such text is read as a label, a number or text.
+MAX_INTEGER_DIGITS = 18
+_INTEGER = re.compile(r"^[+-]?\d{1,%d}(\.0+)?$" % MAX_INTEGER_DIGITS)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _OTHER = re.compile(r"〖(.*?)〗", re.DOTALL)
 _SENTENCE_ENDS = "。！？!?"  # an ASCII '.' ends abbreviations and numbers too often to count
@@ -36,14 +40,25 @@ def is_integer_text(text: str) -> bool:
     return bool(_INTEGER.match(text.strip()))
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters with its length when longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
 def to_number(text: str) -> int | float:
-    """``int`` for integral text (``'3'``, ``'3.0'``), else ``float``; ``ValueError`` if not a number."""
+    """``int`` for integral text (``'3'``, ``'3.0'``, at most 18 digits), else a finite ``float``;
+    ``ValueError`` (a message in the toolkit's words) otherwise."""
     value = text.strip()
     if _INTEGER.match(value):
         return int(value.split(".")[0])
     if _NUMBER.match(value):
-        return float(value)
-    raise ValueError(f"expected a number, found {text!r}")
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        raise ValueError(f"expected a number, found {quoted(text)}, beyond the largest number a computer holds")
+    raise ValueError(f"expected a number, found {quoted(text)}")
 
 
 def identifier_like(texts: Iterable[str]) -> bool:

@@ -1,7 +1,6 @@
 """Reading keyed workbooks (:func:`read_entry_workbook`) and canonical cell values (:func:`canonical_values`)."""
 from __future__ import annotations
 
-import io
 import math
 import pathlib
 from typing import Any, Iterable, Sequence
@@ -9,6 +8,8 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from surveys.errors import IngestError
+from surveys.ingest.table import container_of, load_table, read_bytes
+from surveys.ingest.workbook import open_sheet
 from surveys.paper.layout import ENTRY_SHEET, FORM_COLUMN, _paper_items
 from surveys.questionnaire import Questionnaire
 
@@ -26,7 +27,6 @@ def _plain(value: Any) -> Any:
 
 
 def _read_rows(path: pathlib.Path, sheet: str | None) -> list[list[Any]]:
-    from surveys.ingest.table import container_of, load_table, read_bytes
 
     data = read_bytes(path)
     container = container_of(data, path)
@@ -34,21 +34,8 @@ def _read_rows(path: pathlib.Path, sheet: str | None) -> list[list[Any]]:
         return [list(row) for row in load_table(path, data=data).rows]
     if container != "xlsx" and container != "xls":
         raise IngestError(f"{path.name}: expected a data-entry workbook (.xlsx/.xls or CSV); found a {container} file")
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = list(workbook.sheet_names)
-        chosen = sheet if sheet is not None else (ENTRY_SHEET if ENTRY_SHEET in names else names[0])
-        if chosen not in names:
-            raise IngestError(f"{path.name}: no sheet {chosen!r}; the workbook has {names}")
-        cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
-    except IngestError:
-        raise
-    except Exception as error:  # calamine raises its own error types on corrupt files
-        raise IngestError(f"{path.name}: cannot open the workbook ({type(error).__name__}: {error}); expected "
-                          "a complete .xlsx or .xls data-entry workbook") from None
-    return [[_plain(value) for value in row] for row in cells]
+    _, rows = open_sheet(data, path, container, sheet, preferred=(ENTRY_SHEET,))
+    return [[_plain(value) for value in row] for row in rows]
 
 
 def _header_index(rows: Sequence[Sequence[Any]], expected: Iterable[str], path: pathlib.Path) -> int:

@@ -16,6 +16,7 @@ from surveys.errors import IngestError, SurveyError
 from surveys.paper.entry import canonical_values, read_entry_workbook
 from surveys.paper.layout import ENTRY_SHEET, _is_text_column
 from surveys.questionnaire import Questionnaire
+from surveys.spreadsheet_text import csv_cell, write_text_cell
 
 _DISCREPANCY_COLUMNS = ("form", "item", "column", "first_row", "second_row", "first_value", "second_value")
 _ONCE_COLUMNS = ("form", "keyed_in", "row")
@@ -119,7 +120,7 @@ class Reconciliation:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(frame.columns)
         for row in frame.itertuples(index=False):
-            writer.writerow([_formula_safe(value) for value in row])
+            writer.writerow([csv_cell(value) for value in row])
         return _write_bytes(pathlib.Path(path), buffer.getvalue().encode("utf-8-sig"), "report")
 
     def write_agreed(self, path: str | pathlib.Path) -> pathlib.Path:
@@ -130,13 +131,16 @@ class Reconciliation:
         sheet = workbook.active
         sheet.title = ENTRY_SHEET
         columns = [column for column in self.agreed.columns if column != "row"]
-        sheet.append(columns)
+        for column, name in enumerate(columns, start=1):
+            write_text_cell(sheet.cell(row=1, column=column), name)
         text_columns = set(self.text_columns)
-        for values in self.agreed[columns].itertuples(index=False):
-            sheet.append([_agreed_cell(value, column in text_columns) for value, column in zip(values, columns)])
-            for cell in sheet[sheet.max_row]:
-                if cell.data_type == "f":   # keyed text starting with "=" stays text, never a formula
-                    cell.data_type = "s"
+        for row, values in enumerate(self.agreed[columns].itertuples(index=False), start=2):
+            for column, (value, name) in enumerate(zip(values, columns), start=1):
+                value = _agreed_cell(value, name in text_columns)
+                if isinstance(value, str):   # keyed text starting with "=" stays text, never a formula
+                    write_text_cell(sheet.cell(row=row, column=column), value)
+                elif value is not None:
+                    sheet.cell(row=row, column=column, value=value)
         for index, column in enumerate(columns, start=1):
             if column in text_columns:
                 for cells in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
@@ -151,21 +155,6 @@ def _row_text(value: Any) -> str:
     if value == "" or value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(int(value))
-
-
-def _formula_safe(value: Any) -> Any:
-    # a cell starting with = + @ (or - followed by a non-number) is run as a formula by spreadsheet apps
-    if isinstance(value, str) and value and (value[0] in "=+@\t\r" or (value[0] == "-" and not _is_number(value))):
-        return "'" + value
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _agreed_cell(value: Any, as_text: bool) -> Any:

@@ -16,6 +16,7 @@ from surveys.paper.layout import (
     _paper_items,
 )
 from surveys.questionnaire import Item, Questionnaire
+from surveys.spreadsheet_text import write_text_cell
 
 _MAX_INLINE_LIST = 255   # Excel's limit on an inline list validation formula and on a prompt
 _MAX_PROMPT_TITLE = 32
@@ -128,7 +129,8 @@ def write_entry_template(questionnaire: Questionnaire, path: str | pathlib.Path,
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     unlocked = Protection(locked=False)
     for index, (item, name) in enumerate(headers, start=1):
-        cell = sheet.cell(row=1, column=index, value=name)
+        cell = sheet.cell(row=1, column=index)
+        write_text_cell(cell, name)
         cell.font, cell.fill = header_font, header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=False)
         letter = cell.column_letter
@@ -152,8 +154,9 @@ def write_entry_template(questionnaire: Questionnaire, path: str | pathlib.Path,
 
     codebook = workbook.create_sheet(CODEBOOK_SHEET)
     rows = _codebook_rows(questionnaire, pairs)
-    for row in rows:
-        codebook.append(row)
+    for row_number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            write_text_cell(codebook.cell(row=row_number, column=column), value)
     for cell in codebook[1]:
         cell.font, cell.fill = header_font, header_fill
     limits = (14, 24, 60, 10, 60, 40, 6, 30)

@@ -6,6 +6,7 @@ import re
 from typing import Any, Iterable
 
 from surveys.display import display_width
+from surveys.spreadsheet_text import clean_text
 
 __all__ = [
     "display_width",
@@ -19,13 +20,8 @@ __all__ = [
 
 SHEET_NAME_LIMIT = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-# XML 1.0 cannot hold these control characters (openpyxl raises IllegalCharacterError on them).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_text(value: Any) -> str:
-    """``value`` as text without the control characters a workbook (XML 1.0) cannot store."""
-    return _ILLEGAL.sub("\ufffd", "" if value is None else str(value))
 
 
 def sheet_name(text: str, fallback: str = "Sheet") -> str:

@@ -38,6 +38,7 @@ from surveys.report.labels import VERDICT_STYLES, label, verdict_label
 from surveys.report.model import ReportInput
 from surveys.report.text import clean_text, display_width, format_value, unique_sheet_names
 from surveys.report.views import Cell, Section, Table, chart_title, report_sections
+from surveys.spreadsheet_text import write_text_cell
 
 __all__ = ["write_workbook", "NUMBER_FORMATS"]
 
@@ -52,7 +53,6 @@ NUMBER_FORMATS = {
     "points_signed": "+0.0%;-0.0%;0.0%",
     "p_value": "0.000",
 }
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MAX_WIDTH = 48
 _MIN_WIDTH = 6
 _IMAGE_WIDTH = 760  # pixels; about 20 cm on screen
@@ -93,10 +93,7 @@ class _Sheet:
         if not text:  # an empty text cell would be stored as an empty inline string: leave the cell blank
             return
         cell = self.sheet.cell(row=row, column=column)
-        cell.value = text
-        cell.data_type = "s"
-        if text.startswith(_FORMULA_STARTS):
-            cell.quotePrefix = True
+        write_text_cell(cell, text)
         if font is not None:
             cell.font = font
         if measure:
