@@ -49,6 +49,19 @@ from surveys.resources import bundled_questionnaires, questionnaire_dir
 from surveys.design import SurveyDesign
 from surveys.estimate import Domains
 from surveys.replicate import ReplicateDesign
+# --- models and tests ---
+from surveys.estimation import (
+    AssociationTest,
+    Coefficient,
+    Contrast,
+    DomainMeans,
+    GroupDifference,
+    Regression,
+    association_test,
+    difference_test,
+    domain_means,
+    regression,
+)
 # --- confidence intervals ---
 from surveys.ci import CI_METHODS, ProportionSummary, proportion_interval
 # --- weighting ---
@@ -158,6 +171,17 @@ __all__ = [
     "SurveyDesign",
     "ReplicateDesign",
     "Domains",
+    # --- models and tests names ---
+    "regression",
+    "Regression",
+    "Coefficient",
+    "association_test",
+    "AssociationTest",
+    "difference_test",
+    "GroupDifference",
+    "domain_means",
+    "DomainMeans",
+    "Contrast",
     # --- confidence interval names ---
     "proportion_interval",
     "ProportionSummary",
