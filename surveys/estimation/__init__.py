@@ -5,16 +5,18 @@ design's one variance engine (linearization designs) or recomputes itself per re
 designs); results are small frozen records with the toolkit's vocabulary."""
 from __future__ import annotations
 
+from surveys.estimation.alpha import CronbachAlpha, cronbach_alpha
 from surveys.estimation.association import ASSOCIATION_STATISTICS, AssociationTest, association_test
 from surveys.estimation.contrasts import Contrast, DomainMeans, GroupDifference, difference_test, domain_means
 from surveys.estimation.fitting import FAMILIES, Family
 from surveys.estimation.formula import Formula, ModelFrame, model_frame, parse_formula
-from surveys.estimation.regression import Coefficient, Regression, regression
+from surveys.estimation.regression import Coefficient, Regression, TermTest, regression
 
 __all__ = [
     "regression",
     "Regression",
     "Coefficient",
+    "TermTest",
     "FAMILIES",
     "Family",
     "Formula",
@@ -29,4 +31,6 @@ __all__ = [
     "domain_means",
     "DomainMeans",
     "Contrast",
+    "cronbach_alpha",
+    "CronbachAlpha",
 ]

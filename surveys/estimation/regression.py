@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from surveys.errors import EstimationError
 from surveys.estimation.common import check_level, complete_design, critical_value, two_sided_p
@@ -44,7 +45,7 @@ from surveys.estimation.fitting import Family, family_named, fit
 from surveys.estimation.formula import Formula, ModelFrame, formula_from_columns, model_frame, parse_formula
 from surveys.replicate import gram_pivots
 
-__all__ = ["Coefficient", "Regression", "regression"]
+__all__ = ["Coefficient", "Regression", "TermTest", "regression"]
 
 # A column whose part orthogonal to the earlier ones is below this share of its length is aliased.
 ALIASING_TOLERANCE = 1e-7
@@ -99,6 +100,8 @@ class Regression:
     variance_method: str
     iterations: int
     levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    term_labels: tuple[str, ...] = ()
+    assign: tuple[int, ...] = ()
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -114,6 +117,43 @@ class Regression:
         """One row per coefficient: term, estimate, std_error, t_statistic, p_value, ci_low, ci_high, df,
         level and the odds ratio columns (NaN unless the link is logit)."""
         return pd.DataFrame.from_records([c.to_dict() for c in self.coefficients], columns=_COEFFICIENT_COLUMNS)
+
+    def term_test(self, terms: str | Sequence[str]) -> "TermTest":
+        """Design-based Wald test that every coefficient of the model terms ``terms`` (labels as in the
+        formula: ``"stype"``, ``"factor(race)"``, ``"ell:stype"``) is zero (R ``regTermTest``, method
+        ``"Wald"``): ``F = β̂ᵀV⁻¹β̂ / k`` on ``(k, df)`` degrees of freedom, k the number of coefficients."""
+        wanted = [terms] if isinstance(terms, str) else list(terms)
+        unknown = [t for t in wanted if t not in self.term_labels]
+        if unknown:
+            raise EstimationError(f"the model has no term {unknown}; its terms are {list(self.term_labels)}")
+        positions = {self.term_labels.index(t) + 1 for t in wanted}
+        index = [j for j, term in enumerate(self.assign) if term in positions]
+        beta = np.array([self.coefficients[j].estimate for j in index])
+        covariance = self.covariance[np.ix_(index, index)]
+        try:
+            chi_square = float(beta @ np.linalg.solve(covariance, beta))
+        except np.linalg.LinAlgError:
+            raise EstimationError(f"the covariance of the coefficients of {wanted} is singular; the terms cannot "
+                                  "be tested together (too few sampling units for so many coefficients?)") from None
+        k = len(index)
+        if math.isinf(self.df):
+            p_value = float(stats.chi2.sf(chi_square, k))
+        else:
+            p_value = float(stats.f.sf(chi_square / k, k, self.df)) if self.df > 0 else math.nan
+        return TermTest(terms=tuple(wanted), statistic=chi_square / k, ndf=float(k), ddf=self.df,
+                        chi_square=chi_square, p_value=p_value)
+
+
+@dataclass(frozen=True)
+class TermTest:
+    """A design-based Wald test of model terms: ``statistic`` = F = χ²/ndf on (ndf, ddf) degrees of freedom."""
+
+    terms: tuple[str, ...]
+    statistic: float
+    ndf: float
+    ddf: float
+    chi_square: float
+    p_value: float
 
 
 def _formula(formula: str | Formula | None, response: str | None, predictors: Sequence[str] | None,
@@ -228,5 +268,5 @@ def regression(design: Any, formula: str | Formula | None = None, *, response: s
         df=df, design_df=design_df, design_df_used=design_df_used, respondents=int((weights > 0).sum()),
         rows_used=int(frame.complete[in_design].sum()), rows_dropped=int((~frame.complete[in_design]).sum()),
         dispersion=dispersion, level=level, variance_method="replicate" if design.is_replicate else "linearization",
-        iterations=full.iterations, levels=dict(frame.levels),
+        iterations=full.iterations, levels=dict(frame.levels), term_labels=parsed.term_labels, assign=frame.assign,
     )

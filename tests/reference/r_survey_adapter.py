@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 import surveys
-from surveys.estimation import association_test, difference_test, domain_means, regression
+from surveys.estimation import association_test, cronbach_alpha, difference_test, domain_means, regression
 
 __all__ = ["run_case", "parse_condition"]
 
@@ -252,6 +252,14 @@ def run_case(case: dict, data_dir: pathlib.Path) -> dict:
         result = _ttest_case(design, estimator)
     elif function == "svycontrast":
         result = _contrast_case(design, estimator)
+    elif function == "svycralpha":
+        alpha = cronbach_alpha(design, _formula_variables(estimator["formula"]))
+        result = {"estimate": alpha.estimate}
+    elif function == "regTermTest":
+        model = regression(design, estimator["formula"], family=estimator.get("family", "gaussian"))
+        test = model.term_test(estimator["test_terms"])
+        result = {"estimate": test.statistic, "statistic": test.statistic, "ndf": test.ndf, "ddf": test.ddf,
+                  "chi_square": test.chi_square, "p_value": test.p_value}
     else:
         return {"not_supported": f"estimator function {function!r}"}
     if adjustments:

@@ -148,6 +148,32 @@ contrast_case("x_contrast_clus2_HminusE", dclus2, D$dclus2, "api00", "stype", c(
 contrast_case("x_contrast_nhanes_race1minus3", subset(dnhanes, !is.na(HI_CHOL)), D$dnhanes, "HI_CHOL", "race", c(`1` = 1, `3` = -1), "!is.na(HI_CHOL)")
 contrast_case("x_contrast_strat_mean_of_EH_minus_M", dstrat, D$dstrat, "api00", "stype", c(E = 0.5, H = 0.5, M = -1))
 
+term_case <- function(id, design, spec, formula, family, terms) {
+  fam <- if (family == "gaussian") gaussian() else quasibinomial()
+  m <- do.call(svyglm, list(formula = as.formula(formula), design = design, family = fam, control = glm.control(epsilon = 1e-14, maxit = 100)))
+  t <- regTermTest(m, as.formula(paste("~", paste(terms, collapse = " + "))), method = "Wald")
+  r <- list(estimate = unname(t$Ftest), statistic = unname(t$Ftest), ndf = unname(t$df), ddf = unname(t$ddf),
+            chi_square = unname(t$Ftest) * unname(t$df), p_value = unname(t$p))
+  add(id, "regTermTest", spec, list(`function` = "regTermTest", formula = formula, family = family, test_terms = terms),
+      sprintf("regTermTest(svyglm(%s, %s, family = %s), ~%s)", formula, spec$r_object, family, paste(terms, collapse = " + ")), r)
+}
+term_case("x_term_clus1_stype", dclus1, D$dclus1, "api00 ~ ell + stype", "gaussian", "stype")
+term_case("x_term_nhanes_agecat", dnhanes, D$dnhanes, "HI_CHOL ~ agecat + factor(RIAGENDR)", "quasibinomial", "agecat")
+term_case("x_term_rclus1_stype_ell", rclus1, D$rclus1, "sw ~ ell + stype", "quasibinomial", c("ell", "stype"))
+term_case("x_term_clus2_interaction", dclus2, D$dclus2, "api00 ~ ell * stype", "gaussian", "ell:stype")
+
+alpha_case <- function(id, design, spec, items) {
+  f <- as.formula(paste("~", paste(items, collapse = " + ")))
+  a <- svycralpha(f, design, na.rm = TRUE)
+  add(id, "svycralpha", spec, list(`function` = "svycralpha", formula = paste("~", paste(items, collapse = " + "))),
+      sprintf("svycralpha(~%s, %s, na.rm = TRUE)", paste(items, collapse = " + "), spec$r_object), list(estimate = unname(a)),
+      notes = "point estimate only (svycralpha has no standard error)")
+}
+alpha_case("x_alpha_clus1_ell_meals_mobility", dclus1, D$dclus1, c("ell", "meals", "mobility"))
+alpha_case("x_alpha_strat_api", dstrat, D$dstrat, c("api00", "api99"))
+alpha_case("x_alpha_cal_scores", dclus1_cal, D$dclus1_cal, c("api00", "api99", "meals"))
+alpha_case("x_alpha_clus2_na_enroll", dclus2, D$dclus2, c("enroll", "api00", "api99"))
+
 meta <- list(generated = format(Sys.time(), tz = "UTC", usetz = TRUE), r_version = R.version.string,
              survey_version = as.character(packageVersion("survey")), n_cases = length(cases))
 writeLines(toJSON(cases, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = TRUE), file.path(out, "cases.json"))
