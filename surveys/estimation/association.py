@@ -113,11 +113,14 @@ def _indicator_covariance(design: Any, indicators: np.ndarray, complete: np.ndar
         if kind == "mean":
             return design.replicate_covariance(totals / replicate.sum(axis=0)[:, None], full / weights.sum())
         return design.replicate_covariance(totals, full)
+    # in place: the indicator matrix is the largest array here (rows × cells)
+    influence = indicators.copy()
     if kind == "mean":
-        share = (weights @ indicators) / weights.sum()
-        influence = weights[:, None] * (indicators - share[None, :]) / weights.sum()
+        total = weights.sum()
+        influence -= (weights @ indicators) / total
+        influence *= (weights / total)[:, None]
     else:
-        influence = weights[:, None] * indicators
+        influence *= weights[:, None]
     return design.influence_covariance(influence)
 
 

@@ -10,8 +10,9 @@ Fisher scoring in increment form, ``β ← β + H⁻¹ g`` with ``g`` the score 
 replicate weights of a replicate design — are fitted at once: every quantity is an (rows × fits)
 array and each fit's p × p system one batched ``numpy.linalg.solve``. The fixed point does not depend
 on the accuracy of the p × p solves (they only steer the steps), so the coefficients are those of the
-score equations to rounding. A step that raises the deviance is halved (R's ``glm.fit`` does so
-only for invalid values; from the same start both reach the same maximum).
+score equations to rounding. Far from the solution (Newton decrement ≥ ``SAFE_DECREMENT``) a step that
+raises the deviance is halved (R's ``glm.fit`` does so only for invalid values; from the same start
+both reach the same maximum); close to it the full step is taken unchecked (quadratic convergence).
 
 Iterations stop when the Newton decrement ``gᵀH⁻¹g`` (the coefficients' remaining change measured
 in their own standard errors, squared, with the weights scaled to mean 1) falls below
@@ -27,20 +28,24 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 import numpy as np
-from scipy.special import expit, xlogy
+from scipy.special import expit
 
 from surveys.errors import EstimationError
 
-__all__ = ["Family", "FAMILIES", "family_named", "Fit", "fit"]
+__all__ = ["Family", "FAMILIES", "family_named", "Fit", "fit", "weighted_gram"]
 
 MAX_ITERATIONS = 60
 _BLOCK_CELLS = 2**24  # rows × fits per block of replicate fits (memory bound)
+_BLOCK_ROWS = 4_096  # rows per block of a weighted Gram matrix (fits the CPU cache)
+# Below this Newton decrement (the objective's predicted fall) a full step is taken without checking it.
+SAFE_DECREMENT = 1e-3
 
 
 @dataclass(frozen=True)
 class Family:
     """A quasi-likelihood family: ``mean(η)``, ``derivative(η) = dμ/dη``, ``variance(μ)``, a starting
-    mean, the deviance and a check of the response values."""
+    mean, ``objective(y, η, w)`` — the deviance up to a constant, per weight column, which a step must not
+    raise — and a check of the response values."""
 
     name: str
     link: str
@@ -49,8 +54,9 @@ class Family:
     variance: Callable[[np.ndarray], np.ndarray]
     link_function: Callable[[np.ndarray], np.ndarray]
     start: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    deviance: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    objective: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     check: Callable[[np.ndarray, str], None]
+    canonical: bool = False  # dμ/dη = V(μ): the working weight is w·V(μ) and the score Σ w (y − μ) x
 
 
 def _no_check(y: np.ndarray, label: str) -> None:
@@ -67,14 +73,13 @@ def _check_share(y: np.ndarray, label: str) -> None:
         )
 
 
-def _gaussian_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->j", w, (y - mu) ** 2)
+def _gaussian_objective(y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->j", w, (y - eta) ** 2)
 
 
-def _binomial_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = xlogy(y, y / mu) + xlogy(1.0 - y, (1.0 - y) / (1.0 - mu))
-    return 2.0 * np.einsum("ij,ij->j", w, terms)
+def _binomial_objective(y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    # the deviance minus its saturated part: 2 Σ w [log(1 + e^η) − y η], one transcendental per row
+    return 2.0 * np.einsum("ij,ij->j", w, np.logaddexp(0.0, eta) - y * eta)
 
 
 def _binomial_variance(mu: np.ndarray) -> np.ndarray:
@@ -93,14 +98,15 @@ def _logit(mu: np.ndarray) -> np.ndarray:
 GAUSSIAN = Family(
     name="gaussian", link="identity", mean=lambda eta: eta, derivative=np.ones_like,
     variance=np.ones_like, link_function=lambda mu: mu,
-    start=lambda y, w: np.broadcast_to(y[:, None], w.shape).astype(float), deviance=_gaussian_deviance,
-    check=_no_check,
+    start=lambda y, w: np.broadcast_to(y[:, None], w.shape).astype(float), objective=_gaussian_objective,
+    check=_no_check, canonical=True,
 )
 QUASIBINOMIAL = Family(
     name="quasibinomial", link="logit", mean=expit, derivative=_logit_derivative,
     variance=_binomial_variance, link_function=_logit,
     # R's binomial initialize: mustart = (weights * y + 0.5) / (weights + 1)
-    start=lambda y, w: (w * y[:, None] + 0.5) / (w + 1.0), deviance=_binomial_deviance, check=_check_share,
+    start=lambda y, w: (w * y[:, None] + 0.5) / (w + 1.0), objective=_binomial_objective, check=_check_share,
+    canonical=True,
 )
 
 #: name → family (``logistic`` is ``quasibinomial``: the logit model with the dispersion left free).
@@ -119,15 +125,33 @@ def family_named(name: str | Family) -> Family:
 
 @dataclass(frozen=True, eq=False)
 class Fit:
-    """Coefficients (fits × p), fitted means (rows × fits), Newton iterations used."""
+    """Coefficients (fits × p), fitted means (rows × fits), the information matrices
+    ``Σ w (dμ/dη)²/V x xᵀ`` at the coefficients (fits × p × p) and the Newton iterations used."""
 
     coefficients: np.ndarray
     fitted: np.ndarray
+    information: np.ndarray
     iterations: int
 
 
-def _hessians(matrix: np.ndarray, working: np.ndarray) -> np.ndarray:
-    return np.stack([(matrix * working[:, j:j + 1]).T @ matrix for j in range(working.shape[1])])
+def weighted_gram(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``Xᵀ diag(w) X`` for each weight column (fits × p × p), in blocks of rows that stay in the CPU cache
+    (five times faster than one product over a million rows, and no rows × p temporary)."""
+    weights = weights[:, None] if weights.ndim == 1 else weights
+    result = np.zeros((weights.shape[1], matrix.shape[1], matrix.shape[1]))
+    for start in range(0, matrix.shape[0], _BLOCK_ROWS):
+        block = matrix[start:start + _BLOCK_ROWS]
+        block_weights = weights[start:start + _BLOCK_ROWS]
+        for j in range(weights.shape[1]):
+            result[j] += block.T @ (block * block_weights[:, j:j + 1])
+    return result
+
+
+def _linear(matrix: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """η = X βᵀ (rows × fits); one fit as a matrix–vector product (BLAS gemv is ~3× faster than gemm here)."""
+    if beta.shape[0] == 1:
+        return (matrix @ beta[0])[:, None]
+    return matrix @ beta.T
 
 
 def _solve(hessians: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -153,36 +177,48 @@ def _fit_block(matrix: np.ndarray, y: np.ndarray, weights: np.ndarray, family: F
         derivative = family.derivative(eta)
         working = weights * derivative**2 / family.variance(mu)
         adjusted = eta + (y[:, None] - mu) / derivative
-        beta = _solve(_hessians(matrix, working), (matrix.T @ (working * adjusted)).T)
+        beta = _solve(weighted_gram(matrix, working), (matrix.T @ (working * adjusted)).T)
     else:
         beta = np.array(np.broadcast_to(start, (weights.shape[1], matrix.shape[1])), dtype=float)
-    eta = matrix @ beta.T
+    eta = _linear(matrix, beta)
     mu = family.mean(eta)
-    deviance = family.deviance(y[:, None], mu, weights)
+    deviance = None  # the objective at beta, computed only when a step is checked
     threshold = 1e-24 * max(rows, 1)
     previous = np.full(weights.shape[1], np.inf)
     for iteration in range(1, MAX_ITERATIONS + 1):
-        derivative = family.derivative(eta)
-        variance = family.variance(mu)
-        working = weights * derivative**2 / variance
-        score = (matrix.T @ (weights * (y[:, None] - mu) * derivative / variance)).T
-        step = _solve(_hessians(matrix, working), score)
+        if family.canonical:
+            working = weights * family.variance(mu)
+            score = (matrix.T @ (weights * (y[:, None] - mu))).T
+        else:
+            derivative = family.derivative(eta)
+            variance = family.variance(mu)
+            working = weights * derivative**2 / variance
+            score = (matrix.T @ (weights * (y[:, None] - mu) * derivative / variance)).T
+        information = weighted_gram(matrix, working)
+        step = _solve(information, score)
         decrement = np.einsum("ij,ij->i", score, step)
         done = (decrement <= threshold) | ((decrement < 1e-12) & (decrement >= 0.5 * previous))
         if done.all():
-            return Fit(beta, mu, iteration)
+            return Fit(beta, mu, information, iteration)
         previous = np.where(done, 0.0, decrement)
         step[done] = 0.0
-        for _ in range(40):  # step halving where the deviance would rise beyond rounding
-            candidate = beta + step
-            new_eta = matrix @ candidate.T
-            new_mu = family.mean(new_eta)
-            new_deviance = family.deviance(y[:, None], new_mu, weights)
-            worse = ~(new_deviance <= deviance + 1e-10 * (np.abs(deviance) + 1.0))
-            if not worse.any():
-                break
-            step[worse] *= 0.5
-        beta, eta, mu, deviance = candidate, new_eta, new_mu, new_deviance
+        candidate = beta + step
+        new_eta = _linear(matrix, candidate)
+        if decrement.max() >= SAFE_DECREMENT:
+            # far from the solution a full step may overshoot: halve it where the objective would rise
+            deviance = family.objective(y[:, None], eta, weights) if deviance is None else deviance
+            for _ in range(40):
+                new_deviance = family.objective(y[:, None], new_eta, weights)
+                worse = ~(new_deviance <= deviance + 1e-10 * (np.abs(deviance) + 1.0))
+                if not worse.any():
+                    break
+                step[worse] *= 0.5
+                candidate = beta + step
+                new_eta = _linear(matrix, candidate)
+            deviance = new_deviance
+        else:
+            deviance = None
+        beta, eta, mu = candidate, new_eta, family.mean(new_eta)
     raise EstimationError(
         f"the {family.name} model did not converge in {MAX_ITERATIONS} iterations; fitted values near 0 or 1 "
         "suggest that a predictor separates the outcome completely (every respondent of a category satisfied, "
@@ -213,4 +249,4 @@ def fit(matrix: np.ndarray, y: np.ndarray, weights: np.ndarray, family: Family,
     if len(pieces) == 1:
         return pieces[0]
     return Fit(np.vstack([p.coefficients for p in pieces]), np.hstack([p.fitted for p in pieces]),
-               max(p.iterations for p in pieces))
+               np.concatenate([p.information for p in pieces]), max(p.iterations for p in pieces))

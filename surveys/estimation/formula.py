@@ -36,6 +36,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from surveys.design import factorize_sorted
 from surveys.errors import EstimationError
 from surveys.margins import category_code
 
@@ -315,13 +316,12 @@ class _Coded:
             if np.isinf(self.values).any():
                 raise EstimationError(f"column {variable.column!r} holds infinite values; replace them")
             return
-        missing = series.isna().to_numpy()
         if isinstance(series.dtype, pd.CategoricalDtype) and order is None:
             raw_levels = list(series.cat.categories)
             codes = series.cat.codes.to_numpy().astype(np.int64)
         else:
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            codes = codes.astype(np.int64)
+            # strings go through the design's C string hash table (numbered in order of appearance)
+            codes, uniques = factorize_sorted(series, sort=False)
             raw_levels = list(uniques)
             if order is None:
                 permutation = sorted(range(len(raw_levels)), key=lambda i: _sort_key(raw_levels[i]))
@@ -340,7 +340,7 @@ class _Coded:
             codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1) if raw_levels else codes
             raw_levels = [raw_levels[i] for i in permutation]
         self.codes = codes
-        self.missing = missing | (codes < 0)
+        self.missing = codes < 0  # factorize codes a missing value −1
         self.level_texts = [_level_text(level) for level in raw_levels]
 
     def restrict(self, used: np.ndarray) -> None:
@@ -359,13 +359,21 @@ class _Coded:
                 f"({self.level_texts}); a categorical variable needs at least two here: drop it or use a larger domain"
             )
 
-    def columns(self, rows: np.ndarray, full: bool) -> tuple[np.ndarray, list[str]]:
+    def names(self, full: bool) -> list[str]:
         if not self.categorical:
-            return self.values[rows][:, None], [self.variable.label]
+            return [self.variable.label]
+        first = 0 if full else 1
+        return [self.variable.label + text for text in self.level_texts[first:]]
+
+    def fill(self, out: np.ndarray, rows: np.ndarray, full: bool) -> None:
+        """Write the variable's columns for ``rows`` into ``out`` (len(rows) × len(names))."""
+        if not self.categorical:
+            out[:, 0] = self.values[rows]
+            return
         codes = self.codes[rows]
-        levels = range(len(self.level_texts)) if full else range(1, len(self.level_texts))
-        block = np.column_stack([(codes == level).astype(np.float64) for level in levels])
-        return block, [self.variable.label + self.level_texts[level] for level in levels]
+        first = 0 if full else 1
+        for column, level in enumerate(range(first, len(self.level_texts))):
+            np.equal(codes, level, out=out[:, column], casting="unsafe")
 
 
 def category_codes(series: pd.Series, label: str, *, levels: Sequence[Any] | None = None,
@@ -438,26 +446,34 @@ def model_frame(formula: Formula | str, data: pd.DataFrame, *, weights: np.ndarr
     for item in coded:
         item.restrict(used)
     rows = np.flatnonzero(complete)
-    blocks: list[np.ndarray] = []
-    names: list[str] = []
-    assign: list[int] = []
+    codings = _codings(formula, coded)
+    names: list[str] = [INTERCEPT] if formula.intercept else []
+    assign: list[int] = [0] if formula.intercept else []
+    for term_index, (term, flags) in enumerate(zip(formula.terms, codings), start=1):
+        term_names: list[str] = []
+        for variable, full in zip(term, flags):  # the earlier variables vary fastest
+            own = coded[variable].names(full)
+            term_names = own if not term_names else [f"{a}:{b}" for b in own for a in term_names]
+        names.extend(term_names)
+        assign.extend([term_index] * len(term_names))
+    matrix = np.empty((len(rows), len(names)))
     if formula.intercept:
-        blocks.append(np.ones((len(rows), 1)))
-        names.append(INTERCEPT)
-        assign.append(0)
-    for term_index, (term, flags) in enumerate(zip(formula.terms, _codings(formula, coded)), start=1):
-        block, block_names = None, None
-        for variable, full in zip(term, flags):
-            columns, column_names = coded[variable].columns(rows, full)
-            if block is None:
-                block, block_names = columns, column_names
-            else:  # the earlier variables vary fastest: column j·a + i = earlier_i · this_j
-                block = (columns[:, :, None] * block[:, None, :]).reshape(len(rows), -1)
-                block_names = [f"{a}:{b}" for b in column_names for a in block_names]
-        blocks.append(block)
-        names.extend(block_names)
-        assign.extend([term_index] * len(block_names))
-    matrix = np.hstack(blocks) if blocks else np.empty((len(rows), 0))
+        matrix[:, 0] = 1.0
+    position = 1 if formula.intercept else 0
+    for term, flags in zip(formula.terms, codings):
+        width = int(np.prod([len(coded[v].names(full)) for v, full in zip(term, flags)]))
+        target = matrix[:, position:position + width]
+        if len(term) == 1:
+            coded[term[0]].fill(target, rows, flags[0])
+        else:
+            block = None
+            for variable, full in zip(term, flags):
+                columns = np.empty((len(rows), len(coded[variable].names(full))))
+                coded[variable].fill(columns, rows, full)
+                # column j·a + i = earlier_i · this_j
+                block = columns if block is None else (columns[:, :, None] * block[:, None, :]).reshape(len(rows), -1)
+            target[:] = block
+        position += width
     if formula.response is not None:
         response = response_values[rows]
     return ModelFrame(

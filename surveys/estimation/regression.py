@@ -41,7 +41,7 @@ from scipy import stats
 
 from surveys.errors import EstimationError
 from surveys.estimation.common import check_level, complete_design, critical_value, two_sided_p
-from surveys.estimation.fitting import Family, family_named, fit
+from surveys.estimation.fitting import Family, Fit, family_named, fit, weighted_gram
 from surveys.estimation.formula import Formula, ModelFrame, formula_from_columns, model_frame, parse_formula
 from surveys.replicate import gram_pivots
 
@@ -172,9 +172,7 @@ def _formula(formula: str | Formula | None, response: str | None, predictors: Se
 
 
 def _check_aliasing(frame: ModelFrame, weights: np.ndarray) -> None:
-    matrix = frame.matrix
-    gram = matrix.T @ (matrix * weights[:, None])
-    kept = gram_pivots(gram, ALIASING_TOLERANCE)
+    kept = gram_pivots(weighted_gram(frame.matrix, weights)[0], ALIASING_TOLERANCE)
     if not kept.all():
         aliased = [name for name, keep in zip(frame.names, kept) if not keep]
         raise EstimationError(
@@ -183,24 +181,30 @@ def _check_aliasing(frame: ModelFrame, weights: np.ndarray) -> None:
         )
 
 
-def _linearization(design: Any, frame: ModelFrame, weights: np.ndarray, beta: np.ndarray,
-                   family: Family) -> np.ndarray:
+def _linearization(design: Any, frame: ModelFrame, weights: np.ndarray, full: Fit, family: Family) -> np.ndarray:
+    """svyrecvar of the influence values ``u = w (y − μ)(dμ/dη)/V · xᵀA⁻¹``.
+
+    The variance engine is linear in the influence columns (totals, residualization and the stage sums are
+    linear maps), so ``svyrecvar(sA⁻¹) = A⁻¹ svyrecvar(s) A⁻¹`` with the score contributions
+    ``s = w (y − μ)(dμ/dη)/V · xᵀ``: the rows × p × p product is never formed. The fit's information A uses
+    the weights scaled to mean 1 over the positive ones; the inverse is scaled back by the same factor."""
     matrix, y = frame.matrix, frame.response
-    eta = matrix @ beta
-    mu = family.mean(eta)
-    derivative = family.derivative(eta)
+    beta, mu = full.coefficients[0], full.fitted[:, 0]
+    derivative = family.derivative(matrix @ beta)
     variance = family.variance(mu)
-    working = weights * derivative**2 / variance
-    information = matrix.T @ (matrix * working[:, None])
-    inverse = np.linalg.inv(information)
-    influence = np.zeros((len(design.data), matrix.shape[1]))
-    influence[frame.rows] = ((weights * (y - mu) * derivative / variance)[:, None] * matrix) @ inverse
-    return design.influence_covariance(influence)
+    scale = (weights > 0).sum() / weights.sum()
+    inverse = np.linalg.inv(full.information[0]) * scale
+    contributions = (weights * (y - mu) * derivative / variance)[:, None]
+    if len(frame.rows) == len(design.data):
+        scores = matrix * contributions
+    else:
+        scores = np.zeros((len(design.data), matrix.shape[1]))
+        scores[frame.rows] = matrix * contributions
+    return inverse.T @ design.influence_covariance(scores) @ inverse
 
 
-def _dispersion(design: Any, used: Any, frame: ModelFrame, beta: np.ndarray, family: Family) -> float:
+def _dispersion(design: Any, used: Any, frame: ModelFrame, mu: np.ndarray, family: Family) -> float:
     """survey 4.1.1's ``svyvar`` of the Pearson residuals on the design after missing rows are dropped."""
-    mu = family.mean(frame.matrix @ beta)
     scale = (used.weights.sum() / used.rows) / (design.weights.sum() / design.rows)
     residuals = np.zeros(len(design.data))
     residuals[frame.rows] = (frame.response - mu) / np.sqrt(family.variance(mu)) * math.sqrt(scale)
@@ -238,13 +242,13 @@ def regression(design: Any, formula: str | Formula | None = None, *, response: s
         replicates = fit(frame.matrix, frame.response, replicate_weights, chosen, start=beta)
         covariance = design.replicate_covariance(replicates.coefficients, beta)
     else:
-        covariance = _linearization(design, frame, weights, beta, chosen)
+        covariance = _linearization(design, frame, weights, full, chosen)
     used = complete_design(design, frame.complete)
     design_df = float(design.degrees_of_freedom)
     design_df_used = float(used.degrees_of_freedom)
     p = len(beta)
     df = (design_df if design.is_replicate else design_df_used) + 1.0 - p
-    dispersion = math.nan if design.is_replicate else _dispersion(design, used, frame, beta, chosen)
+    dispersion = math.nan if design.is_replicate else _dispersion(design, used, frame, full.fitted[:, 0], chosen)
     std_error = np.sqrt(np.diag(covariance))
     with np.errstate(divide="ignore", invalid="ignore"):
         t_statistic = beta / std_error

@@ -2,8 +2,17 @@
 
 ``run_case(case, data_dir)`` reads only the case's DESIGN SPEC and ESTIMATOR fields (never its id or
 group), builds the design with the public API, applies the listed adjustments, calls the estimator and
-returns the result fields ``check_reference.py`` compares. Cases whose adjustment the weighting module
-cannot do yet return ``{"not_supported": reason}``.
+returns the result fields ``check_reference.py`` compares. ``data_dir`` is one folder holding every file
+the case names. Cases whose adjustment the weighting module cannot do yet return
+``{"not_supported": reason}``.
+
+Estimators: ``svymean``, ``svytotal``, ``svyratio``, ``svyciprop``, ``svyquantile``, ``svyby``
+(r_survey/README.md) and the models and tests of r_survey_models/README.md — ``svyglm`` (gaussian and
+quasibinomial: ``coef:``, ``se:``, ``t:``, ``p:``, ``ci_low:``, ``ci_high:`` and ``or*:`` per term, ``df``,
+``df_summary``, ``design_df``, ``design_df_used``, ``n_coef``, ``n_used``, ``dispersion``), ``svychisq``
+(``statistic``, ``p_value``, ``ndf``/``ddf`` or ``df``, ``pearson_X2``, ``nu``, ``n_rows``), ``svyttest``,
+``svycontrast`` (``estimate_<level>``, ``se_<level>``, ``cov_<a>_<b>``), and, for the extra cases,
+``regTermTest`` and ``svycralpha``.
 """
 from __future__ import annotations
 
