@@ -215,3 +215,23 @@ def test_group_comparisons_of_an_index_use_the_wald_test_and_errors_are_explaine
         group_comparisons(design, questionnaire, adjustment="fdr")
     with pytest.raises(EstimationError, match="not a rated item"):
         drivers(design, questionnaire, items=["district", "sex"])
+
+
+def test_scales_without_scores_use_the_satisfied_indicator_and_an_index_outcome_is_linear(demo):
+    import dataclasses
+
+    design, questionnaire, _ = demo
+    unscored = {scale_id: dataclasses.replace(scale, categories=tuple(dataclasses.replace(c, score=None)
+                                                                      for c in scale.categories))
+                for scale_id, scale in questionnaire.scales.items()}
+    plain = dataclasses.replace(questionnaire, scales=unscored)
+    scale = scale_reliability(design, plain, ["self_governance_composite_rate"]).scale("self_governance_composite_rate")
+    assert scale.scoring == "satisfied"
+    items = list(questionnaire.measure("self_governance_composite_rate").items)
+    codes = design.data[items].to_numpy(dtype=float)
+    satisfied = np.where(np.isnan(codes) | (codes == 9), np.nan, (codes <= 3).astype(float))  # KR-20 on 0/1
+    assert scale.alpha.estimate == pytest.approx(cronbach_alpha(design, items, scores=satisfied).estimate, rel=1e-12)
+    index = drivers(design, questionnaire, "satisfaction_index",
+                    items=["affairs_openness", "democratic_decision", "workload_relief"])
+    assert index.family == "gaussian" and "linear" in index.method_note("en")
+    assert all(item.importance > 0 for item in index.items)
