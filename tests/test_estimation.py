@@ -181,7 +181,10 @@ def test_pearson_statistic_is_the_scaled_weighted_table(sample, design):
         other = surveys.association_test(design, "group", "flag", statistic=statistic)
         assert 0.0 <= other.p_value <= 1.0
     with pytest.raises(EstimationError, match="unknown statistic"):
-        surveys.association_test(design, "group", "flag", statistic="lincom")
+        surveys.association_test(design, "group", "flag", statistic="likelihood_ratio")
+    lincom = surveys.association_test(design, "group", "flag", statistic="lincom")
+    saddle = surveys.association_test(design, "group", "flag", statistic="saddlepoint")
+    assert lincom.p_value == saddle.p_value and lincom.method == "lincom"
 
 
 def test_saddlepoint_tail_is_close_to_the_exact_chi_square():

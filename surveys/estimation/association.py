@@ -14,7 +14,9 @@ fastest); levels are sorted (R's ``factor``).
 * ``"F"`` (default, Rao–Scott second-order): ``F = X²/tr Δ`` on ``d₀ = (tr Δ)²/tr Δ²`` and ``d₀·ν``
   degrees of freedom; ``"Chisq"`` (first-order): statistic X², ``p = P(χ²_k > X²/mean δ)``,
   ``k = (r−1)(c−1)``; ``"saddlepoint"``: statistic X², p from the saddlepoint approximation to
-  ``Σ δ_i χ²_1 / (χ²_{d₀ν}/(d₀ν))`` (replicate designs: to ``Σ δ_i χ²_1``); ``"Wald"``: the Wald statistic
+  ``Σ δ_i χ²_1 / (χ²_{d₀ν}/(d₀ν))`` (replicate designs: to ``Σ δ_i χ²_1``); ``"lincom"``: R's exact
+  version of it needs the CompQuadForm package and falls back to the saddlepoint without it, as here;
+  ``"Wald"``: the Wald statistic
   W of the interior deviations ``T_ij − T_i·T_·j/T`` of the cell totals (delta-method covariance),
   ``F = W/k`` on (k, ν); ``"adjWald"``: ``F = W(ν − k + 1)/(kν)`` on (k, ν − k + 1).
 * ``ν`` = distinct stage-1 sampling units − distinct strata over the design's rows (linearization),
@@ -47,6 +49,9 @@ ASSOCIATION_STATISTICS: Mapping[str, str] = MappingProxyType({
     "Wald": "design-based Wald test (F form)",
     "adjWald": "design-based adjusted Wald test (F form)",
     "saddlepoint": "Pearson X2 with a saddlepoint approximation to its design-based distribution",
+    # R computes "lincom" exactly with the CompQuadForm package; without it (as in the reference R, Debian's
+    # r-cran-survey) survey 4.1.1 falls back to the saddlepoint approximation, which is what is computed here.
+    "lincom": "Pearson X2, its design-based distribution by the saddlepoint approximation (R's fallback)",
 })
 
 

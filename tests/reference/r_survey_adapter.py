@@ -401,9 +401,13 @@ def _contrast_expression(text: str) -> tuple[str, Any]:
 
 
 def _design_subset(design: Any, condition: Any) -> Any:
-    """``by_call.design_subset``: R's ``subset(d, cond)`` (``!is.na(x)``, ``is.na(x)`` or ``col == value``)."""
+    """``by_call.design_subset``: R's ``subset(d, cond)`` (``!is.na(x)``, ``is.na(x)`` or ``col == value``),
+    given as the condition or as the whole ``subset(d, cond)`` call."""
     text = condition if isinstance(condition, str) else next(
         (v for v in (condition or {}).values() if isinstance(v, str)), "")
+    call = re.fullmatch(r"\s*subset\(\s*[\w.]+\s*,\s*(.+)\)\s*", text)
+    if call:
+        text = call.group(1)
     match = re.fullmatch(r"\s*(!?)\s*is\.na\(\s*`?([^`)]+)`?\s*\)\s*", text)
     if match:
         present = design.data[match.group(2)].notna().to_numpy()
