@@ -5,7 +5,8 @@
 #   SKIP_R=1 bash bench/setup_peers.sh   # Python peers only
 #
 # One Python 3.12 venv holds every Python peer: on 3.11, balance pins numpy<2 while svy and
-# samplics need numpy 2; on 3.12 the resolver finds one set that satisfies all four.
+# samplics need numpy 2; on 3.12 the resolver finds one set that satisfies all five (statsmodels
+# is a peer of the model workloads only).
 # If that ever stops resolving, set SPLIT=1 to get one venv per peer (bench/.venv-<peer>).
 set -euo pipefail
 
@@ -24,6 +25,7 @@ PEERS=(
     "samplics==0.6.1"
     "balance==0.23.0"
     "weightipy==0.4.2"
+    "statsmodels==0.15.0"
 )
 
 make_venv () {  # make_venv DIR PACKAGE...

@@ -117,6 +117,28 @@ def make_survey(rows: int, seed: int = SEED) -> pd.DataFrame:
     )
 
 
+MODEL_WORKLOADS = ("logistic", "chisq")  # the workloads that run on make_model_survey
+MODEL_COVARIATES = ["wait_days", "trust", "contacts"]
+# The logistic-regression workload: satisfied ~ mode + sex + age_group + the three numeric covariates,
+# 10 coefficients besides the intercept (reference levels: online, female, 18-29 — each sorted first).
+MODEL_TERMS = ["(Intercept)", "modepaper", "sexmale", "age_group30-39", "age_group40-49", "age_group50-59",
+               "age_group60-69", "age_group70+", *MODEL_COVARIATES]
+
+
+def make_model_survey(rows: int, seed: int = SEED) -> pd.DataFrame:
+    """:func:`make_survey` plus three numeric covariates for the model workloads (the survey columns are
+    identical, the covariates come from a second stream seeded from ``seed``): ``wait_days`` (days waited
+    for a reply, gamma), ``trust`` (a standardised score, higher among the satisfied) and ``contacts``
+    (Poisson count)."""
+    frame = make_survey(rows, seed)
+    rng = np.random.default_rng([seed, 16])
+    satisfied = frame["satisfied"].to_numpy()
+    frame["wait_days"] = rng.gamma(2.0, 3.0, size=rows) - 1.5 * satisfied
+    frame["trust"] = rng.normal(0.0, 1.0, size=rows) + 0.6 * satisfied
+    frame["contacts"] = rng.poisson(1.2, size=rows).astype(float)
+    return frame
+
+
 def string_dtype():
     """The dtype of the string columns: pandas' ``str`` with Python storage, in every environment.
 

@@ -69,10 +69,11 @@ def main(argv=None) -> int:
         if args.workload not in tool.WORKLOADS:
             record["status"] = "unsupported"
         else:
-            frame = synthetic.make_survey(args.rows)
+            make = synthetic.make_model_survey if args.workload in synthetic.MODEL_WORKLOADS else synthetic.make_survey
+            frame = make(args.rows)
             record["checksum"] = synthetic.frame_checksum(frame)
             prepare = tool.WORKLOADS[args.workload]
-            small = synthetic.make_survey(SMALL_ROWS, seed=synthetic.SEED + 1)
+            small = make(SMALL_ROWS, seed=synthetic.SEED + 1)
             small_run, _ = prepare(small, make_spec(small, args))
             run, extract = prepare(frame, make_spec(frame, args))
             measured = harness.measure(run, repeats=args.repeats, small_run=small_run, budget_seconds=args.budget)

@@ -49,6 +49,22 @@ from surveys.resources import bundled_questionnaires, questionnaire_dir
 from surveys.design import SurveyDesign
 from surveys.estimate import Domains
 from surveys.replicate import ReplicateDesign
+# --- models and tests ---
+from surveys.estimation import (
+    AssociationTest,
+    Coefficient,
+    Contrast,
+    CronbachAlpha,
+    DomainMeans,
+    GroupDifference,
+    Regression,
+    TermTest,
+    association_test,
+    cronbach_alpha,
+    difference_test,
+    domain_means,
+    regression,
+)
 # --- confidence intervals ---
 from surveys.ci import CI_METHODS, ProportionSummary, proportion_interval
 # --- weighting ---
@@ -78,6 +94,15 @@ from surveys.measures import (
 from surveys.census import ProposalCensus, census_check, proposal_census
 from surveys.register import Scoreboard, TargetsRegister, evaluate_register, load_register
 from surveys.waves import WaveChange, compare_waves, trend_table
+# --- indicator analyses ---
+from surveys.indicators import (
+    DriverAnalysis,
+    GroupComparisons,
+    ScaleReliabilities,
+    drivers,
+    group_comparisons,
+    scale_reliability,
+)
 # --- demo ---
 from surveys.demo import DemoManifest, generate_demo
 # --- ingest ---
@@ -110,6 +135,7 @@ _LAZY_MODULES = {
     "diverging_chart": "surveys.charts",
     "domain_chart": "surveys.charts",
     "handling_chart": "surveys.charts",
+    "importance_performance_chart": "surveys.charts",
     "margins_chart": "surveys.charts",
     "mode_chart": "surveys.charts",
     "paired_chart": "surveys.charts",
@@ -160,6 +186,20 @@ __all__ = [
     "SurveyDesign",
     "ReplicateDesign",
     "Domains",
+    # --- models and tests names ---
+    "regression",
+    "Regression",
+    "Coefficient",
+    "association_test",
+    "AssociationTest",
+    "difference_test",
+    "GroupDifference",
+    "domain_means",
+    "DomainMeans",
+    "Contrast",
+    "TermTest",
+    "cronbach_alpha",
+    "CronbachAlpha",
     # --- confidence interval names ---
     "proportion_interval",
     "ProportionSummary",
@@ -206,6 +246,13 @@ __all__ = [
     "compare_waves",
     "trend_table",
     "WaveChange",
+    # --- indicator analyses names ---
+    "group_comparisons",
+    "GroupComparisons",
+    "drivers",
+    "DriverAnalysis",
+    "scale_reliability",
+    "ScaleReliabilities",
     # --- demo names ---
     "generate_demo",
     "DemoManifest",
@@ -256,6 +303,7 @@ __all__ = [
     "margins_chart",
     "wave_chart",
     "handling_chart",
+    "importance_performance_chart",
     "save_figure",
     "ChartError",
     "ChartFontError",

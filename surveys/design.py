@@ -393,6 +393,42 @@ class SurveyDesign(EstimatorMethods):
         return int(self._mask.sum())
 
     @property
+    def rows_in_design(self) -> np.ndarray:
+        """Boolean per data row: whether R's design object holds it (``subset()`` of an unadjusted design
+        drops the other rows; an adjusted design keeps every row, with weight 0 outside the domain).
+        :attr:`rows` is its sum."""
+        if self._mask is None or self._adjustments:
+            return np.ones(len(self._data), dtype=bool)
+        return self._mask.copy()
+
+    @property
+    def sampled_degrees_of_freedom(self) -> float:
+        """Distinct stage-1 sampling units minus distinct strata over the rows of R's design object
+        (:attr:`rows_in_design`), zero weights included: the ν of R's ``svychisq``. Equals
+        :attr:`degrees_of_freedom` unless rows in the design have a zero weight."""
+        codes = np.where(self.rows_in_design, 0, -1).astype(np.int64)
+        stage = self._layout.stages[0]
+        psus = _count_distinct(codes, stage.unit, 1, stage.units)
+        strata = _count_distinct(codes, self._strata, 1, self._strata_count)
+        return float(psus[0] - strata[0])
+
+    def influence_covariance(self, influence: np.ndarray) -> np.ndarray:
+        """Design covariance matrix of the totals of the influence columns (R ``svyrecvar``).
+
+        ``influence`` is (rows × k), full length, zero on rows that do not take part (outside a domain,
+        missing values). The weighting adjustments' residualization is applied first, then strata,
+        sampling units, fpc and lonely-unit rules (:func:`surveys.variance.influence_variance`).
+        Estimators that are not totals, means or ratios (regression coefficients, contrasts,
+        reliability coefficients) hand their influence values here.
+        """
+        x = np.asarray(influence, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.shape[0] != len(self._data):
+            raise DesignError(f"expected influence values for the {len(self._data)} rows of the design, found {x.shape[0]}")
+        return influence_variance(self._layout, x, adjustments=self._adjustments, covariance=True)
+
+    @property
     def degrees_of_freedom(self) -> float:
         """R ``degf``: distinct PSUs − distinct strata among rows with a non-zero weight."""
         if self._df_cache is None:

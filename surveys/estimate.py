@@ -36,7 +36,7 @@ from surveys.errors import DesignError, EstimationError
 from surveys.quantile import QUANTILE_RULES
 from surveys.results import Estimate, EstimateTable
 
-__all__ = ["Domains", "EstimatorMethods", "DomainCodes"]
+__all__ = ["Domains", "EstimatorMethods", "DomainCodes", "check_level", "critical_value", "numeric_column"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,7 +111,8 @@ def _plain(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # input checks
-def _numeric(design: Any, variable: str) -> np.ndarray:
+def numeric_column(design: Any, variable: str) -> np.ndarray:
+    """The design's column ``variable`` as float64 (NaN = missing); an error names a non-numeric column."""
     from surveys.design import require_columns
 
     require_columns(design.data, [variable], "variable")
@@ -125,7 +126,8 @@ def _numeric(design: Any, variable: str) -> np.ndarray:
         ) from None
 
 
-def _check_level(level: float) -> float:
+def check_level(level: float) -> float:
+    """``level`` as a float in (0, 1), or an error."""
     if not (0.0 < float(level) < 1.0):
         raise EstimationError(f"expected a confidence level between 0 and 1 (e.g. 0.95), found {level!r}")
     return float(level)
@@ -139,7 +141,8 @@ def _check_deff(deff: Any) -> Any:
     raise EstimationError(f"expected deff=False, True or 'replace', found {deff!r}")
 
 
-def _critical(level: float, df: float) -> float:
+def critical_value(level: float, df: float | None) -> float:
+    """``qt(1 − α/2, df)``: normal for ``df`` None or infinite, NaN without degrees of freedom."""
     tail = 1.0 - (1.0 - level) / 2.0
     if df is None or math.isinf(df):
         return float(stats.norm.ppf(tail))
@@ -331,7 +334,7 @@ def _wald_records(design: Any, spec: DomainCodes, fit: _Fit, statistic: str, var
                   df: float | None) -> list[Estimate]:
     design_df = _design_df(design, spec)
     used_df = math.inf if df is None else float(df)
-    critical = _critical(level, used_df)
+    critical = critical_value(level, used_df)
     std_error = np.sqrt(fit.variance)
     records = []
     for index in range(spec.count):
@@ -353,22 +356,22 @@ def _wald_records(design: Any, spec: DomainCodes, fit: _Fit, statistic: str, var
 # public estimator functions (one row per domain)
 def estimate_mean(design: Any, variable: str, spec: DomainCodes, *, deff: Any = False, na_rm: bool = False,
                   level: float = 0.95, df: float | None = None) -> list[Estimate]:
-    level, deff = _check_level(level), _check_deff(deff)
-    fit = _ratio_family(design, "mean", _numeric(design, variable), None, spec, na_rm, deff, repr(variable))
+    level, deff = check_level(level), _check_deff(deff)
+    fit = _ratio_family(design, "mean", numeric_column(design, variable), None, spec, na_rm, deff, repr(variable))
     return _wald_records(design, spec, fit, "mean", variable, level, df)
 
 
 def estimate_total(design: Any, variable: str, spec: DomainCodes, *, deff: Any = False, na_rm: bool = False,
                    level: float = 0.95, df: float | None = None) -> list[Estimate]:
-    level, deff = _check_level(level), _check_deff(deff)
-    fit = _ratio_family(design, "total", _numeric(design, variable), None, spec, na_rm, deff, repr(variable))
+    level, deff = check_level(level), _check_deff(deff)
+    fit = _ratio_family(design, "total", numeric_column(design, variable), None, spec, na_rm, deff, repr(variable))
     return _wald_records(design, spec, fit, "total", variable, level, df)
 
 
 def estimate_ratio(design: Any, numerator: str, denominator: str, spec: DomainCodes, *, deff: Any = False,
                    na_rm: bool = False, level: float = 0.95, df: float | None = None) -> list[Estimate]:
-    level, deff = _check_level(level), _check_deff(deff)
-    y, z = _numeric(design, numerator), _numeric(design, denominator)
+    level, deff = check_level(level), _check_deff(deff)
+    y, z = numeric_column(design, numerator), numeric_column(design, denominator)
     fit = _ratio_family(design, "ratio", y, z, spec, na_rm, deff, f"{numerator!r} and {denominator!r}")
     return _wald_records(design, spec, fit, "ratio", f"{numerator}/{denominator}", level, df)
 
@@ -379,12 +382,12 @@ def estimate_proportion(design: Any, variable: str, spec: DomainCodes, *, ci_met
     """Weighted share of a 0/1 (or boolean) variable; interval from :data:`surveys.ci.CI_METHODS`."""
     from surveys.ci import CI_METHODS, ProportionSummary, proportion_interval
 
-    level, deff = _check_level(level), _check_deff(deff)
+    level, deff = check_level(level), _check_deff(deff)
     if ci_method not in CI_METHODS:
         raise EstimationError(
             f"unknown ci_method {ci_method!r}; expected one of {', '.join(CI_METHODS)}"
         )
-    y = _numeric(design, variable)
+    y = numeric_column(design, variable)
     bad = ~np.isnan(y) & (y != 0) & (y != 1)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
@@ -456,13 +459,13 @@ def estimate_quantile(design: Any, variable: str, quantile: float, spec: DomainC
     the t quantile uses the df of the rows with a value (R drops them from the design first);
     ``extras["design_df"]`` stays the df of the design as passed.
     """
-    level = _check_level(level)
+    level = check_level(level)
     if rule not in QUANTILE_RULES:
         raise EstimationError(f"unknown quantile rule {rule!r}; expected one of {', '.join(QUANTILE_RULES)}")
     if not (0.0 <= float(quantile) <= 1.0):
         raise EstimationError(f"expected a quantile between 0 and 1 (e.g. 0.5 for the median), found {quantile!r}")
     rule_function = QUANTILE_RULES[rule]
-    y = _numeric(design, variable)
+    y = numeric_column(design, variable)
     sample = _sample(design, spec, [y], na_rm, repr(variable))
     weights = design._analysis_weights()
     positions = np.arange(len(y)) if sample.rows is None else sample.rows
@@ -483,7 +486,7 @@ def estimate_quantile(design: Any, variable: str, quantile: float, spec: DomainC
     records = []
     for index in range(spec.count):
         used_df = float(interval_df[index]) if df is None else float(df)
-        critical = _critical(level, used_df)
+        critical = critical_value(level, used_df)
         share, se = float(fit.estimate[index]), float(np.sqrt(fit.variance[index]))
         low = high = math.nan
         if not math.isnan(estimates[index]):

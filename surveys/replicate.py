@@ -37,7 +37,7 @@ from scipy import sparse
 from surveys.errors import DesignError
 from surveys.estimate import EstimatorMethods
 
-__all__ = ["ReplicateDesign", "REPLICATE_TYPES", "build_replicate_design", "replicate_rank", "gram_rank"]
+__all__ = ["ReplicateDesign", "REPLICATE_TYPES", "build_replicate_design", "replicate_rank", "gram_rank", "gram_pivots"]
 
 REPLICATE_TYPES = ("JK1", "JKn", "bootstrap", "BRR", "Fay", "other")
 BUILDABLE_TYPES = ("JK1", "JKn", "bootstrap")
@@ -59,17 +59,25 @@ def replicate_rank(matrix: np.ndarray, tolerance: float = RANK_TOLERANCE) -> int
 
 def gram_rank(gram: np.ndarray, tolerance: float = RANK_TOLERANCE) -> int:
     """:func:`replicate_rank` of a matrix given by its Gram matrix ``xᵀx``."""
+    return int(gram_pivots(gram, tolerance).sum())
+
+
+def gram_pivots(gram: np.ndarray, tolerance: float = RANK_TOLERANCE) -> np.ndarray:
+    """Which columns R's limited-pivoting QR keeps (see :func:`replicate_rank`), from the Gram matrix:
+    column j is kept when its part orthogonal to the kept columns before it has at least
+    ``tolerance`` × its own norm. Used for the rank of replicate weights and for aliased
+    regression columns."""
     schur = np.array(gram, dtype=float, copy=True)
     lengths = np.diag(schur).copy()
-    rank = 0
+    kept = np.zeros(schur.shape[0], dtype=bool)
     for column in range(schur.shape[0]):
         pivot = schur[column, column]
         if lengths[column] <= 0 or pivot < tolerance**2 * lengths[column]:
             continue
-        rank += 1
+        kept[column] = True
         direction = schur[column, column + 1:] / np.sqrt(pivot)
         schur[column + 1:, column + 1:] -= np.outer(direction, direction)
-    return rank
+    return kept
 
 
 class _PsuMultipliers:
@@ -268,6 +276,11 @@ class ReplicateDesign(EstimatorMethods):
         return len(self._data) if self._mask is None else int(self._mask.sum())
 
     @property
+    def rows_in_design(self) -> np.ndarray:
+        """Boolean per data row: whether R's design object holds it (a subset keeps the domain's rows)."""
+        return np.ones(len(self._data), dtype=bool) if self._mask is None else self._mask.copy()
+
+    @property
     def degrees_of_freedom(self) -> float:
         """Rank of the analysis replicate weights (rows of the design) minus 1 (R ``degf``)."""
         if self._df_cache is None:
@@ -301,6 +314,22 @@ class ReplicateDesign(EstimatorMethods):
 
     def _replicate_totals(self, values: np.ndarray, domain: np.ndarray, domains: int) -> np.ndarray:
         return self._storage.totals(self._base_weights, values, domain, domains)
+
+    def replicate_covariance(self, replicates: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+        """Covariance matrix ``scale · Σ_r rscale_r (θ_r − θ̄)(θ_r − θ̄)ᵀ`` of k statistics.
+
+        ``replicates`` is (R × k): the statistics recomputed with each replicate's analysis weights
+        (:attr:`replicate_weights`); ``estimate`` (k) the full-sample values, the centre when ``mse``.
+        Estimators that refit per replicate (regression, contrasts, reliability) use this.
+        """
+        replicates = np.asarray(replicates, dtype=float)
+        if replicates.ndim == 1:
+            replicates = replicates[:, None]
+        if replicates.shape[0] != self.replicates:
+            raise DesignError(f"expected one row per replicate ({self.replicates}), found {replicates.shape[0]}")
+        centre = np.asarray(estimate, dtype=float)[None, :] if self._mse else replicates.mean(axis=0, keepdims=True)
+        deviations = replicates - centre
+        return self._scale * (deviations.T * self._rscales) @ deviations
 
     def _replicate_variance(self, replicates: np.ndarray, estimate: np.ndarray) -> np.ndarray:
         centre = estimate[:, None] if self._mse else replicates.mean(axis=1, keepdims=True)

@@ -163,6 +163,24 @@ def handling_rows(seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def driver_rows(seed: int = 9) -> pd.DataFrame:
+    """A driver analysis' table (surveys.indicators.drivers(...).to_frame()): one item in each quadrant and more."""
+    rng = np.random.default_rng(seed)
+    items = (("您对村务公开情况是否满意？", "Openness of village affairs"), ("您对民主决策是否满意？", "Democratic decisions"),
+             ("您对民主监督是否满意？", "Democratic supervision"), ("您对减负情况是否满意？", "Relief of duties"),
+             ("您对选举公平是否满意？", "Fair elections"))
+    performance = np.array([0.84, 0.70, 0.82, 0.72, 0.77])
+    importance = np.array([0.9, 0.8, 0.3, 0.2, 0.55])
+    rows = []
+    for (zh, en), p, i in zip(items, performance, importance):
+        p_moe, i_moe = float(rng.uniform(0.02, 0.04)), float(rng.uniform(0.2, 0.4))
+        rows.append({"item_id": en.lower().replace(" ", "_"), "label_zh": zh, "label_en": en, "performance": p,
+                     "performance_ci_low": p - p_moe, "performance_ci_high": p + p_moe, "importance": i,
+                     "importance_ci_low": i - i_moe, "importance_ci_high": i + i_moe, "level": 0.95,
+                     "cut_rule": "mean", "family": "quasibinomial"})
+    return pd.DataFrame(rows)
+
+
 def weights(seed: int = 8) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     before = np.full(400, 1500.0)
@@ -181,6 +199,8 @@ CHARTS = {
     "waves": lambda lang, ax=None: charts.wave_chart(wave_rows(), lang=lang, ax=ax),
     "waves_several": lambda lang, ax=None: charts.wave_chart(wave_rows(indicators=2), lang=lang, ax=ax),
     "handling": lambda lang, ax=None: charts.handling_chart(handling_rows(), lang=lang, ax=ax),
+    "importance_performance": lambda lang, ax=None: charts.importance_performance_chart(driver_rows(), lang=lang,
+                                                                                        ax=ax),
 }
 
 
@@ -605,3 +625,26 @@ def test_the_registers_scoreboard_draws_rates_and_leaves_out_counts():
             assert len(figure.axes[0].get_yticks()) == len(rates)
     drawn = all_texts(charts.target_chart(board))
     assert "行政数据" in drawn and "未显示" in drawn
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_importance_performance_map_names_its_quadrants_and_colours_points_by_quadrant(lang):
+    from surveys.charts.drivers import QUADRANT_COLOURS
+    from surveys.indicators import QUADRANT_NAMES
+
+    frame = driver_rows()
+    figure = charts.importance_performance_chart(frame, lang=lang)
+    render(figure)
+    drawn = all_texts(figure)
+    for name in QUADRANT_NAMES.values():
+        assert name.get(lang) in drawn
+    assert ("优势区" in drawn) == (lang == "zh") and ("strengths" in drawn) == (lang == "en")
+    # cuts at the items' means: (0.77, 0.55); the improve quadrant holds the important, poorly rated item
+    ax = figure.axes[0]
+    colours = {mcolors.to_hex(c.get_facecolors()[0]): len(c.get_offsets()) for c in ax.collections
+               if len(c.get_offsets()) and c.get_facecolors().size}
+    counts = {quadrant: colours.get(colour.lower(), 0) for quadrant, colour in QUADRANT_COLOURS.items()}
+    assert counts == {"strength": 2, "maintain": 1, "improve": 1, "opportunity": 1}  # an item on both cuts: strength
+    assert frame["label_zh" if lang == "zh" else "label_en"].iloc[0] in drawn  # the numbered key under the map
+    with pytest.raises(ChartError, match="importance"):
+        charts.importance_performance_chart(frame.drop(columns="importance"), lang=lang)

@@ -9,7 +9,12 @@
   ``ReplicateEstimator(RepMethod.bootstrap, PopParam.prop).estimate(y, samp_weight, rep_weights,
   rep_coefs=1/200)`` (samplics 0.6.1 drops its own bootstrap coefficients, so they are passed);
 * raking: ``SampleWeight().rake(samp_weight, margins={variable: column}, control={variable:
-  {category: count}}, tol=1e-6, ctrl_tol=1e-6, max_iter=1000)``.
+  {category: count}}, tol=1e-6, ctrl_tol=1e-6, max_iter=1000)``;
+* logistic: ``SurveyGLM(ModelType.LOGISTIC).estimate(y, x=dummies, samp_weight=, stratum=, psu=,
+  add_intercept=True)`` (the dummy matrix of mode, sex and age group is built with ``pandas.get_dummies``
+  inside the timed call, references sorted first as in R);
+* chisq: ``CrossTabulation(PopParam.prop).tabulate(vars=[district, satisfied], samp_weight=, stratum=,
+  psu=)``, its Rao-Scott adjusted Pearson F (``stats["Pearson-Adj"]``).
 """
 from __future__ import annotations
 
@@ -17,10 +22,14 @@ import warnings
 from importlib import metadata
 
 import numpy as np
+import pandas as pd
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)  # "samplics is archived" at import
     from samplics import PopParam, RepMethod, ReplicateEstimator, ReplicateWeight, SampleWeight, TaylorEstimator
+    from samplics.categorical import CrossTabulation
+    from samplics.regression.glm import SurveyGLM
+    from samplics.utils.types import ModelType
 
 
 def version() -> str:
@@ -108,4 +117,44 @@ def rerake(frame, spec):
     return (lambda: _rake(frame, control, spec["tolerance"], columns)), (lambda weights: {"weights": weights})
 
 
-WORKLOADS = {"overall": overall, "domains": domains, "bootstrap": bootstrap, "rake": rake, "rerake": rerake}
+_NUMERIC = ["wait_days", "trust", "contacts"]
+
+
+def logistic(frame, spec):
+    def run():
+        dummies = pd.get_dummies(frame[["mode", "sex", "age_group"]], drop_first=True).astype(float)
+        x = np.column_stack([dummies.to_numpy(), frame[_NUMERIC].to_numpy(dtype=float)])
+        model = SurveyGLM(ModelType.LOGISTIC)
+        model.estimate(y=frame["satisfied"].to_numpy(), x=x, samp_weight=frame["weight"].to_numpy(),
+                       stratum=frame["district"].to_numpy(dtype=object), psu=frame["psu"].to_numpy(dtype=object),
+                       add_intercept=True)
+        return model, ["(Intercept)", *[name.replace("_", "", 1) if name.startswith(("mode_", "sex_")) else
+                                        name.replace("age_group_", "age_group") for name in dummies.columns], *_NUMERIC]
+
+    def extract(result):
+        model, names = result
+        return {"terms": [{"term": name, "estimate": float(b), "std_error": float(se)}
+                          for name, b, se in zip(names, model.beta["point_est"], model.beta["stderror"])]}
+
+    return run, extract
+
+
+def chisq(frame, spec):
+    def run():
+        table = CrossTabulation(PopParam.prop)
+        variables = pd.DataFrame({"district": frame["district"].astype(object),
+                                  "satisfied": frame["satisfied"].astype(str).astype(object)})
+        table.tabulate(vars=variables, samp_weight=frame["weight"].to_numpy(),
+                       stratum=frame["district"].to_numpy(dtype=object), psu=frame["psu"].to_numpy(dtype=object))
+        return table
+
+    def extract(table):
+        adjusted = table.stats["Pearson-Adj"]
+        return {"statistic": float(adjusted["f_value"]), "p_value": float(adjusted["p_value"]),
+                "ndf": float(adjusted["df_num"])}
+
+    return run, extract
+
+
+WORKLOADS = {"overall": overall, "domains": domains, "bootstrap": bootstrap, "rake": rake, "rerake": rerake,
+             "logistic": logistic, "chisq": chisq}

@@ -9,7 +9,11 @@
   max_iterations=1000)`` with pandas Series of population counts indexed by category;
   ``tolerance`` is the largest relative margin gap max |sum w - N| / N;
   re-raking calls ``rake`` again, with the alternative margins, on a design already built (and
-  raked once with the first margins, as an analyst trying margins would have done).
+  raked once with the first margins, as an analyst trying margins would have done);
+* logistic: ``surveys.regression(design, "satisfied ~ mode + sex + age_group + wait_days + trust + contacts",
+  family="quasibinomial")`` (R ``svyglm``, linearization SE);
+* chisq: ``surveys.association_test(design, "district", "satisfied")`` (Rao-Scott second-order F, 12 x 2 = 24
+  cells, R ``svychisq``).
 """
 from __future__ import annotations
 
@@ -69,4 +73,26 @@ def rerake(frame, spec):
     return (lambda: _rake(design, spec["alternative_margins"], spec)), (lambda raked: {"weights": raked.weights})
 
 
-WORKLOADS = {"overall": overall, "domains": domains, "bootstrap": bootstrap, "rake": rake, "rerake": rerake}
+FORMULA = "satisfied ~ mode + sex + age_group + wait_days + trust + contacts"
+
+
+def logistic(frame, spec):
+    def run():
+        return surveys.regression(_design(frame), FORMULA, family="quasibinomial")
+
+    def extract(model):
+        return {"terms": [{"term": c.term, "estimate": c.estimate, "std_error": c.std_error}
+                          for c in model.coefficients]}
+
+    return run, extract
+
+
+def chisq(frame, spec):
+    def run():
+        return surveys.association_test(_design(frame), "district", "satisfied")
+
+    return run, lambda test: {"statistic": test.statistic, "p_value": test.p_value, "ndf": test.ndf}
+
+
+WORKLOADS = {"overall": overall, "domains": domains, "bootstrap": bootstrap, "rake": rake, "rerake": rerake,
+             "logistic": logistic, "chisq": chisq}

@@ -9,7 +9,10 @@
   ``.estimation.prop("satisfied", method="replication")``;
 * raking: ``sample.weighting.rake(controls={variable: {category: count}}, tol=1e-6,
   max_iter=1000)``, ``tol`` being the largest relative misfit over all margin categories;
-  re-raking calls ``rake`` again on an already-built ``Sample`` with the alternative margins.
+  re-raking calls ``rake`` again on an already-built ``Sample`` with the alternative margins;
+* logistic: ``sample.glm.fit(y="satisfied", x=[svy.Cat("mode", ref="online"), svy.Cat("sex", ref="female"),
+  svy.Cat("age_group", ref="18-29"), "wait_days", "trust", "contacts"], family="binomial")``;
+* chisq: ``sample.categorical.tabulate("district", "satisfied")``, its Rao-Scott F (``.stats.f``).
 """
 from __future__ import annotations
 
@@ -94,4 +97,33 @@ def rerake(frame, spec):
     return run, lambda raked: {"weights": _weights(raked)}
 
 
-WORKLOADS = {"overall": overall, "domains": domains, "bootstrap": bootstrap, "rake": rake, "rerake": rerake}
+_TERMS = {"_intercept_": "(Intercept)", "mode_paper": "modepaper", "sex_male": "sexmale"}
+
+
+def logistic(frame, spec):
+    predictors = [svy.Cat("mode", ref="online"), svy.Cat("sex", ref="female"), svy.Cat("age_group", ref="18-29"),
+                  "wait_days", "trust", "contacts"]
+
+    def run():
+        return _sample(frame).glm.fit(y="satisfied", x=predictors, family="binomial")
+
+    def extract(model):
+        rows = model.to_polars().iter_rows(named=True)
+        return {"terms": [{"term": _TERMS.get(row["term"], row["term"].replace("age_group_", "age_group")),
+                           "estimate": row["estimate"], "std_error": row["std_err"]} for row in rows]}
+
+    return run, extract
+
+
+def chisq(frame, spec):
+    def run():
+        return _sample(frame).categorical.tabulate("district", "satisfied")
+
+    def extract(table):
+        return {"statistic": table.stats.f.value, "p_value": table.stats.f.p_value, "ndf": table.stats.f.df_num}
+
+    return run, extract
+
+
+WORKLOADS = {"overall": overall, "domains": domains, "bootstrap": bootstrap, "rake": rake, "rerake": rerake,
+             "logistic": logistic, "chisq": chisq}

@@ -17,6 +17,9 @@
 #   rake     rake(design, list(~district, ~sex, ~age_group), population margins,
 #                 control = list(maxit = 1000, epsilon = 1e-6))   # epsilon < 1: relative to the weight total
 #   rerake   the same on a design already built, with the alternative margins
+#   logistic svyglm(satisfied ~ mode + sex + age_group + wait_days + trust + contacts, design,
+#                   family = quasibinomial())      # on the model survey (three numeric covariates more)
+#   chisq    svychisq(~district + satisfied, design)   # Rao-Scott second-order F, 12 x 2 = 24 cells
 suppressPackageStartupMessages({
   library(survey)
   library(jsonlite)
@@ -44,8 +47,9 @@ reset_peak <- function() {
   ok
 }
 
-frame <- read.csv(data_path, colClasses = c("character", "character", "character", "character", "character",
-                                            "integer", "numeric"))
+frame <- read.csv(data_path, colClasses = c(district = "character", psu = "character", mode = "character",
+                                            sex = "character", age_group = "character", satisfied = "integer",
+                                            weight = "numeric"))
 
 read_margins <- function(path) {
   long <- read.csv(path, colClasses = c("character", "character", "numeric"))
@@ -84,6 +88,9 @@ run <- switch(workload,
   },
   rake = function() rake_design(make_design(), margins),
   rerake = function() rake_design(prepared, alternative),
+  logistic = function() svyglm(satisfied ~ mode + sex + age_group + wait_days + trust + contacts, make_design(),
+                               family = quasibinomial()),
+  chisq = function() svychisq(~district + satisfied, make_design()),
   stop("unknown workload ", workload)
 )
 
@@ -96,6 +103,11 @@ extract <- function(result) {
     table <- as.data.frame(result)
     names(table) <- c("district", "mode", "estimate", "std_error", "ci_low", "ci_high")
     list(domains = table)
+  } else if (workload == "logistic") {
+    list(terms = data.frame(term = names(coef(result)), estimate = unname(coef(result)),
+                            std_error = unname(SE(result)), stringsAsFactors = FALSE))
+  } else if (workload == "chisq") {
+    list(statistic = unname(result$statistic), p_value = unname(result$p.value), ndf = unname(result$parameter[1]))
   } else if (workload == "bootstrap") {
     list(estimate = as.numeric(coef(result)), std_error = as.numeric(SE(result)))
   } else {

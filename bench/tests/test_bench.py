@@ -146,3 +146,50 @@ def test_measure_reports_the_result_of_the_first_full_size_call():
     assert measured["result"] == 1
     assert len(calls) == 4 and len(measured["seconds"]) == 3
     assert measured["best_seconds"] == min(measured["seconds"])
+
+
+def test_model_survey_adds_covariates_and_keeps_the_survey():
+    frame = synthetic.make_survey(2_000)
+    model = synthetic.make_model_survey(2_000)
+    assert list(model.columns) == list(frame.columns) + synthetic.MODEL_COVARIATES
+    assert synthetic.frame_checksum(model[frame.columns]) == synthetic.frame_checksum(frame)
+    assert synthetic.frame_checksum(model) == synthetic.frame_checksum(synthetic.make_model_survey(2_000))
+    assert model["trust"][model["satisfied"] == 1].mean() > model["trust"][model["satisfied"] == 0].mean()
+
+
+def test_the_toolkit_runs_the_model_workloads_with_the_published_terms():
+    surveys = pytest.importorskip("surveys")
+    if not hasattr(surveys, "regression"):
+        pytest.skip("surveys.regression not built yet")
+    spec = importlib.util.spec_from_file_location("bench_surveys", BENCH / "peers" / "surveys.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    frame = synthetic.make_model_survey(3_000)
+    run, extract = module.WORKLOADS["logistic"](frame, _spec(frame))
+    terms = extract(run())["terms"]
+    assert [t["term"] for t in terms] == synthetic.MODEL_TERMS and len(terms) == 11
+    assert all(t["std_error"] > 0 for t in terms)
+    run, extract = module.WORKLOADS["chisq"](frame, _spec(frame))
+    test = extract(run())
+    assert test["statistic"] > 0 and 0 <= test["p_value"] <= 1 and test["ndf"] <= 11
+
+
+def test_agreement_compares_coefficients_by_term_and_tests_by_statistic():
+    reference = {"values": {"terms": [{"term": "a", "estimate": 1.0, "std_error": 0.1},
+                                      {"term": "b", "estimate": 2.0, "std_error": 0.2}]}}
+    record = {"values": {"terms": [{"term": "b", "estimate": 2.0, "std_error": 0.21},
+                                   {"term": "a", "estimate": 1.01, "std_error": 0.1}]}}
+    agreement = run_benchmark.agreement(record, reference)
+    assert agreement["estimate"] == pytest.approx(0.01) and agreement["std_error"] == pytest.approx(0.05)
+    assert agreement["terms"] == 2
+    test = run_benchmark.agreement({"values": {"statistic": 3.3, "p_value": 0.011}},
+                                   {"values": {"statistic": 3.0, "p_value": 0.01}})
+    assert test["estimate"] == pytest.approx(0.1) and test["std_error"] == pytest.approx(0.001)
+
+
+def test_model_workloads_run_at_their_sizes_without_a_goal():
+    assert ("logistic", 1_000_000) in run_benchmark.plan([10_000, 100_000, 1_000_000], ["logistic"])
+    assert ("chisq", 10_000) not in run_benchmark.plan([10_000, 1_000_000], ["chisq"])
+    assert run_benchmark.GOALS["logistic"] is None and "statsmodels" in run_benchmark.PYTHON_PEERS
+    assert set(run_benchmark.tool_workloads("statsmodels")) == {"logistic"}
+    assert {"logistic", "chisq"} <= set(run_benchmark.tool_workloads("svy"))

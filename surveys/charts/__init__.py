@@ -16,6 +16,7 @@ chart                        function
 5 weights                    :func:`weight_histogram`, :func:`margins_chart` (``WeightingDiagnostics``)
 6 waves                      :func:`wave_chart` (``trend_table(...)``)
 7 proposal handling          :func:`handling_chart` (``ProposalCensus`` / ``proposal_census(...).to_frame()``)
+8 importance–performance     :func:`importance_performance_chart` (``DriverAnalysis`` / ``drivers(...).to_frame()``)
 ==========================  ==========================================================================
 
 The CJK font is found explicitly (:mod:`surveys.charts.fonts`): ``SURVEYS_CJK_FONT``, the PyPI package
@@ -27,6 +28,7 @@ from __future__ import annotations
 from surveys.charts.canvas import save_figure
 from surveys.charts.comparison import mode_chart, paired_chart, weighting_chart
 from surveys.charts.domains import domain_chart
+from surveys.charts.drivers import importance_performance_chart
 from surveys.errors import ChartError, ChartFontError
 from surveys.charts.fonts import ChartFont, find_cjk_font
 from surveys.charts.handling import handling_chart
@@ -47,6 +49,7 @@ __all__ = [
     "margins_chart",
     "wave_chart",
     "handling_chart",
+    "importance_performance_chart",
     "save_figure",
     "find_cjk_font",
     "ChartFont",

@@ -221,8 +221,10 @@ def target_line(ax: Axes, value: float, lang: str, *, vertical: bool = True, dec
 
 
 def footnote(ax: Axes, text: str) -> None:
-    """A note under the axes' x label (kept inside the figure by constrained layout)."""
-    ax.annotate(wrap_label(text, 52.0), xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -6),
+    """A note under the axes' x label (kept inside the figure by constrained layout); each line of ``text``
+    is a paragraph, wrapped on its own."""
+    wrapped = "\n".join(wrap_label(paragraph, 52.0) for paragraph in text.split("\n"))
+    ax.annotate(wrapped, xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -6),
                 textcoords="offset points", ha="left", va="top", fontsize=FONT_SIZES["footnote"],
                 color="#444444", wrap=False)
 

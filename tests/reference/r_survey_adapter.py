@@ -2,8 +2,17 @@
 
 ``run_case(case, data_dir)`` reads only the case's DESIGN SPEC and ESTIMATOR fields (never its id or
 group), builds the design with the public API, applies the listed adjustments, calls the estimator and
-returns the result fields ``check_reference.py`` compares. Cases whose adjustment the weighting module
-cannot do yet return ``{"not_supported": reason}``.
+returns the result fields ``check_reference.py`` compares. ``data_dir`` is one folder holding every file
+the case names. Cases whose adjustment the weighting module cannot do yet return
+``{"not_supported": reason}``.
+
+Estimators: ``svymean``, ``svytotal``, ``svyratio``, ``svyciprop``, ``svyquantile``, ``svyby``
+(r_survey/README.md) and the models and tests of r_survey_models/README.md — ``svyglm`` (gaussian and
+quasibinomial: ``coef:``, ``se:``, ``t:``, ``p:``, ``ci_low:``, ``ci_high:`` and ``or*:`` per term, ``df``,
+``df_summary``, ``design_df``, ``design_df_used``, ``n_coef``, ``n_used``, ``dispersion``), ``svychisq``
+(``statistic``, ``p_value``, ``ndf``/``ddf`` or ``df``, ``pearson_X2``, ``nu``, ``n_rows``), ``svyttest``,
+``svycontrast`` (``estimate_<level>``, ``se_<level>``, ``cov_<a>_<b>``), and, for the extra cases,
+``regTermTest`` and ``svycralpha``.
 """
 from __future__ import annotations
 
@@ -17,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 import surveys
+from surveys.estimation import association_test, cronbach_alpha, difference_test, domain_means, regression
 
 __all__ = ["run_case", "parse_condition"]
 
@@ -243,6 +253,22 @@ def run_case(case: dict, data_dir: pathlib.Path) -> dict:
         result["df"] = estimate.extras["design_df"]
     elif function == "svyby":
         result = _by_case(design, estimator, variable, na_rm)
+    elif function == "svyglm":
+        result = _glm_case(design, estimator)
+    elif function == "svychisq":
+        result = _chisq_case(design, estimator)
+    elif function == "svyttest":
+        result = _ttest_case(design, estimator)
+    elif function == "svycontrast":
+        result = _contrast_case(design, estimator)
+    elif function == "svycralpha":
+        alpha = cronbach_alpha(design, _formula_variables(estimator["formula"]))
+        result = {"estimate": alpha.estimate}
+    elif function == "regTermTest":
+        model = regression(design, estimator["formula"], family=estimator.get("family", "gaussian"))
+        test = model.term_test(estimator["test_terms"])
+        result = {"estimate": test.statistic, "statistic": test.statistic, "ndf": test.ndf, "ddf": test.ddf,
+                  "chi_square": test.chi_square, "p_value": test.p_value}
     else:
         return {"not_supported": f"estimator function {function!r}"}
     if adjustments:
@@ -307,3 +333,104 @@ def _by_case(design: Any, estimator: dict, variable: str, na_rm: bool) -> dict:
                 result["confint_wald_high"] = row.estimate + z * row.std_error
             return result
     raise ValueError(f"domain {wanted!r} not found among {[dict(r.domain) for r in table]}")
+
+
+# ------------------------------------------------------------------------------------------------
+# models and tests (tests/reference/r_survey_models/README.md)
+def _glm_case(design: Any, estimator: dict) -> dict:
+    model = regression(design, estimator["formula"], family=estimator.get("family", "gaussian"),
+                       level=float(estimator.get("level", 0.95)), levels=estimator.get("factor_levels"))
+    result: dict[str, Any] = {}
+    for coefficient in model.coefficients:
+        term = coefficient.term
+        result.update({
+            f"coef:{term}": coefficient.estimate, f"se:{term}": coefficient.std_error,
+            f"t:{term}": coefficient.t_statistic, f"p:{term}": coefficient.p_value,
+            f"ci_low:{term}": coefficient.ci_low, f"ci_high:{term}": coefficient.ci_high,
+        })
+        if model.link == "logit":
+            result.update({f"or:{term}": coefficient.odds_ratio, f"or_ci_low:{term}": coefficient.odds_ratio_ci_low,
+                           f"or_ci_high:{term}": coefficient.odds_ratio_ci_high})
+    primary = model.coefficient(estimator.get("primary_term") or model.terms[-1])
+    result.update({
+        "estimate": primary.estimate, "se": primary.std_error, "df": model.df, "df_summary": model.df,
+        "design_df": model.design_df, "design_df_used": model.design_df_used, "n_coef": len(model.coefficients),
+        "n_used": model.rows_used,
+    })
+    if not math.isnan(model.dispersion):
+        result["dispersion"] = model.dispersion
+    return result
+
+
+def _formula_variables(formula: str) -> list[str]:
+    """The variables of ``~a + b`` or ``y ~ g`` (backquotes removed), in order."""
+    return [part.strip().strip("`") for part in re.split(r"[~+]", formula) if part.strip()]
+
+
+def _chisq_case(design: Any, estimator: dict) -> dict:
+    row, column = _formula_variables(estimator["formula"])
+    test = association_test(design, row, column, statistic=estimator.get("statistic", "F"))
+    result = {"estimate": test.statistic, "statistic": test.statistic, "p_value": test.p_value,
+              "pearson_X2": test.pearson_chi_square, "nu": test.design_df, "n_rows": test.rows}
+    if not math.isnan(test.ndf):
+        result.update({"ndf": test.ndf, "ddf": test.ddf})
+    if not math.isnan(test.df):
+        result["df"] = test.df
+    return result
+
+
+def _ttest_case(design: Any, estimator: dict) -> dict:
+    variable, group = _formula_variables(estimator["formula"])
+    difference = difference_test(design, variable, group, level=float(estimator.get("level", 0.95)))
+    return {"estimate": difference.difference, "se": difference.std_error, "statistic": difference.t_statistic,
+            "df": difference.df, "p_value": difference.p_value, "ci_low": difference.ci_low,
+            "ci_high": difference.ci_high}
+
+
+def _contrast_expression(text: str) -> tuple[str, Any]:
+    """``E / M`` → ("ratio", (E, M)); ``E - M``, ``2*E + M`` → ("linear", {level: coefficient})."""
+    text = text.replace("`", "").strip()
+    if "/" in text:
+        numerator, denominator = (part.strip() for part in text.split("/", 1))
+        return "ratio", (numerator, denominator)
+    coefficients: dict[str, float] = {}
+    for sign, factor, name in re.findall(r"([+-]?)\s*(?:([\d.]+)\s*\*\s*)?([^\s+*/-]+)", text):
+        value = float(factor) if factor else 1.0
+        coefficients[name] = coefficients.get(name, 0.0) + (-value if sign == "-" else value)
+    return "linear", coefficients
+
+
+def _design_subset(design: Any, condition: Any) -> Any:
+    """``by_call.design_subset``: R's ``subset(d, cond)`` (``!is.na(x)``, ``is.na(x)`` or ``col == value``),
+    given as the condition or as the whole ``subset(d, cond)`` call."""
+    text = condition if isinstance(condition, str) else next(
+        (v for v in (condition or {}).values() if isinstance(v, str)), "")
+    call = re.fullmatch(r"\s*subset\(\s*[\w.]+\s*,\s*(.+)\)\s*", text)
+    if call:
+        text = call.group(1)
+    match = re.fullmatch(r"\s*(!?)\s*is\.na\(\s*`?([^`)]+)`?\s*\)\s*", text)
+    if match:
+        present = design.data[match.group(2)].notna().to_numpy()
+        return design.subset(present if match.group(1) else ~present)
+    return design.subset(parse_condition(text, design.data))
+
+
+def _contrast_case(design: Any, estimator: dict) -> dict:
+    by_call = estimator["by_call"]
+    if by_call.get("design_subset"):
+        design = _design_subset(design, by_call["design_subset"])
+    means = domain_means(design, by_call["variable"], by_call["by"], na_rm=bool(by_call.get("na_rm", False)))
+    if estimator.get("expression"):
+        kind, parts = _contrast_expression(estimator["expression"])
+        contrast = means.ratio(*parts) if kind == "ratio" else means.contrast(parts)
+    else:
+        contrast = means.contrast({str(k): float(v) for k, v in estimator["contrast"].items()})
+    result = {"estimate": contrast.estimate, "se": contrast.std_error, "ci_low": contrast.ci_low,
+              "ci_high": contrast.ci_high}
+    for i, level in enumerate(means.levels):
+        result[f"estimate_{level}"] = float(means.estimates[i])
+        result[f"se_{level}"] = float(means.std_errors[i])
+        for j, other in enumerate(means.levels):
+            if i != j:
+                result[f"cov_{level}_{other}"] = float(means.covariance[i, j])
+    return result

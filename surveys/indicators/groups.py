@@ -1,0 +1,308 @@
+"""Which groups are less satisfied, and is the difference real? The headline rate by group with a test.
+
+:func:`group_comparisons` takes a weighted design, its questionnaire and a measure (default: the headline
+满意率) and, for each grouping variable present (district, mode, respondent type, sex, age group by default):
+
+* the measure in every group, with its interval and reliability — the rows of
+  :func:`surveys.measures.measure_table`, so the numbers are the report's own (domain estimation, the
+  measure's base and positive set);
+* a test that the groups differ: for a rate the Rao–Scott second-order F test of the group × satisfied
+  table (:func:`surveys.estimation.association_test`, R ``svychisq``); for a mean (index, composite) the
+  design-based Wald F test of the group coefficients of ``value ~ group``
+  (:meth:`surveys.estimation.Regression.term_test`, R ``regTermTest``);
+* each group against the other respondents: the difference group − rest with its design-based t test
+  (:func:`surveys.estimation.difference_test`, R ``svyttest``); the p-values of one variable's groups are
+  adjusted for multiple comparisons (:data:`MULTIPLICITY_ADJUSTMENTS`, Holm by default, which keeps the
+  family-wise error rate at ``alpha`` without assuming independent tests). A group is *below* the rest when
+  its difference is negative and its adjusted p-value is below ``alpha``.
+
+Rows outside the measure's base (not asked, don't-know with ``exclude_dont_know``) and rows without a value
+of the grouping variable take no part (zero influence; never dropped from the design).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from surveys.errors import EstimationError
+from surveys.estimation import association_test, difference_test, regression
+from surveys.indicators.wording import join, say
+from surveys.measures import MEASURE_DOMAINS, MeasureRow, measure_table, measure_values
+from surveys.questionnaire import Measure, Questionnaire, Text
+from surveys.results import Estimate
+
+__all__ = ["MULTIPLICITY_ADJUSTMENTS", "GroupRate", "GroupComparison", "GroupComparisons", "group_comparisons",
+           "adjust_p_values"]
+
+_VALUE = "__group_value__"
+_IN_GROUP = "__in_group__"
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    order = np.argsort(p)
+    m = len(p)
+    adjusted = np.minimum(np.maximum.accumulate((m - np.arange(m)) * p[order]), 1.0)
+    result = np.empty(m)
+    result[order] = adjusted
+    return result
+
+
+#: name → function(p-values) → adjusted p-values (NaN p-values are left out of the family).
+MULTIPLICITY_ADJUSTMENTS: Mapping[str, Callable[[np.ndarray], np.ndarray]] = MappingProxyType({
+    "holm": _holm,
+    "bonferroni": lambda p: np.minimum(p * len(p), 1.0),
+    "none": lambda p: p.copy(),
+})
+
+
+def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarray:
+    """Adjusted p-values (R ``p.adjust``); NaN entries stay NaN and do not count in the family."""
+    if method not in MULTIPLICITY_ADJUSTMENTS:
+        raise EstimationError(f"unknown adjustment {method!r}; expected one of {', '.join(MULTIPLICITY_ADJUSTMENTS)}")
+    p = np.asarray(p_values, dtype=float)
+    result = np.full(len(p), np.nan)
+    known = ~np.isnan(p)
+    if known.any():
+        result[known] = MULTIPLICITY_ADJUSTMENTS[method](p[known])
+    return result
+
+
+@dataclass(frozen=True)
+class GroupRate:
+    """The measure in one group, and the group against the other respondents."""
+
+    variable: str
+    value: Any
+    label: Text
+    estimate: Estimate
+    reliability: str
+    difference: float
+    difference_std_error: float
+    difference_ci_low: float
+    difference_ci_high: float
+    p_value: float
+    adjusted_p_value: float
+    below: bool
+    above: bool
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """One grouping variable: the test that its groups differ and every group against the rest."""
+
+    variable: str
+    label: Text
+    test_method: str          # "rao_scott_f" or "wald_f"
+    statistic: float
+    ndf: float
+    ddf: float
+    p_value: float
+    groups: tuple[GroupRate, ...]
+    alpha: float
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < self.alpha
+
+    @property
+    def below(self) -> tuple[GroupRate, ...]:
+        """Groups significantly below the rest, lowest first."""
+        return tuple(sorted((g for g in self.groups if g.below), key=lambda g: g.estimate.estimate))
+
+
+@dataclass(frozen=True)
+class GroupComparisons:
+    """Every grouping variable's comparison of one measure (:func:`group_comparisons`)."""
+
+    measure_id: str
+    measure_label: Text
+    statistic: str            # "proportion" or "mean"
+    base: str
+    overall: Estimate
+    comparisons: tuple[GroupComparison, ...]
+    adjustment: str
+    alpha: float
+    level: float
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter(self.comparisons)
+
+    def comparison(self, variable: str) -> GroupComparison:
+        for comparison in self.comparisons:
+            if comparison.variable == variable:
+                return comparison
+        raise EstimationError(f"no comparison by {variable!r}; compared by {[c.variable for c in self.comparisons]}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group: the group's estimate and interval, its difference from the rest with raw and
+        adjusted p-values, ``below``/``above``, and the variable's test."""
+        records = []
+        for comparison in self.comparisons:
+            for group in comparison.groups:
+                e = group.estimate
+                records.append({
+                    "measure_id": self.measure_id, "base": self.base, "variable": comparison.variable,
+                    "variable_label_zh": comparison.label.zh, "variable_label_en": comparison.label.get("en"),
+                    "value": group.value, "label_zh": group.label.zh, "label_en": group.label.get("en"),
+                    "estimate": e.estimate, "std_error": e.std_error, "ci_low": e.ci_low, "ci_high": e.ci_high,
+                    "df": float(e.extras.get("design_df", e.df)), "level": e.level, "respondents": e.respondents,
+                    "reliability": group.reliability, "difference": group.difference,
+                    "difference_std_error": group.difference_std_error,
+                    "difference_ci_low": group.difference_ci_low, "difference_ci_high": group.difference_ci_high,
+                    "p_value": group.p_value, "adjusted_p_value": group.adjusted_p_value, "below": group.below,
+                    "above": group.above, "test_method": comparison.test_method,
+                    "test_statistic": comparison.statistic, "test_ndf": comparison.ndf,
+                    "test_ddf": comparison.ddf, "test_p_value": comparison.p_value,
+                    "adjustment": self.adjustment, "alpha": self.alpha,
+                })
+        return pd.DataFrame.from_records(records)
+
+    def findings(self, lang: str = "zh") -> list[str]:
+        """One sentence pair per grouping variable: is there a difference, and which groups are below."""
+        sentences = []
+        measure = self.measure_label.get(lang)
+        for comparison in self.comparisons:
+            test = say(comparison.test_method, lang, statistic=_number(comparison.statistic))
+            key = "group_difference" if comparison.significant else "group_no_difference"
+            text = say(key, lang, variable=comparison.label.get(lang), measure=measure, test=test,
+                       p=_p(comparison.p_value))
+            below = comparison.below
+            if below:
+                entries = [self._entry(group, lang) for group in below]
+                text += (" " if lang == "en" else "") + say("group_below", lang, groups=join(entries, lang))
+            else:
+                text += (" " if lang == "en" else "") + say("group_none_below", lang)
+            sentences.append(text)
+        return sentences
+
+    def multiplicity_note(self, lang: str = "zh") -> str:
+        tests = {c.test_method for c in self.comparisons} or {"rao_scott_f"}
+        test_name = join([say(f"test_name_{t}", lang) for t in sorted(tests)], lang)
+        return say("multiplicity_note", lang, adjustment=say(f"adjustment_{self.adjustment}", lang),
+                   alpha=_number(self.alpha), test_name=test_name)
+
+    def _entry(self, group: GroupRate, lang: str) -> str:
+        if self.statistic == "proportion":
+            return say("group_entry", lang, label=group.label.get(lang), rate=f"{group.estimate.estimate * 100:.1f}%",
+                       gap=f"{-group.difference * 100:.1f}")
+        return say("group_entry_mean", lang, label=group.label.get(lang), rate=_number(group.estimate.estimate),
+                   gap=_number(-group.difference))
+
+
+def _number(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "NA"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _p(value: float) -> str:
+    """``= 0.264`` or ``< 0.001`` (the sentence says "p {p}")."""
+    if not math.isfinite(value):
+        return "= NA"
+    return "< 0.001" if value < 0.001 else f"= {value:.3f}"
+
+
+def _variable_label(questionnaire: Questionnaire, variable: str) -> Text:
+    for weighting in questionnaire.weighting:
+        if weighting.id == variable:
+            return weighting.label
+    if questionnaire.has_item(variable):
+        return questionnaire.item(variable).text
+    return Text(variable, variable)
+
+
+def _group_test(derived: Any, variable: str, statistic: str) -> tuple[str, float, float, float, float]:
+    if statistic == "proportion":
+        test = association_test(derived, variable, _VALUE)
+        return "rao_scott_f", test.statistic, test.ndf, test.ddf, test.p_value
+    model = regression(derived, response=_VALUE, predictors=[variable], factors=[variable])
+    test = model.term_test(f"factor({variable})")
+    return "wald_f", test.statistic, test.ndf, test.ddf, test.p_value
+
+
+def _against_rest(derived: Any, column: pd.Series, value: Any, level: float):
+    inside = np.where(column.isna().to_numpy(), np.nan, (column == value).to_numpy(dtype=float))
+    try:
+        return difference_test(derived.with_columns(**{_IN_GROUP: inside}), _VALUE, _IN_GROUP, level=level,
+                               levels=[0.0, 1.0])
+    except EstimationError:
+        return None
+
+
+def _comparison(design: Any, questionnaire: Questionnaire, rows: list[MeasureRow], variable: str, statistic: str,
+                derived: Any, *, level: float, alpha: float, adjustment: str) -> GroupComparison:
+    try:
+        method, value, ndf, ddf, p_value = _group_test(derived, variable, statistic)
+    except EstimationError:
+        method, value, ndf, ddf, p_value = ("rao_scott_f" if statistic == "proportion" else "wald_f",
+                                            math.nan, math.nan, math.nan, math.nan)
+    column = derived.data[variable]
+    differences = [_against_rest(derived, column, row.domain_value, level) for row in rows]
+    raw = np.array([d.p_value if d is not None else math.nan for d in differences])
+    adjusted = adjust_p_values(raw, adjustment)
+    groups = []
+    for row, difference, p_raw, p_adjusted in zip(rows, differences, raw, adjusted):
+        gap = difference.difference if difference is not None else math.nan
+        significant = bool(np.isfinite(p_adjusted) and p_adjusted < alpha)
+        groups.append(GroupRate(
+            variable=variable, value=row.domain_value, label=row.domain_label, estimate=row.estimate,
+            reliability=row.reliability.status, difference=gap,
+            difference_std_error=difference.std_error if difference is not None else math.nan,
+            difference_ci_low=difference.ci_low if difference is not None else math.nan,
+            difference_ci_high=difference.ci_high if difference is not None else math.nan,
+            p_value=float(p_raw), adjusted_p_value=float(p_adjusted), below=significant and gap < 0,
+            above=significant and gap > 0,
+        ))
+    return GroupComparison(variable=variable, label=_variable_label(questionnaire, variable), test_method=method,
+                           statistic=float(value), ndf=float(ndf), ddf=float(ddf), p_value=float(p_value),
+                           groups=tuple(groups), alpha=alpha)
+
+
+def group_comparisons(design: Any, questionnaire: Questionnaire, measure: Measure | str | None = None, *,
+                      by: Sequence[str] | None = None, base: str | None = None, level: float = 0.95,
+                      alpha: float = 0.05, adjustment: str = "holm", ci_method: str = "logit",
+                      composite: str = "respondent_mean") -> GroupComparisons:
+    """The measure (default: the questionnaire's headline) by each grouping variable, with a test across the
+    groups and the groups significantly below the rest (see the module docstring).
+
+    ``by`` defaults to :data:`surveys.measures.MEASURE_DOMAINS` present in the data; a variable named in ``by``
+    but absent is an error. ``base`` defaults to the measure's own.
+    """
+    if adjustment not in MULTIPLICITY_ADJUSTMENTS:
+        raise EstimationError(f"unknown adjustment {adjustment!r}; expected one of {', '.join(MULTIPLICITY_ADJUSTMENTS)}")
+    if not 0.0 < alpha < 1.0:
+        raise EstimationError(f"alpha must be between 0 and 1 (e.g. 0.05); found {alpha!r}")
+    measure = questionnaire.headline if measure is None else (
+        questionnaire.measure(measure) if isinstance(measure, str) else measure)
+    data = design.data
+    if by is None:
+        variables = [v for v in MEASURE_DOMAINS if v in data.columns and data[v].notna().any()]
+    else:
+        variables = [by] if isinstance(by, str) else list(by)
+        missing = [v for v in variables if v not in data.columns]
+        if missing:
+            raise EstimationError(f"grouping variables {missing} are not in the data (columns: "
+                                  f"{', '.join(map(str, list(data.columns)[:12]))}…); check the names")
+    values = measure_values(data, questionnaire, measure, base=base, composite=composite)
+    if values.statistic == "ratio":
+        raise EstimationError(f"measure '{measure.id}' is a pooled ratio; compare groups on composite='respondent_mean'")
+    table = measure_table(design, questionnaire, domains=variables, measures=[measure.id], level=level,
+                          ci_method=ci_method, composite=composite)
+    overall = table.find(measure.id, base=values.base).estimate
+    derived = design.with_columns(**{_VALUE: values.values})
+    comparisons = []
+    for variable in variables:
+        rows = [row for row in table if row.base == values.base and row.domain_variable == variable]
+        if len(rows) < 2:
+            continue
+        comparisons.append(_comparison(design, questionnaire, rows, variable, values.statistic, derived, level=level,
+                                       alpha=alpha, adjustment=adjustment))
+    return GroupComparisons(measure_id=measure.id, measure_label=measure.label, statistic=values.statistic,
+                            base=values.base, overall=overall, comparisons=tuple(comparisons),
+                            adjustment=adjustment, alpha=alpha, level=level)
