@@ -4,330 +4,182 @@ Ingest paper and online exports, weight them to the population, estimate satisfa
 design-based standard errors that match R's ``survey`` package, and say whether each target is met
 with its margin of error.
 
-The public API is re-exported here; everything else is internal.
+The public API is listed here (``__all__``); everything else is internal. Importing the package loads
+nothing but this list and the version: each name is imported on first use, so ``import surveys`` and the
+command line start as fast as pandas does (a test keeps scipy, matplotlib and openpyxl out of a bare import).
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from importlib import metadata
+from typing import Any
 
-from surveys.errors import (
-    ChartError,
-    ChartFontError,
-    ConvergenceError,
-    DesignError,
-    EstimationError,
-    IngestError,
-    PlanningError,
-    QuestionnaireError,
-    ReportError,
-    StoreError,
-    StudyError,
-    SurveyError,
-    TargetError,
-    ValidationError,
-    WeightingError,
-)
+try:
+    __version__ = metadata.version("surveys")
+except metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
-# Each area adds its public names below its own marker (imports) and to __all__ (names).
-# --- questionnaire ---
-from surveys.questionnaire import (
-    Category,
-    Condition,
-    Item,
-    Measure,
-    PlatformMapping,
-    Questionnaire,
-    Scale,
-    Target,
-    Text,
-    WeightingCategory,
-    WeightingVariable,
-    load_questionnaire,
-)
-from surveys.resources import bundled_questionnaires, questionnaire_dir
-# --- design and estimation ---
-from surveys.design import SurveyDesign
-from surveys.estimate import Domains
-from surveys.replicate import ReplicateDesign
-# --- models and tests ---
-from surveys.estimation import (
-    AssociationTest,
-    Coefficient,
-    Contrast,
-    CronbachAlpha,
-    DomainMeans,
-    GroupDifference,
-    Regression,
-    TermTest,
-    association_test,
-    cronbach_alpha,
-    difference_test,
-    domain_means,
-    regression,
-)
-# --- confidence intervals ---
-from surveys.ci import CI_METHODS, ProportionSummary, proportion_interval
-# --- weighting ---
-from surveys.margins import MarginTable, Margins, load_margins, template_for
-from surveys.weight_diagnostics import WeightingDiagnostics
-from surveys.weighting import (
-    WeightingConvergenceWarning,
-    calibrate,
-    design_weight_summary,
-    poststratify,
-    rake,
-    trim_weights,
-)
-# --- measures and targets ---
-from surveys.targets import TargetCheck, TargetTable, check_target, check_targets, margin_text
-from surveys.planning import allocate, margin_table, plan_sample_size, verdict_power
-from surveys.robustness import RobustnessPanel, robustness_panel, verdict_notes
-from surveys.measures import (
-    MeasureTable,
-    ModeDifference,
-    assess_reliability,
-    estimate_measure,
-    measure_table,
-    measure_values,
-    mode_difference,
-)
-from surveys.census import ProposalCensus, census_check, proposal_census
-from surveys.register import Scoreboard, TargetsRegister, evaluate_register, load_register
-from surveys.waves import WaveChange, compare_waves, trend_table
-# --- indicator analyses ---
-from surveys.indicators import (
-    DriverAnalysis,
-    GroupComparisons,
-    ScaleReliabilities,
-    drivers,
-    group_comparisons,
-    scale_reliability,
-)
-# --- demo ---
-from surveys.demo import DemoManifest, generate_demo
-# --- ingest ---
-from surveys.ingest import RawExport, detect_platform, read_export
-# --- paper and infer ---
-from surveys.infer import infer_questionnaire
-from surveys.paper import (
-    OMR_CONVENTIONS,
-    OmrResult,
-    OmrSentinels,
-    Reconciliation,
-    apply_omr_sentinels,
-    reconcile_entries,
-    write_entry_template,
-)
-# --- ingestion pipeline ---
-from surveys.privacy import Pseudonymiser
-from surveys.responses import Issue, MappedExport, map_export, read_for_questionnaire
-from surveys.store import BatchResult, Store, export_workbook, ingest_files
-from surveys.validate import ValidationReport, ValidationRules, validate_export
-# --- study pipeline ---
-from surveys.pipeline import FileAccount, StudyResult, WeightedDesign, run_study
-from surveys.study import Study, load_study
-from surveys.study_draft import StudyDraft, draft_study
-# --- charts ---
-# Charts and the report load matplotlib and openpyxl; they are imported on first use (see __getattr__ below)
-# so that `import surveys` and the command line stay light.
-_LAZY_MODULES = {
-    "category_sides": "surveys.charts",
+# public name → the module that defines it
+_PUBLIC: dict[str, str] = {
+    "SurveyError": "surveys.errors",
+    "QuestionnaireError": "surveys.errors",
+    "IngestError": "surveys.errors",
+    "ValidationError": "surveys.errors",
+    "StoreError": "surveys.errors",
+    "DesignError": "surveys.errors",
+    "WeightingError": "surveys.errors",
+    "ConvergenceError": "surveys.errors",
+    "EstimationError": "surveys.errors",
+    "TargetError": "surveys.errors",
+    "StudyError": "surveys.errors",
+    "PlanningError": "surveys.errors",
+    "ChartError": "surveys.errors",
+    "ChartFontError": "surveys.errors",
+    "ReportError": "surveys.errors",
+    "load_questionnaire": "surveys.questionnaire",
+    "Questionnaire": "surveys.questionnaire",
+    "Text": "surveys.questionnaire",
+    "Category": "surveys.questionnaire",
+    "Scale": "surveys.questionnaire",
+    "Condition": "surveys.questionnaire",
+    "Item": "surveys.questionnaire",
+    "Target": "surveys.questionnaire",
+    "Measure": "surveys.questionnaire",
+    "WeightingCategory": "surveys.questionnaire",
+    "WeightingVariable": "surveys.questionnaire",
+    "PlatformMapping": "surveys.questionnaire",
+    "bundled_questionnaires": "surveys.resources",
+    "questionnaire_dir": "surveys.resources",
+    "SurveyDesign": "surveys.design.taylor",
+    "ReplicateDesign": "surveys.design.replicate",
+    "Domains": "surveys.estimation.estimators",
+    "regression": "surveys.estimation",
+    "Regression": "surveys.estimation",
+    "Coefficient": "surveys.estimation",
+    "association_test": "surveys.estimation",
+    "AssociationTest": "surveys.estimation",
+    "difference_test": "surveys.estimation",
+    "GroupDifference": "surveys.estimation",
+    "domain_means": "surveys.estimation",
+    "DomainMeans": "surveys.estimation",
+    "Contrast": "surveys.estimation",
+    "TermTest": "surveys.estimation",
+    "cronbach_alpha": "surveys.estimation",
+    "CronbachAlpha": "surveys.estimation",
+    "proportion_interval": "surveys.estimation.ci",
+    "ProportionSummary": "surveys.estimation.ci",
+    "CI_METHODS": "surveys.estimation.ci",
+    "poststratify": "surveys.weighting.methods",
+    "rake": "surveys.weighting.methods",
+    "calibrate": "surveys.weighting.methods",
+    "trim_weights": "surveys.weighting.methods",
+    "design_weight_summary": "surveys.weighting.methods",
+    "WeightingConvergenceWarning": "surveys.weighting.methods",
+    "WeightingDiagnostics": "surveys.weighting.diagnostics",
+    "Margins": "surveys.weighting.margins",
+    "MarginTable": "surveys.weighting.margins",
+    "load_margins": "surveys.weighting.margins",
+    "template_for": "surveys.weighting.margins",
+    "check_target": "surveys.indicators.targets",
+    "check_targets": "surveys.indicators.targets",
+    "margin_text": "surveys.indicators.targets",
+    "TargetCheck": "surveys.indicators.targets",
+    "TargetTable": "surveys.indicators.targets",
+    "robustness_panel": "surveys.indicators.robustness",
+    "verdict_notes": "surveys.indicators.robustness",
+    "RobustnessPanel": "surveys.indicators.robustness",
+    "plan_sample_size": "surveys.planning",
+    "verdict_power": "surveys.planning",
+    "allocate": "surveys.planning",
+    "margin_table": "surveys.planning",
+    "measure_table": "surveys.indicators.measures",
+    "measure_values": "surveys.indicators.measures",
+    "estimate_measure": "surveys.indicators.measures",
+    "assess_reliability": "surveys.indicators.measures",
+    "mode_difference": "surveys.indicators.modes",
+    "MeasureTable": "surveys.indicators.measures",
+    "ModeDifference": "surveys.indicators.modes",
+    "proposal_census": "surveys.indicators.census",
+    "census_check": "surveys.indicators.census",
+    "ProposalCensus": "surveys.indicators.census",
+    "load_register": "surveys.indicators.register",
+    "evaluate_register": "surveys.indicators.register",
+    "TargetsRegister": "surveys.indicators.register",
+    "Scoreboard": "surveys.indicators.register",
+    "compare_waves": "surveys.indicators.waves",
+    "trend_table": "surveys.indicators.waves",
+    "WaveChange": "surveys.indicators.waves",
+    "group_comparisons": "surveys.indicators",
+    "GroupComparisons": "surveys.indicators",
+    "drivers": "surveys.indicators",
+    "DriverAnalysis": "surveys.indicators",
+    "scale_reliability": "surveys.indicators",
+    "ScaleReliabilities": "surveys.indicators",
+    "generate_demo": "surveys.demo",
+    "DemoManifest": "surveys.demo",
+    "read_export": "surveys.ingest",
+    "detect_platform": "surveys.ingest",
+    "RawExport": "surveys.ingest",
+    "write_entry_template": "surveys.paper",
+    "reconcile_entries": "surveys.paper",
+    "Reconciliation": "surveys.paper",
+    "OmrSentinels": "surveys.paper",
+    "OMR_CONVENTIONS": "surveys.paper",
+    "OmrResult": "surveys.paper",
+    "apply_omr_sentinels": "surveys.paper",
+    "infer_questionnaire": "surveys.ingest.infer",
+    "map_export": "surveys.ingest.mapping",
+    "read_for_questionnaire": "surveys.ingest.mapping",
+    "MappedExport": "surveys.ingest.mapping",
+    "Issue": "surveys.ingest.mapping",
+    "ValidationRules": "surveys.validate",
+    "ValidationReport": "surveys.validate",
+    "validate_export": "surveys.validate",
+    "Pseudonymiser": "surveys.ingest.privacy",
+    "Store": "surveys.store.database",
+    "BatchResult": "surveys.store.database",
+    "ingest_files": "surveys.store.database",
+    "export_workbook": "surveys.store.database",
+    "load_study": "surveys.study.spec",
+    "Study": "surveys.study.spec",
+    "run_study": "surveys.study.pipeline",
+    "StudyResult": "surveys.study.pipeline",
+    "FileAccount": "surveys.study.pipeline",
+    "WeightedDesign": "surveys.study.pipeline",
+    "draft_study": "surveys.study.draft",
+    "StudyDraft": "surveys.study.draft",
+    "target_chart": "surveys.charts",
     "diverging_chart": "surveys.charts",
+    "category_sides": "surveys.charts",
     "domain_chart": "surveys.charts",
+    "paired_chart": "surveys.charts",
+    "mode_chart": "surveys.charts",
+    "weighting_chart": "surveys.charts",
+    "weight_histogram": "surveys.charts",
+    "margins_chart": "surveys.charts",
+    "wave_chart": "surveys.charts",
     "handling_chart": "surveys.charts",
     "importance_performance_chart": "surveys.charts",
-    "margins_chart": "surveys.charts",
-    "mode_chart": "surveys.charts",
-    "paired_chart": "surveys.charts",
     "save_figure": "surveys.charts",
-    "target_chart": "surveys.charts",
-    "wave_chart": "surveys.charts",
-    "weight_histogram": "surveys.charts",
-    "weighting_chart": "surveys.charts",
-# --- report ---
     "ReportInput": "surveys.report",
     "ReportMethod": "surveys.report",
     "describe_columns": "surveys.report",
-    "render_html": "surveys.report",
-    "write_html": "surveys.report",
     "write_workbook": "surveys.report",
+    "write_html": "surveys.report",
+    "render_html": "surveys.report",
 }
 
-__all__ = [
-    "__version__",
-    "SurveyError",
-    "QuestionnaireError",
-    "IngestError",
-    "ValidationError",
-    "StoreError",
-    "DesignError",
-    "WeightingError",
-    "ConvergenceError",
-    "EstimationError",
-    "TargetError",
-    "StudyError",
-    "PlanningError",
-    # --- questionnaire names ---
-    "load_questionnaire",
-    "bundled_questionnaires",
-    "questionnaire_dir",
-    "Questionnaire",
-    "Text",
-    "Category",
-    "Scale",
-    "Condition",
-    "Item",
-    "Target",
-    "Measure",
-    "WeightingCategory",
-    "WeightingVariable",
-    "PlatformMapping",
-    # --- design and estimation names ---
-    "SurveyDesign",
-    "ReplicateDesign",
-    "Domains",
-    # --- models and tests names ---
-    "regression",
-    "Regression",
-    "Coefficient",
-    "association_test",
-    "AssociationTest",
-    "difference_test",
-    "GroupDifference",
-    "domain_means",
-    "DomainMeans",
-    "Contrast",
-    "TermTest",
-    "cronbach_alpha",
-    "CronbachAlpha",
-    # --- confidence interval names ---
-    "proportion_interval",
-    "ProportionSummary",
-    "CI_METHODS",
-    # --- weighting names ---
-    "poststratify",
-    "rake",
-    "calibrate",
-    "trim_weights",
-    "design_weight_summary",
-    "WeightingDiagnostics",
-    "WeightingConvergenceWarning",
-    "Margins",
-    "MarginTable",
-    "load_margins",
-    "template_for",
-    # --- measures and targets names ---
-    "check_target",
-    "check_targets",
-    "margin_text",
-    "TargetCheck",
-    "TargetTable",
-    "robustness_panel",
-    "verdict_notes",
-    "RobustnessPanel",
-    "plan_sample_size",
-    "verdict_power",
-    "allocate",
-    "margin_table",
-    "measure_table",
-    "measure_values",
-    "estimate_measure",
-    "assess_reliability",
-    "mode_difference",
-    "MeasureTable",
-    "ModeDifference",
-    "proposal_census",
-    "census_check",
-    "ProposalCensus",
-    "load_register",
-    "evaluate_register",
-    "TargetsRegister",
-    "Scoreboard",
-    "compare_waves",
-    "trend_table",
-    "WaveChange",
-    # --- indicator analyses names ---
-    "group_comparisons",
-    "GroupComparisons",
-    "drivers",
-    "DriverAnalysis",
-    "scale_reliability",
-    "ScaleReliabilities",
-    # --- demo names ---
-    "generate_demo",
-    "DemoManifest",
-    # --- ingest names ---
-    "read_export",
-    "detect_platform",
-    "RawExport",
-    # --- paper and infer names ---
-    "write_entry_template",
-    "reconcile_entries",
-    "Reconciliation",
-    "OmrSentinels",
-    "OMR_CONVENTIONS",
-    "OmrResult",
-    "apply_omr_sentinels",
-    "infer_questionnaire",
-    # --- ingestion pipeline names ---
-    "map_export",
-    "read_for_questionnaire",
-    "MappedExport",
-    "Issue",
-    "ValidationRules",
-    "ValidationReport",
-    "validate_export",
-    "Pseudonymiser",
-    "Store",
-    "BatchResult",
-    "ingest_files",
-    "export_workbook",
-    # --- study pipeline names ---
-    "load_study",
-    "Study",
-    "run_study",
-    "draft_study",
-    "StudyDraft",
-    "StudyResult",
-    "FileAccount",
-    "WeightedDesign",
-    # --- charts names ---
-    "target_chart",
-    "diverging_chart",
-    "category_sides",
-    "domain_chart",
-    "paired_chart",
-    "mode_chart",
-    "weighting_chart",
-    "weight_histogram",
-    "margins_chart",
-    "wave_chart",
-    "handling_chart",
-    "importance_performance_chart",
-    "save_figure",
-    "ChartError",
-    "ChartFontError",
-    # --- report names ---
-    "ReportInput",
-    "ReportMethod",
-    "ReportError",
-    "describe_columns",
-    "write_workbook",
-    "write_html",
-    "render_html",
-]
+__all__ = ["__version__", *_PUBLIC]
 
 
-def __getattr__(name: str):
-    module = _LAZY_MODULES.get(name)
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'surveys' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_MODULES))
+    return sorted(set(globals()) | set(_PUBLIC))

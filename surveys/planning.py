@@ -8,7 +8,7 @@ Two questions analysts ask before fieldwork:
   eq. 4.3) and divided by the expected response rate to give the number of invitations.
   Check: ±3 points at p = 0.8, 95 % → 683 (PRACTICE.md §4 quotes 246 / 683 / 1,537 for ±5 / ±3 / ±2).
 * **How many respondents to show the rate is above the target?**  Planned with *the verdict's own rule*
-  (:func:`surveys.targets.check_target`): the same interval (default logit, 95 %), so the same one-sided level
+  (:func:`surveys.indicators.targets.check_target`): the same interval (default logit, 95 %), so the same one-sided level
   α = (1 − level)/2 = 0.025, and the same refusals. For a simple random sample of n the verdict is ``met`` for
   k satisfied respondents exactly when k reaches a critical count k*(n) (found by bisection with
   ``check_target`` itself), so the power at a true rate p₁ is the binomial tail ``P(K ≥ k*(n))``, computed
@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from surveys.errors import PlanningError
-from surveys.reliability import NCHS_PROPORTION_STANDARD
+from surveys.estimation.reliability import NCHS_PROPORTION_STANDARD
 
 NCHS_MINIMUM_EFFECTIVE_SIZE = NCHS_PROPORTION_STANDARD["minimum_effective_size"]
 
@@ -183,8 +183,8 @@ def sample_size_for_margin(
 def _verdict_estimate(satisfied: int, n: int, level: float, ci_method: str) -> Any:
     """The Estimate a simple random sample of ``n`` with ``satisfied`` satisfied respondents gives (SE² =
     p̂(1 − p̂)/(n − 1), df = n − 1), with its interval from the CI registry: what the verdict would judge."""
-    from surveys.ci import ProportionSummary, proportion_interval
-    from surveys.results import Estimate
+    from surveys.estimation.ci import ProportionSummary, proportion_interval
+    from surveys.estimation.results import Estimate
 
     p = satisfied / n
     se = math.sqrt(p * (1.0 - p) / (n - 1))
@@ -197,7 +197,7 @@ def _verdict_estimate(satisfied: int, n: int, level: float, ci_method: str) -> A
 
 def _critical_count(n: int, threshold: float, level: float, ci_method: str) -> int | None:
     """The smallest number of satisfied respondents of ``n`` for which the verdict is ``met`` (None: none is)."""
-    from surveys.targets import check_target
+    from surveys.indicators.targets import check_target
 
     def met(satisfied: int) -> bool:
         estimate = _verdict_estimate(satisfied, n, level, ci_method)
@@ -234,11 +234,11 @@ def sample_size_for_target(
     population: float | None = None,
     response_rate: float = 1.0,
 ) -> SamplePlan:
-    """Respondents needed for the verdict of :func:`surveys.targets.check_target` (interval ``ci_method`` at
+    """Respondents needed for the verdict of :func:`surveys.indicators.targets.check_target` (interval ``ci_method`` at
     ``level``, i.e. one-sided α = (1 − level)/2) to be ``met`` with probability ``power`` when the true rate is
     ``true_rate`` (> threshold). ``alpha`` (one-sided) may be given instead of ``level``. See the module
     docstring for the method; ``parameters`` keep the normal approximation and the exact power achieved."""
-    from surveys.ci import CI_METHODS
+    from surveys.estimation.ci import CI_METHODS
 
     p0 = _check_rate("threshold", threshold)
     p1 = _check_rate("true_rate", true_rate)

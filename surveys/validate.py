@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 
 from surveys.errors import ValidationError
+from surveys.ingest.mapping import ISSUE_COLUMNS, Issue, MappedExport
 from surveys.questionnaire import Questionnaire, Text
-from surveys.responses import ISSUE_COLUMNS, Issue, MappedExport
 
 __all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "REASON_LABELS",
            "reason_label", "Issue",

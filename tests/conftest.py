@@ -7,7 +7,7 @@ import secrets
 import pytest
 from hypothesis import HealthCheck, settings
 
-from surveys.pseudonym_key import KEY_FILE_VARIABLE, save_key
+from surveys.ingest.pseudonym_key import KEY_FILE_VARIABLE, save_key
 
 settings.register_profile(
     "surveys",

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys import load_questionnaire
-from surveys.census import census_check, proposal_census
 from surveys.errors import EstimationError, TargetError
-from surveys.targets import VERDICTS
+from surveys.indicators.census import census_check, proposal_census
+from surveys.indicators.targets import VERDICTS
 
 QUESTIONNAIRE = pathlib.Path(__file__).resolve().parent.parent / "questionnaires" / "proposal_handling.yaml"
 DEPARTMENTS = ("市教育局", "市公安局", "市民政局")

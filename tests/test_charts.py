@@ -21,11 +21,16 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
-from surveys import SurveyDesign, load_questionnaire, rake
-from surveys import charts
-from surveys.charts import fonts, style, text as chart_text
+from surveys import SurveyDesign, charts, load_questionnaire, rake
+from surveys.charts import fonts, style
+from surveys.charts import text as chart_text
 from surveys.errors import ChartError, ChartFontError
-from surveys.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS, check_targets
+from surveys.indicators.targets import (
+    JUDGED_VERDICTS,
+    VERDICT_LABELS,
+    VERDICTS,
+    check_targets,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 QUESTIONNAIRES = ROOT / "questionnaires"
@@ -164,7 +169,7 @@ def handling_rows(seed: int = 7) -> pd.DataFrame:
 
 
 def driver_rows(seed: int = 9) -> pd.DataFrame:
-    """A driver analysis' table (surveys.indicators.drivers(...).to_frame()): one item in each quadrant and more."""
+    """A driver analysis' table (surveys.indicators.importance(...).to_frame()): one item in each quadrant and more."""
     rng = np.random.default_rng(seed)
     items = (("您对村务公开情况是否满意？", "Openness of village affairs"), ("您对民主决策是否满意？", "Democratic decisions"),
              ("您对民主监督是否满意？", "Democratic supervision"), ("您对减负情况是否满意？", "Relief of duties"),
@@ -543,9 +548,9 @@ def test_input_errors_say_what_is_missing():
 # --- the library's own tables draw as they are ---------------------------------------------------------------
 
 def test_tables_from_targets_weighting_measures_census_and_waves_draw_directly():
-    from surveys.census import census_check, proposal_census
-    from surveys.measures import measure_table
-    from surveys.waves import trend_table
+    from surveys.indicators.census import census_check, proposal_census
+    from surveys.indicators.measures import measure_table
+    from surveys.indicators.waves import trend_table
 
     rng = np.random.default_rng(11)
     rows = 400
@@ -599,8 +604,8 @@ def test_tables_from_targets_weighting_measures_census_and_waves_draw_directly()
 
 
 def test_the_registers_scoreboard_draws_rates_and_leaves_out_counts():
-    from surveys.register import evaluate_register, load_register
-    from surveys.results import Estimate
+    from surveys.estimation.results import Estimate
+    from surveys.indicators.register import evaluate_register, load_register
 
     path = ROOT / "analysis" / "demo" / "targets.yaml"
     if not path.is_file():

@@ -21,7 +21,10 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 from surveys import CI_METHODS, EstimationError, ProportionSummary, proportion_interval
-from surveys.likelihood_ci import likelihood_scaling, profile_likelihood_interval
+from surveys.estimation.likelihood_ci import (
+    likelihood_scaling,
+    profile_likelihood_interval,
+)
 
 HERE = Path(__file__).resolve().parent
 # The repository copy (tests/reference/r_survey) when present, else the shared published reference next to

@@ -210,7 +210,7 @@ def test_margin_files_follow_the_format_and_match_the_population(demo, questionn
 
 
 def test_margin_files_load_with_the_weighting_loader(demo):
-    margins = pytest.importorskip("surveys.margins")
+    margins = pytest.importorskip("surveys.weighting.margins")
     for relative in ("margins/residents.csv", "margins/enterprises.csv"):
         loaded = margins.load_margins(demo.out_dir / relative)
         written = {row["variable"] for row in _margin_rows(demo.out_dir / relative)}

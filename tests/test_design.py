@@ -311,7 +311,7 @@ class _RecordingAdjustment:
 
 def test_with_weights_appends_adjustment_and_subset_keeps_it(clus1):
     adjustment = _RecordingAdjustment(clus1.weights)
-    adjusted = clus1._with_weights(clus1.weights * 1.0, adjustment)
+    adjusted = clus1.with_weights(clus1.weights * 1.0, adjustment)
     assert adjusted.adjustments == (adjustment,) and clus1.adjustments == ()
     total = adjusted.total("enroll")
     assert adjustment.calls == 1
@@ -320,9 +320,9 @@ def test_with_weights_appends_adjustment_and_subset_keeps_it(clus1):
     assert total.std_error == pytest.approx(mean.std_error * clus1.weights.sum(), rel=1e-10)
     domain = adjusted.subset(clus1.data["stype"] == "H")
     assert domain.adjustments == (adjustment,) and domain.rows == len(clus1.data)
-    assert clus1._with_weights(clus1.weights, None).adjustments == ()
+    assert clus1.with_weights(clus1.weights, None).adjustments == ()
     with pytest.raises(DesignError):
-        clus1._with_weights(np.ones(3), None)
+        clus1.with_weights(np.ones(3), None)
 
 
 # ----------------------------------------------------------------------------------------------

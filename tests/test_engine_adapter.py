@@ -7,9 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from reference.r_survey_adapter import run_case
+from scipy import stats
 
 HALF_SAMPLES = np.array([[1, 0, 1, 0, 1, 0], [1, 0, 0, 1, 0, 1], [0, 1, 1, 0, 0, 1], [0, 1, 0, 1, 1, 0]]).T
 

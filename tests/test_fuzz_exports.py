@@ -30,12 +30,24 @@ import zipfile
 
 import openpyxl
 import pytest
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from hostile_input import (
+    PAPER,
+    TENCENT,
+    Hang,
+    csv_bytes,
+    csv_rows,
+    make_city,
+    questionnaire_of,
+    surveys_process,
+    watchdog,
+    with_cell,
+    wjx_text,
+    xlsx_with_far_cell,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from hostile_input import PAPER, TENCENT, Hang, column, csv_bytes, csv_rows, make_city, questionnaire_of, \
-    surveys_process, watchdog, wjx_text, with_cell, xlsx_with_far_cell
 from surveys.cli import main
 
 SEED = 20261012

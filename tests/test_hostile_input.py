@@ -12,9 +12,22 @@ import zipfile
 import openpyxl
 import pandas as pd
 import pytest
+from hostile_input import (
+    TENCENT,
+    column,
+    csv_bytes,
+    csv_rows,
+    make_city,
+    questionnaire_of,
+    surveys_process,
+    with_cell,
+    wjx_text,
+    xlsx_headers,
+    xlsx_rows,
+    xlsx_with_cell,
+    xlsx_with_far_cell,
+)
 
-from hostile_input import TENCENT, column, csv_bytes, csv_rows, make_city, questionnaire_of, surveys_process, \
-    with_cell, wjx_text, xlsx_headers, xlsx_rows, xlsx_with_cell, xlsx_with_far_cell
 from surveys.cli import main
 
 COMMENT_ITEM = "15、"  # the free-text question of the grassroots-governance 问卷星 export
@@ -233,10 +246,10 @@ def test_a_repeated_question_with_conflicting_answers_is_refused_naming_it(city,
 ])
 def test_numeric_text_and_truth_values_are_not_weights(city, tmp_path, weights, found):
     from surveys import SurveyDesign
+    from surveys.design.replicate import ReplicateDesign
     from surveys.errors import DesignError
-    from surveys.replicate import ReplicateDesign
-    from surveys.store import Store
     from surveys.questionnaire import load_questionnaire
+    from surveys.store.database import Store
 
     store = Store(tmp_path / "s.sqlite")
     questionnaire = load_questionnaire(questionnaire_of(city / TENCENT))
@@ -255,7 +268,7 @@ def test_numeric_text_and_truth_values_are_not_weights(city, tmp_path, weights, 
 
 @pytest.mark.parametrize("stage", ["reading", "writing"])
 def test_ctrl_c_mid_ingest_leaves_the_store_unchanged_and_exits_130(city, tmp_path, capsys, monkeypatch, stage):
-    import surveys.store
+    import surveys.store.database
 
     files = [city / TENCENT, city / TENCENT.replace(".csv", "_gb18030.csv")]
     store = tmp_path / "s.sqlite"
@@ -271,7 +284,7 @@ def test_ctrl_c_mid_ingest_leaves_the_store_unchanged_and_exits_130(city, tmp_pa
         return wrapped
 
     target = "read_for_questionnaire" if stage == "reading" else "validate_export"
-    monkeypatch.setattr(surveys.store, target, interrupt(getattr(surveys.store, target)))
+    monkeypatch.setattr(surveys.store.database, target, interrupt(getattr(surveys.store.database, target)))
     status = main(["ingest", *map(str, files), "--questionnaire", str(questionnaire_of(files[0])), "--store",
                    str(store), "--json"])
     captured = capsys.readouterr()

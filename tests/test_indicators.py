@@ -30,9 +30,9 @@ from surveys.indicators import (
     group_comparisons,
     scale_reliability,
 )
-from surveys.measures import measure_values
-from surveys.pipeline import run_study
-from surveys.study import load_study
+from surveys.indicators.measures import measure_values
+from surveys.study.pipeline import run_study
+from surveys.study.spec import load_study
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"

@@ -12,8 +12,8 @@ import surveys.cli
 from surveys import load_questionnaire
 from surveys.demo import generate_demo
 from surveys.errors import IngestError, QuestionnaireError
-from surveys.infer import TODO_TRANSLATE, infer_questionnaire
 from surveys.ingest import RawExport, RawQuestion, read_export, read_export_pair
+from surveys.ingest.infer import TODO_TRANSLATE, infer_questionnaire
 
 REAL_EXPORTS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "real-exports"
 PAPER_INSTRUMENTS = ("social_stability", "market_supervision", "grassroots_governance")
@@ -220,7 +220,7 @@ def test_spss_value_labels_give_roles_labels_and_codes(tmp_path):
 
 @pytest.mark.skipif(not REAL_EXPORTS.is_dir(), reason="../shared/real-exports/ is not present")
 def test_wjx_matrix_rows_are_mapped_by_row(tmp_path):
-    from surveys.responses import map_export
+    from surveys.ingest.mapping import map_export
 
     raw = read_export_pair(REAL_EXPORTS / "wjx_zte_All_Data_Original_code.xls",
                            REAL_EXPORTS / "wjx_zte_All_Data_Readable_text.xls")

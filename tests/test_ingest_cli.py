@@ -5,10 +5,16 @@ import json
 
 import openpyxl
 import pytest
+from test_responses import (
+    WJX_CODE_ROWS,
+    WJX_TEXT_ROWS,
+    mini_questionnaire,
+    wjx_code_file,
+    wjx_text_file,
+)
 
 from surveys.cli import main
-from surveys.store import Store
-from test_responses import WJX_CODE_ROWS, WJX_TEXT_ROWS, mini_questionnaire, wjx_code_file, wjx_text_file
+from surveys.store.database import Store
 
 FILE_KEYS = {"path", "sha256", "role", "platform", "mapping", "encoding", "rows_read", "accepted", "rejected",
              "flagged", "reasons", "blank_rows", "already_ingested"}

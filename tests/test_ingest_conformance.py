@@ -13,7 +13,13 @@ import pathlib
 import pytest
 
 from surveys.errors import IngestError
-from surveys.ingest import NOT_A_RESPONSE_EXPORT, NOT_ASKED, detect_platform, read_export, read_export_pair
+from surveys.ingest import (
+    NOT_A_RESPONSE_EXPORT,
+    NOT_ASKED,
+    detect_platform,
+    read_export,
+    read_export_pair,
+)
 
 REAL = pathlib.Path(__file__).resolve().parents[2] / "shared" / "real-exports"
 DEFINITIONS = (".lss", ".json")

@@ -9,7 +9,7 @@ import pytest
 from surveys.demo import generate_demo
 from surveys.questionnaire import load_questionnaire
 from surveys.resources import bundled_questionnaires
-from surveys.store import Store
+from surveys.store.database import Store
 from surveys.validate import ValidationRules
 
 # planted flaw kind (truth/flaws.csv) → the issue code that must catch it, and the least recall accepted

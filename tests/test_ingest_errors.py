@@ -7,7 +7,8 @@ import random
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from surveys.errors import IngestError
 from surveys.ingest import NOT_A_RESPONSE_EXPORT, detect_platform, read_export

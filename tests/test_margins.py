@@ -9,8 +9,16 @@ import pandas as pd
 import pytest
 
 from surveys import WeightingError
-from surveys.margins import MARGIN_COLUMNS, MarginTable, Margins, as_margin_table, as_margin_tables, load_margins, template_for
 from surveys.questionnaire import load_questionnaire
+from surveys.weighting.margins import (
+    MARGIN_COLUMNS,
+    Margins,
+    MarginTable,
+    as_margin_table,
+    as_margin_tables,
+    load_margins,
+    template_for,
+)
 
 HERE = pathlib.Path(__file__).resolve().parent
 QUESTIONNAIRES = HERE.parent / "questionnaires"

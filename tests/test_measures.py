@@ -13,16 +13,16 @@ from scipy import stats
 
 from surveys import SurveyDesign, Text, load_questionnaire
 from surveys.errors import EstimationError
-from surveys.measures import (
+from surveys.estimation.results import Estimate
+from surveys.indicators.measures import (
     NCHS_PROPORTION_STANDARD,
     assess_reliability,
     estimate_measure,
     measure_table,
     measure_values,
-    mode_difference,
 )
+from surveys.indicators.modes import mode_difference
 from surveys.questionnaire import Measure
-from surveys.results import Estimate
 
 QUESTIONNAIRES = pathlib.Path(__file__).resolve().parent.parent / "questionnaires"
 

@@ -15,14 +15,14 @@ import pytest
 import yaml
 
 from surveys.cli import main
-from surveys.cli.run import progress_printer
 from surveys.demo import generate_demo
 from surveys.errors import StudyError, WeightingError
-from surveys.margins import load_margins
-from surveys.pipeline import OTHER_CATEGORY, run_study, weight_responses
-from surveys.register import load_register
-from surveys.study import load_study
-from surveys.targets import JUDGED_VERDICTS, VERDICTS
+from surveys.indicators.register import load_register
+from surveys.indicators.targets import JUDGED_VERDICTS, VERDICTS
+from surveys.progress import progress_printer
+from surveys.study.pipeline import OTHER_CATEGORY, run_study, weight_responses
+from surveys.study.spec import load_study
+from surveys.weighting.margins import load_margins
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"

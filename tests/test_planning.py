@@ -50,8 +50,8 @@ def test_the_plan_for_a_target_uses_the_verdicts_own_rule():
 def test_a_seeded_simulation_of_the_verdict_confirms_the_planned_power():
     import pandas as pd
 
-    from surveys.design import SurveyDesign
-    from surveys.targets import check_target
+    from surveys.design.taylor import SurveyDesign
+    from surveys.indicators.targets import check_target
 
     n = plan_sample_size(threshold=0.80, true_rate=0.85).respondents
     rng = np.random.default_rng(20261202)

@@ -3,9 +3,9 @@ quadratic on long runs of word characters without ``@``: 20k characters took sec
 from __future__ import annotations
 
 import pytest
-
 from hostile_input import TENCENT, column, csv_rows, make_city, watchdog
-from surveys.privacy import Pseudonymiser
+
+from surveys.ingest.privacy import Pseudonymiser
 
 MEGABYTE = 1_000_000
 

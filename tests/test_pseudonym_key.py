@@ -12,14 +12,21 @@ import sqlite3
 import stat
 
 import pytest
-
 from hostile_input import TENCENT, copy_city, make_city, questionnaire_of
+
 from surveys.cli import main
 from surveys.errors import StoreError
-from surveys.pseudonym_key import KEY_FILE_VARIABLE, KeyFileWarning, default_key_file, fingerprint, key_file_path, \
-    load_key, save_key
+from surveys.ingest.pseudonym_key import (
+    KEY_FILE_VARIABLE,
+    KeyFileWarning,
+    default_key_file,
+    fingerprint,
+    key_file_path,
+    load_key,
+    save_key,
+)
 from surveys.questionnaire import load_questionnaire
-from surveys.store import Store
+from surveys.store.database import Store
 
 
 @pytest.fixture(scope="module")

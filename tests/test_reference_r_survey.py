@@ -12,7 +12,6 @@ import json
 import pathlib
 
 import pytest
-
 from reference.r_survey_adapter import parse_condition, run_case
 
 REFERENCE = pathlib.Path(__file__).parent / "reference" / "r_survey"

@@ -12,7 +12,6 @@ import pathlib
 import shutil
 
 import pytest
-
 from reference.r_survey_adapter import run_case
 
 REFERENCE = pathlib.Path(__file__).parent / "reference"

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from surveys import load_questionnaire
-from surveys.census import proposal_census
 from surveys.errors import TargetError
-from surveys.register import evaluate_register, load_register, parse_register
+from surveys.estimation.results import Estimate
+from surveys.indicators.census import proposal_census
+from surveys.indicators.register import evaluate_register, load_register, parse_register
 from surveys.resources import bundled_questionnaires
-from surveys.results import Estimate
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REGISTER = ROOT / "analysis" / "demo" / "targets.yaml"
@@ -163,7 +163,7 @@ def test_loader_errors_for_files(tmp_path):
 
 # --- the scoreboard --------------------------------------------------------------------------------
 def estimate(p: float, std_error: float, respondents: int = 1200) -> Estimate:
-    from surveys.ci import ProportionSummary, proportion_interval
+    from surveys.estimation.ci import ProportionSummary, proportion_interval
 
     summary = ProportionSummary(estimate=p, std_error=std_error, df=1190, level=0.95, design_df=1190,
                                 rows=respondents)

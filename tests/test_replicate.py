@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from surveys import DesignError, ReplicateDesign, SurveyDesign
-from surveys.replicate import replicate_rank
+from surveys.estimation.rank import replicate_rank
 
 REFERENCE = pathlib.Path(__file__).parent / "reference" / "r_survey"
 DATA = REFERENCE / "data"
@@ -172,14 +172,14 @@ def test_to_replicate_rejects_adjusted_designs_and_unknown_types(clus1):
             return x
 
     with pytest.raises(DesignError, match="unadjusted"):
-        clus1._with_weights(clus1.weights, Identity()).to_replicate("JK1")
+        clus1.with_weights(clus1.weights, Identity()).to_replicate("JK1")
     with pytest.raises(DesignError, match="unknown replicate type"):
         clus1.to_replicate("BRR")
 
 
 def test_replicate_with_weights_hook(clus1):
     replicate = clus1.to_replicate("JK1")
-    doubled = replicate._with_weights(replicate.weights * 2, replicate.replicate_weights * 2, None)
+    doubled = replicate.with_weights(replicate.weights * 2, replicate.replicate_weights * 2, None)
     assert doubled.total("enroll").estimate == pytest.approx(2 * replicate.total("enroll").estimate)
     assert doubled.total("enroll").std_error == pytest.approx(2 * replicate.total("enroll").std_error)
     assert doubled.mean("enroll").std_error == pytest.approx(replicate.mean("enroll").std_error)

@@ -18,11 +18,11 @@ from openpyxl import load_workbook
 
 from surveys import SurveyDesign, load_questionnaire
 from surveys.cli import main
-from surveys.measures import measure_table
-from surveys.pipeline import run_study
+from surveys.indicators.measures import measure_table
+from surveys.indicators.targets import check_target
 from surveys.report.from_study import report_input_from_study
-from surveys.study import load_study
-from surveys.targets import check_target
+from surveys.study.pipeline import run_study
+from surveys.study.spec import load_study
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"

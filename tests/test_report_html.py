@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from surveys.indicators.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS
 from surveys.report import ReportInput, ReportMethod, render_html, write_html
-from surveys.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 HOSTILE = '<script>alert("x")</script><img src="http://example.invalid/a.png">'

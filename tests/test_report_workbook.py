@@ -10,10 +10,16 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from surveys.report import ReportError, ReportInput, ReportMethod, describe_columns, write_workbook
+from surveys.indicators.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS
+from surveys.report import (
+    ReportError,
+    ReportInput,
+    ReportMethod,
+    describe_columns,
+    write_workbook,
+)
 from surveys.report.labels import VERDICT_STYLES
 from surveys.report.text import display_width, sheet_name, unique_sheet_names
-from surveys.targets import JUDGED_VERDICTS, VERDICT_LABELS, VERDICTS
 
 INJECTIONS = ('=HYPERLINK("http://example.invalid","点我")', "+1", "-2", "@SUM(A1)", "=1+1", "\t=2")
 
@@ -251,10 +257,10 @@ def test_verdict_styles_cover_every_verdict():
 
 
 def test_the_register_scoreboard_frame_is_accepted_as_it_is(tmp_path):
-    """Scoreboard.to_frame() (surveys.register) feeds the report without renaming: exact administrative
+    """Scoreboard.to_frame() (surveys.indicators.register) feeds the report without renaming: exact administrative
     figures, census bounds and targets without data included."""
+    from surveys.indicators.register import Scoreboard, ScoreboardRow
     from surveys.questionnaire import Text
-    from surveys.register import Scoreboard, ScoreboardRow
 
     def row(target_id, source_kind, value, low, high, interval_kind, verdict, target_met, **extra):
         return ScoreboardRow(target_id=target_id, section="一", text=Text(f"目标{target_id}", f"Target {target_id}"),
@@ -309,7 +315,7 @@ def test_pipeline_frames_are_accepted_as_they_are(tmp_path):
     file 'file': the report takes them without renaming."""
     from types import SimpleNamespace
 
-    from surveys.pipeline import FileAccount, StudyResult
+    from surveys.study.pipeline import FileAccount, StudyResult
 
     accounts = (FileAccount(path=pathlib.Path("wjx.xlsx"), questionnaire="market", platform="wjx", mode="online",
                             role="ingested", rows_read=10, accepted=8, rejected=2, reasons={"speeder": 2}),

@@ -16,9 +16,9 @@ import pytest
 
 from surveys.errors import IngestError
 from surveys.ingest import read_export
-from surveys.privacy import Pseudonymiser
+from surveys.ingest.mapping import map_export, read_for_questionnaire
+from surveys.ingest.privacy import Pseudonymiser
 from surveys.questionnaire import load_questionnaire
-from surveys.responses import map_export, read_for_questionnaire
 
 MINI_YAML = """id: mini
 version: "1.0"

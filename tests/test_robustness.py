@@ -9,13 +9,13 @@ import yaml
 
 from surveys import SurveyDesign, load_questionnaire, questionnaire_dir
 from surveys.errors import StudyError
-from surveys.measures import measure_table
+from surveys.indicators.measures import measure_table
+from surveys.indicators.register import Scoreboard, ScoreboardRow, scoreboard_summary
+from surveys.indicators.robustness import robustness_panel, verdict_notes
+from surveys.indicators.targets import check_target
 from surveys.questionnaire import Text
-from surveys.register import Scoreboard, ScoreboardRow, scoreboard_summary
-from surveys.robustness import robustness_panel, verdict_notes
-from surveys.study import load_study
-from surveys.study_weighting import unweighted_design, weight_responses
-from surveys.targets import check_target
+from surveys.study.spec import load_study
+from surveys.study.weighting import unweighted_design, weight_responses
 
 GRASSROOTS = load_questionnaire(questionnaire_dir() / "grassroots_governance.yaml")
 

@@ -11,11 +11,25 @@ import io
 import openpyxl
 import pandas as pd
 import pytest
+from hostile_input import (
+    TENCENT,
+    column,
+    copy_city,
+    csv_bytes,
+    csv_rows,
+    make_city,
+    with_cell,
+)
 
-from hostile_input import TENCENT, column, copy_city, csv_bytes, csv_rows, make_city, with_cell
 from surveys.cli import main
-from surveys.spreadsheet_text import FORMULA_STARTS, clean_text, csv_cell, csv_frame, is_formula_like, \
-    write_text_cell
+from surveys.spreadsheet_text import (
+    FORMULA_STARTS,
+    clean_text,
+    csv_cell,
+    csv_frame,
+    is_formula_like,
+    write_text_cell,
+)
 
 ANSWER = "=1+1"
 COMMENT = '=HYPERLINK("http://example.invalid","点我")\x0b\x00 谢谢'

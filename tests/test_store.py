@@ -15,12 +15,17 @@ import time
 import openpyxl
 import pandas as pd
 import pytest
+from test_responses import (
+    WJX_TEXT_ROWS,
+    mini_questionnaire,
+    tencent_file,
+    wjx_text_file,
+)
 
 from surveys.errors import StoreError
 from surveys.ingest import read_export
-from surveys.responses import map_export
-from surveys.store import Store, export_workbook
-from test_responses import WJX_TEXT_ROWS, mini_questionnaire, tencent_file, wjx_text_file
+from surveys.ingest.mapping import map_export
+from surveys.store.database import Store, export_workbook
 
 IPS = ("1.2.3.4", "5.6.7.8", "9.9.9.9")
 PHONE = "13812345678"
@@ -119,7 +124,7 @@ def test_a_failing_batch_leaves_nothing(tmp_path, mini):
 _SCRIPT = textwrap.dedent("""
     import pathlib, sys, time
     from surveys.questionnaire import load_questionnaire
-    from surveys.store import Store
+    from surveys.store.database import Store
     store_path, questionnaire_path, export_path, marker, pause = sys.argv[1:6]
     def progress(done, total):
         pathlib.Path(marker).write_text(f"{done}/{total}")
@@ -204,7 +209,7 @@ REAL_EXPORTS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "real-ex
 
 @pytest.mark.skipif(not REAL_EXPORTS.is_dir(), reason="the real exports are not on this machine")
 def test_real_wjx_exports_ingest_with_every_row_accounted_for_and_no_raw_ip(tmp_path):
-    from surveys.infer import infer_questionnaire
+    from surveys.ingest.infer import infer_questionnaire
     from surveys.questionnaire import load_questionnaire
 
     store = Store(tmp_path / "s.sqlite")
@@ -229,7 +234,7 @@ def test_every_real_response_export_ingests_from_its_inferred_questionnaire(tmp_
     """Each real export the readers support (问卷星, Qualtrics, SPSS, …): infer a questionnaire, ingest, and
     account for every row. Files that are questionnaire definitions, not responses, are refused by the reader."""
     from surveys.errors import IngestError
-    from surveys.infer import infer_questionnaire
+    from surveys.ingest.infer import infer_questionnaire
     from surveys.questionnaire import load_questionnaire
 
     store = Store(tmp_path / "s.sqlite")

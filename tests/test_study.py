@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from surveys.errors import StudyError
-from surveys.study import Study, load_study
+from surveys.study.spec import Study, load_study
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from surveys.errors import TargetError
-from surveys.results import Estimate
-from surveys.targets import JUDGED_VERDICTS, check_target, check_targets
+from surveys.estimation.results import Estimate
+from surveys.indicators.targets import JUDGED_VERDICTS, check_target, check_targets
 
 _CASES = pathlib.Path(__file__).parent / "reference" / "r_survey" / "cases.json"
 _SHARED_CASES = pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference" / "r_survey" / "cases.json"
@@ -143,7 +143,7 @@ def _srs_rate(satisfied: int, n: int, ci_method: str = "logit", weights=None):
     import numpy as np
     import pandas as pd
 
-    from surveys.design import SurveyDesign
+    from surveys.design.taylor import SurveyDesign
 
     frame = pd.DataFrame({"y": [1.0] * satisfied + [0.0] * (n - satisfied),
                           "w": np.ones(n) if weights is None else weights})

@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_responses import mini_questionnaire, paper_file, tencent_file, wjx_text_file
 
 from surveys.errors import ValidationError
 from surveys.ingest import read_export
-from surveys.privacy import Pseudonymiser
-from surveys.responses import map_export, read_for_questionnaire
+from surveys.ingest.mapping import map_export, read_for_questionnaire
+from surveys.ingest.privacy import Pseudonymiser
 from surveys.validate import ISSUE_CODES, ValidationRules, validate_export
-from test_responses import mini_questionnaire, paper_file, tencent_file, wjx_text_file
 
 AREA = ValidationRules(area=("陕西-秦川",), straightline_items=3)
 

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from surveys.errors import EstimationError
-from surveys.results import Estimate
-from surveys.waves import compare_waves, trend_table
+from surveys.estimation.results import Estimate
+from surveys.indicators.waves import compare_waves, trend_table
 
 
 def rate(p: float, std_error: float, df: float, respondents: int = 1000) -> Estimate:

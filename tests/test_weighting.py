@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from surveys import ConvergenceError, WeightingError
-from surveys import weighting
-from surveys.raking import encode_cells
-from surveys.weighting import WeightingConvergenceWarning
+from surveys.weighting import methods as weighting
+from surveys.weighting.methods import WeightingConvergenceWarning
+from surveys.weighting.raking import encode_cells
 
 HERE = pathlib.Path(__file__).resolve().parent
 REFERENCE = HERE / "reference" / "r_survey"  # the repository's copy of shared/reference/r_survey
@@ -43,13 +43,13 @@ R_TOTALS = {"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069
 
 @dataclass(frozen=True)
 class StandIn:
-    """The smallest object honouring the design contract (data, weights, adjustments, _with_weights)."""
+    """The smallest object honouring the design contract (data, weights, adjustments, with_weights)."""
 
     data: pd.DataFrame
     weights: np.ndarray
     adjustments: tuple = ()
 
-    def _with_weights(self, new_weights, adjustment):
+    def with_weights(self, new_weights, adjustment):
         return StandIn(self.data, new_weights, self.adjustments + ((adjustment,) if adjustment else ()))
 
 
@@ -60,7 +60,7 @@ class ReplicateStandIn:
     replicate_weights: np.ndarray
     adjustments: tuple = ()
 
-    def _with_weights(self, new_weights, new_replicate_weights, adjustment):
+    def with_weights(self, new_weights, new_replicate_weights, adjustment):
         return ReplicateStandIn(
             self.data, new_weights, new_replicate_weights, self.adjustments + ((adjustment,) if adjustment else ())
         )
@@ -396,7 +396,7 @@ def test_missing_auxiliary_values_are_counted():
 
 
 def test_calibration_accepts_margins_objects():
-    from surveys.margins import Margins, as_margin_table
+    from surveys.weighting.margins import Margins, as_margin_table
 
     margins = Margins((as_margin_table(POP_TYPES),))
     expected = weighting.poststratify(clus1(), "stype", POP_TYPES).weights

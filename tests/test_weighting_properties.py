@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveys import weighting
+from surveys.weighting import methods as weighting
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
@@ -19,7 +19,7 @@ class StandIn:
     weights: np.ndarray
     adjustments: tuple = ()
 
-    def _with_weights(self, new_weights, adjustment):
+    def with_weights(self, new_weights, adjustment):
         return StandIn(self.data, new_weights, self.adjustments + ((adjustment,) if adjustment else ()))
 
 

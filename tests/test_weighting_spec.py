@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from surveys.errors import StudyError, WeightingError
-from surveys.pipeline import weight_responses
-from surveys.study import load_study
+from surveys.study.pipeline import weight_responses
+from surveys.study.spec import load_study
 
 QUESTIONNAIRE = """
 id: town

@@ -20,7 +20,7 @@ from surveys.cli import main
 from surveys.errors import IngestError
 from surveys.ingest import read_export
 from surveys.questionnaire import load_questionnaire
-from surveys.store import Store, ingest_files
+from surveys.store.database import Store, ingest_files
 
 REAL_EXPORTS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "real-exports"
 CODE = REAL_EXPORTS / "wjx_reportgen_800_800_2_code.xls"

@@ -25,34 +25,24 @@ The CJK font is found explicitly (:mod:`surveys.charts.fonts`): ``SURVEYS_CJK_FO
 """
 from __future__ import annotations
 
-from surveys.charts.canvas import save_figure
-from surveys.charts.comparison import mode_chart, paired_chart, weighting_chart
-from surveys.charts.domains import domain_chart
-from surveys.charts.drivers import importance_performance_chart
-from surveys.errors import ChartError, ChartFontError
-from surveys.charts.fonts import ChartFont, find_cjk_font
-from surveys.charts.handling import handling_chart
-from surveys.charts.likert import category_sides, diverging_chart
-from surveys.charts.scoreboard import target_chart
-from surveys.charts.waves import wave_chart
-from surveys.charts.weights import margins_chart, weight_histogram
+from surveys.lazy import exports
 
-__all__ = [
-    "target_chart",
-    "diverging_chart",
-    "category_sides",
-    "domain_chart",
-    "paired_chart",
-    "mode_chart",
-    "weighting_chart",
-    "weight_histogram",
-    "margins_chart",
-    "wave_chart",
-    "handling_chart",
-    "importance_performance_chart",
-    "save_figure",
-    "find_cjk_font",
-    "ChartFont",
-    "ChartError",
-    "ChartFontError",
-]
+__getattr__, __dir__, __all__ = exports(__name__, {
+    "target_chart": "surveys.charts.scoreboard",
+    "diverging_chart": "surveys.charts.likert",
+    "category_sides": "surveys.charts.likert",
+    "domain_chart": "surveys.charts.domains",
+    "paired_chart": "surveys.charts.comparison",
+    "mode_chart": "surveys.charts.comparison",
+    "weighting_chart": "surveys.charts.comparison",
+    "weight_histogram": "surveys.charts.weights",
+    "margins_chart": "surveys.charts.weights",
+    "wave_chart": "surveys.charts.waves",
+    "handling_chart": "surveys.charts.handling",
+    "importance_performance_chart": "surveys.charts.drivers",
+    "save_figure": "surveys.charts.canvas",
+    "find_cjk_font": "surveys.charts.fonts",
+    "ChartFont": "surveys.charts.fonts",
+    "ChartError": "surveys.errors",
+    "ChartFontError": "surveys.errors",
+})

@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from surveys.errors import ChartError
 from surveys.charts.fonts import ChartFont, font_for
 from surveys.charts.style import (
     FIGURE_WIDTH,
@@ -30,6 +29,7 @@ from surveys.charts.style import (
     wrap_label,
 )
 from surveys.charts.text import check_language, percent, phrase
+from surveys.errors import ChartError
 
 __all__ = [
     "as_frame",

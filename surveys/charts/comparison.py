@@ -23,9 +23,9 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, SERIES_COLOURS
 from surveys.charts.text import PHRASES, check_language, percent, phrase
+from surveys.errors import ChartError
 from surveys.questionnaire import MODES
 
 __all__ = ["paired_chart", "mode_chart", "weighting_chart"]
@@ -127,7 +127,7 @@ def mode_chart(table: Any, *, ax: Axes | None = None, lang: str = "zh", mode_col
     """Paper vs online: :func:`paired_chart` by survey mode.
 
     Takes a table with a ``mode`` column (``mode_column``), or a measure table
-    (:func:`surveys.measures.measure_table`), whose rows with ``domain_variable == "mode"`` are used with
+    (:func:`surveys.indicators.measures.measure_table`), whose rows with ``domain_variable == "mode"`` are used with
     their domain labels. Returns the Figure.
     """
     frame = as_frame(table, "mode_chart")

@@ -1,6 +1,6 @@
 """Chart 3: one measure by district (or any domain), with intervals and unreliable domains marked.
 
-Reliability is read from the table (``surveys.measures.measure_table`` applies the NCHS Data
+Reliability is read from the table (``surveys.indicators.measures.measure_table`` applies the NCHS Data
 Presentation Standards for Proportions): ``ok`` rows are solid, ``review`` rows hollow, ``suppress``
 rows hollow with a dashed grey interval, and a footnote lists the reasons found in the table.
 """
@@ -29,9 +29,9 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.errors import ChartError
 from surveys.charts.style import FONT_SIZES, SINGLE_COLOUR, UNRELIABLE_COLOUR
 from surveys.charts.text import check_language, percent, phrase
+from surveys.errors import ChartError
 
 __all__ = ["domain_chart", "RELIABILITY_STATUSES"]
 
@@ -59,7 +59,7 @@ def domain_chart(
     """Rates with intervals per domain (default: per district), unreliable domains hollow, with a footnote.
 
     ``table``: a tidy DataFrame (or a table with ``to_frame()``) with ``estimate``, ``ci_low``, ``ci_high``
-    (shares), a domain label column (``domain_label_zh``/``_en`` of :func:`surveys.measures.measure_table`,
+    (shares), a domain label column (``domain_label_zh``/``_en`` of :func:`surveys.indicators.measures.measure_table`,
     or ``domain_label``, or ``label_column``), and optionally ``reliability`` (``ok`` / ``review`` /
     ``suppress``, or booleans where True means reliable), ``reliability_reasons_zh``/``_en``, ``respondents``,
     ``threshold``, ``level``. Rows are filtered by ``measure_id`` / ``domain_variable`` when the table has

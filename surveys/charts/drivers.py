@@ -16,12 +16,21 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from surveys.charts.canvas import as_frame, finish, footnote, language_column, legend, new_axes, percent_axis
-from surveys.charts.canvas import require_columns, share_limits
+from surveys.charts.canvas import (
+    as_frame,
+    finish,
+    footnote,
+    language_column,
+    legend,
+    new_axes,
+    percent_axis,
+    require_columns,
+    share_limits,
+)
 from surveys.charts.style import FIGURE_WIDTH, FONT_SIZES, NEUTRAL_COLOUR
 from surveys.charts.text import check_language, percent
 from surveys.errors import ChartError
-from surveys.indicators.drivers import QUADRANTS
+from surveys.indicators.importance import QUADRANTS
 from surveys.indicators.wording import QUADRANT_NAMES, say
 
 __all__ = ["importance_performance_chart", "QUADRANT_COLOURS", "QUADRANT_MARKERS"]

@@ -3,7 +3,7 @@
 A census has no sampling error; what is unknown is the forms that did not come back. Each department's
 row shows the rate among the returned forms (a point) inside a range bar from the lower non-response bound
 (every missing form unsatisfied) to the upper one (every missing form satisfied), as computed by
-:func:`surveys.census.proposal_census`, with the target line and "returned k/n".
+:func:`surveys.indicators.census.proposal_census`, with the target line and "returned k/n".
 """
 from __future__ import annotations
 
@@ -30,10 +30,15 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.errors import ChartError
-from surveys.charts.style import FONT_SIZES, SINGLE_COLOUR, VERDICT_COLOURS, VERDICT_MARKERS
+from surveys.charts.style import (
+    FONT_SIZES,
+    SINGLE_COLOUR,
+    VERDICT_COLOURS,
+    VERDICT_MARKERS,
+)
 from surveys.charts.text import check_language, phrase, verdict_label
-from surveys.targets import VERDICTS
+from surveys.errors import ChartError
+from surveys.indicators.targets import VERDICTS
 
 __all__ = ["handling_chart", "HANDLING_CHART_COLUMNS"]
 
@@ -54,7 +59,7 @@ def handling_chart(
 ) -> Figure:
     """Census rates by handling department with non-response range bars and the target line.
 
-    ``census``: a :class:`surveys.census.ProposalCensus` or a tidy DataFrame with its columns: a label
+    ``census``: a :class:`surveys.indicators.census.ProposalCensus` or a tidy DataFrame with its columns: a label
     column (``domain_label_zh``/``_en``, ``domain_label`` or ``label_column``), ``rate``, ``lower_bound``,
     ``upper_bound`` (shares), and optionally ``forms_returned`` and ``proposals`` (annotated), ``threshold``
     and ``verdict`` (points coloured by verdict when present). Rows are filtered by ``measure_id`` and

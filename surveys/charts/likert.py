@@ -15,10 +15,23 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from surveys.charts.canvas import as_frame, finish, legend, new_axes, percent_axis, require_columns, row_layout
-from surveys.errors import ChartError
-from surveys.charts.style import DONT_KNOW_COLOUR, FONT_SIZES, NEUTRAL_COLOUR, diverging_colours
+from surveys.charts.canvas import (
+    as_frame,
+    finish,
+    legend,
+    new_axes,
+    percent_axis,
+    require_columns,
+    row_layout,
+)
+from surveys.charts.style import (
+    DONT_KNOW_COLOUR,
+    FONT_SIZES,
+    NEUTRAL_COLOUR,
+    diverging_colours,
+)
 from surveys.charts.text import check_language, percent, phrase
+from surveys.errors import ChartError
 
 __all__ = ["diverging_chart", "category_sides", "SIDES"]
 

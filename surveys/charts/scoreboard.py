@@ -1,7 +1,7 @@
 """Chart 1, the target chart: every indicator's rate and interval against its target, coloured by verdict.
 
-It reads either target checks (:class:`surveys.targets.TargetTable`, ``TargetCheck.to_dict()`` rows) or the
-targets register's scoreboard (``surveys.register.Scoreboard.to_frame()``), whose rows are of three kinds:
+It reads either target checks (:class:`surveys.indicators.targets.TargetTable`, ``TargetCheck.to_dict()`` rows) or the
+targets register's scoreboard (``surveys.indicators.register.Scoreboard.to_frame()``), whose rows are of three kinds:
 ``confidence_interval`` (a survey rate: interval and "±MOE · n"), ``nonresponse_bounds`` (a census rate:
 the bounds, "census · n") and ``exact`` (an administrative figure: a point, no interval).
 """
@@ -27,16 +27,21 @@ from surveys.charts.canvas import (
     share_limits,
     target_line,
 )
-from surveys.errors import ChartError
-from surveys.charts.style import FONT_SIZES, TARGET_LINE_COLOUR, VERDICT_COLOURS, VERDICT_MARKERS
+from surveys.charts.style import (
+    FONT_SIZES,
+    TARGET_LINE_COLOUR,
+    VERDICT_COLOURS,
+    VERDICT_MARKERS,
+)
 from surveys.charts.text import check_language, percent, phrase, verdict_label
-from surveys.targets import VERDICTS, margin_text
+from surveys.errors import ChartError
+from surveys.indicators.targets import VERDICTS, margin_text
 
 __all__ = ["target_chart", "INTERVAL_KINDS"]
 
-# How a row's interval was obtained; the names of surveys.register.ScoreboardRow.interval_kind.
+# How a row's interval was obtained; the names of surveys.indicators.register.ScoreboardRow.interval_kind.
 INTERVAL_KINDS = ("confidence_interval", "nonresponse_bounds", "exact")
-_NO_DATA = "no_data"  # surveys.register: a target without a value
+_NO_DATA = "no_data"  # surveys.indicators.register: a target without a value
 
 
 def target_chart(
@@ -49,16 +54,16 @@ def target_chart(
 ) -> Figure:
     """A horizontal forest plot of targets: one row per indicator, in the table's order.
 
-    ``checks``: a :class:`~surveys.targets.TargetTable`, a register ``Scoreboard``, or a tidy DataFrame with
+    ``checks``: a :class:`~surveys.indicators.targets.TargetTable`, a register ``Scoreboard``, or a tidy DataFrame with
     the columns of either: a label (``label_column``, else ``label_<lang>``, ``label``, ``text_<lang>``,
     ``text``), ``estimate`` (or ``value``), ``ci_low``, ``ci_high``, ``threshold`` (shares 0–1), ``verdict``
-    (one of :data:`surveys.targets.VERDICTS`, or ``no_data``), and optionally
+    (one of :data:`surveys.indicators.targets.VERDICTS`, or ``no_data``), and optionally
     ``respondents``, ``level``, and ``interval_kind`` (:data:`INTERVAL_KINDS`) or ``ci_method``
     (``nonresponse_bounds`` marks a census row).
 
     Points are coloured and shaped by verdict (legend in ``lang``). The target is one dashed line when every
     row has the same threshold, else a dashed mark on each row. Survey rows are annotated with the interval's own
-    halves and n ("−2.4/+2.2 个百分点 · n=1402", :func:`surveys.targets.margin_text`, as in the report's tables),
+    halves and n ("−2.4/+2.2 个百分点 · n=1402", :func:`surveys.indicators.targets.margin_text`, as in the report's tables),
     census rows "census · n", exact rows
     "exact". Rows without data and rows that are not shares (counts such as lectures held, value or
     threshold outside 0–1, or an ``exact`` row without a ``denominator``) are left out and counted in a

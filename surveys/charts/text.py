@@ -1,14 +1,14 @@
 """The charts' own wording in Chinese and English (axis titles, legends, notes).
 
 Labels of indicators, districts, categories and departments are data and come with the tables; only the
-chart furniture is worded here. Verdict names come from :data:`surveys.targets.VERDICT_LABELS`.
+chart furniture is worded here. Verdict names come from :data:`surveys.indicators.targets.VERDICT_LABELS`.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
 from surveys.errors import ChartError
-from surveys.targets import CENSUS_VERDICT_LABELS, VERDICT_LABELS
+from surveys.indicators.targets import CENSUS_VERDICT_LABELS, VERDICT_LABELS
 
 __all__ = ["LANGUAGES", "PHRASES", "CENSUS_VERDICT_LABELS", "phrase", "check_language", "verdict_label", "percent"]
 
@@ -103,7 +103,7 @@ def verdict_label(verdict: str, lang: str, *, census: bool = False) -> str:
         return (CENSUS_VERDICT_LABELS if census else VERDICT_LABELS)[verdict][check_language(lang)]
     except KeyError:
         raise ChartError(
-            f"unknown verdict {verdict!r}; expected one of {sorted(VERDICT_LABELS)} (from surveys.targets)"
+            f"unknown verdict {verdict!r}; expected one of {sorted(VERDICT_LABELS)} (from surveys.indicators.targets)"
         ) from None
 
 

@@ -1,8 +1,8 @@
 """Chart 6: the trend of each indicator across survey waves, with intervals and the target line.
 
-Reads :func:`surveys.waves.trend_table` output (one indicator; several are concatenated with a ``label``
+Reads :func:`surveys.indicators.waves.trend_table` output (one indicator; several are concatenated with a ``label``
 column). With one indicator, each change against the reference wave is written next to its point, with
-"*" when :func:`surveys.waves.compare_waves` found it significant (its interval excludes zero).
+"*" when :func:`surveys.indicators.waves.compare_waves` found it significant (its interval excludes zero).
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from surveys.charts.canvas import (
     target_line,
     threshold_from,
 )
-from surveys.errors import ChartError
 from surveys.charts.style import FIGURE_WIDTH, FONT_SIZES, SERIES_COLOURS, wrap_label
 from surveys.charts.text import check_language, phrase
+from surveys.errors import ChartError
 
 __all__ = ["wave_chart"]
 

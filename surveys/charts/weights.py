@@ -1,9 +1,9 @@
 """Chart 5: the weights — their distribution (with the Kish design effect), and the margins before/after.
 
 Kish design effect of unequal weighting ``1 + CV² = n Σw² / (Σw)²`` and effective sample size
-``(Σw)² / Σw²`` come from :func:`surveys.weight_diagnostics.weight_statistics` (the same numbers as the
+``(Σw)² / Σw²`` come from :func:`surveys.weighting.diagnostics.weight_statistics` (the same numbers as the
 weighting diagnostics). The margin chart reads the before/after table of
-:class:`surveys.weight_diagnostics.WeightingDiagnostics` (``MARGIN_TABLE_COLUMNS``).
+:class:`surveys.weighting.diagnostics.WeightingDiagnostics` (``MARGIN_TABLE_COLUMNS``).
 """
 from __future__ import annotations
 
@@ -16,11 +16,24 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from surveys.charts.canvas import as_frame, finish, legend, new_axes, percent_axis, require_columns, row_layout
-from surveys.errors import ChartError
-from surveys.charts.style import FONT_SIZES, SECOND_COLOUR, SINGLE_COLOUR, TARGET_LINE_COLOUR
+from surveys.charts.canvas import (
+    as_frame,
+    finish,
+    legend,
+    new_axes,
+    percent_axis,
+    require_columns,
+    row_layout,
+)
+from surveys.charts.style import (
+    FONT_SIZES,
+    SECOND_COLOUR,
+    SINGLE_COLOUR,
+    TARGET_LINE_COLOUR,
+)
 from surveys.charts.text import check_language, phrase
-from surveys.weight_diagnostics import weight_statistics
+from surveys.errors import ChartError
+from surveys.weighting.diagnostics import weight_statistics
 
 __all__ = ["weight_histogram", "margins_chart", "MARGINS_CHART_COLUMNS"]
 

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from surveys import __version__
 from surveys.errors import SurveyError
-from surveys.pseudonym_key import KeyFileWarning
+from surveys.ingest.pseudonym_key import KeyFileWarning
 
 __all__ = ["main", "build_parser", "INTERRUPTED"]
 

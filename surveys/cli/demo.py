@@ -1,7 +1,7 @@
 """``surveys demo --out DIR [--seed N] [--sample-scale S] [--lang zh|en] [--no-charts] [--no-report]``: write the
 demo city's survey season, then run it end to end.
 
-A thin layer over :func:`surveys.demo.generate_demo` and :func:`surveys.pipeline.run_study`. It prints one
+A thin layer over :func:`surveys.demo.generate_demo` and :func:`surveys.study.pipeline.run_study`. It prints one
 line per file written (path, kind, data rows) and the true headline rates the scenario was built on, then
 runs the bundled demo study spec (``analysis/demo/study.yaml``) with DIR as its data folder — its inputs and
 margins are relative to the generated folder — writing the results into ``DIR/results`` (see ``surveys run``: report.xlsx, report.html, charts, tables)
@@ -12,16 +12,19 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from surveys.cli.ingest import add_key_file_option
-from surveys.cli.run import add_output_options, run_to_folder
-from surveys.demo import DEFAULT_SEED, generate_demo
-from surveys.resources import analysis_dir
-from surveys.study import load_study
+from surveys.cli.options import add_key_file_option, add_output_options
+from surveys.demo.scenario import DEFAULT_SEED
 
 __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
+    # deferred: generating and running the demo loads pandas, scipy, matplotlib and openpyxl
+    from surveys.cli.results import run_to_folder
+    from surveys.demo.generate import generate_demo
+    from surveys.resources import analysis_dir
+    from surveys.study.spec import load_study
+
     manifest = generate_demo(pathlib.Path(args.out), seed=args.seed, sample_scale=args.sample_scale)
     width = max(len(entry.path) for entry in manifest.files)
     print(f"demo city {manifest.truth['city']['zh']} ({manifest.truth['city']['en']}), seed {manifest.seed}: "

@@ -21,26 +21,22 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+from typing import Any
 
 import yaml
 
+from surveys.cli.options import add_key_file_option
 from surveys.errors import StoreError, ValidationError
-from surveys.pseudonym_key import KEY_FILE_VARIABLE, default_key_file
 from surveys.questionnaire import load_questionnaire
-from surveys.store import Store, export_workbook, ingest_files
-from surveys.validate import ValidationRules
 
-__all__ = ["register", "add_key_file_option"]
+__all__ = ["register"]
 
 
-def add_key_file_option(parser: argparse.ArgumentParser) -> None:
-    """``--key-file``: where the pseudonymisation key lives (never in the store; :mod:`surveys.pseudonym_key`)."""
-    parser.add_argument("--key-file", default=None, metavar="KEY",
-                        help=f"the pseudonymisation key file (default: ${KEY_FILE_VARIABLE}, else "
-                             f"{default_key_file()}; created if missing, kept out of the store and the results)")
+def _rules(args: argparse.Namespace) -> Any:
+    from surveys.validate import (
+        ValidationRules,  # deferred: loads pandas; `surveys --help` stays light
+    )
 
-
-def _rules(args: argparse.Namespace) -> ValidationRules:
     spec = {}
     if args.rules:
         try:
@@ -58,6 +54,9 @@ def _rules(args: argparse.Namespace) -> ValidationRules:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    # deferred: reading and storing load pandas; `surveys --help` stays light
+    from surveys.store.database import Store, ingest_files
+
     questionnaire = load_questionnaire(args.questionnaire)
     rules = _rules(args)
     store = Store(args.store, key_file=args.key_file)
@@ -90,6 +89,11 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from surveys.store.database import (  # deferred: loads pandas and openpyxl
+        Store,
+        export_workbook,
+    )
+
     if not pathlib.Path(args.store).is_file():
         raise StoreError(f"{args.store}: no such store; expected the file written by surveys ingest --store")
     store = Store(args.store, key_file=args.key_file)

@@ -1,6 +1,6 @@
 """``surveys init EXPORT... --out DIR [--id ID] [--platform P] [--force]``: draft a study that runs as it is.
 
-A thin layer over :func:`surveys.study_draft.draft_study`: writes ``DIR/questionnaire.yaml``, ``DIR/margins.csv``
+A thin layer over :func:`surveys.study.draft.draft_study`: writes ``DIR/questionnaire.yaml``, ``DIR/margins.csv``
 and ``DIR/study.yaml``, and prints what it read and the checklist. ``surveys run DIR/study.yaml --out OUT`` then
 writes the report (unweighted, and saying so, until margins.csv is filled in). Exit 0; 2 with ``error: …`` when
 an export cannot be read (questionnaire definitions such as .lss or XLSForm are not response exports) or DIR
@@ -15,7 +15,7 @@ __all__ = ["register"]
 
 
 def _init(args: argparse.Namespace) -> int:
-    from surveys.study_draft import draft_study
+    from surveys.study.draft import draft_study
 
     draft = draft_study(args.exports, args.out, study_id=args.id, platform=args.platform, overwrite=args.force)
     paired = {text for _, text in draft.pairs}

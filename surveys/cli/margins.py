@@ -1,6 +1,6 @@
 """``surveys margins``: population margin files.
 
-``template QUESTIONNAIRE [-o FILE]`` writes an empty margin file (format in :mod:`surveys.margins`)
+``template QUESTIONNAIRE [-o FILE]`` writes an empty margin file (format in :mod:`surveys.weighting.margins`)
 with one row per category of every weighting variable of the questionnaire — a YAML path or the id
 of a bundled questionnaire — to FILE or to standard output. ``check FILE [--total N]`` loads a margin file and
 prints one line per variable (``blank`` for one left unfilled), or every problem of the file; a file giving
@@ -14,7 +14,6 @@ import pathlib
 import sys
 
 from surveys.errors import QuestionnaireError, WeightingError
-from surveys.margins import load_margins, template_for
 from surveys.questionnaire import load_questionnaire
 from surveys.resources import bundled_questionnaires, questionnaire_dir
 
@@ -35,6 +34,10 @@ def _questionnaire_path(name: str) -> pathlib.Path:
 
 
 def _template(args: argparse.Namespace) -> int:
+    from surveys.weighting.margins import (
+        template_for,  # deferred: loads pandas; `surveys --help` stays light
+    )
+
     questionnaire = load_questionnaire(_questionnaire_path(args.questionnaire))
     margins = template_for(questionnaire)
     if args.output:
@@ -47,6 +50,10 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from surveys.weighting.margins import (
+        load_margins,  # deferred: loads pandas; `surveys --help` stays light
+    )
+
     margins = load_margins(args.path, blank="skip")
     filled = [table for table in margins if table.is_complete]
     counted = [table for table in filled if not table.is_share]

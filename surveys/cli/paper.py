@@ -63,8 +63,8 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _infer(args: argparse.Namespace) -> int:
-    from surveys.infer import infer_questionnaire, todo_marks
     from surveys.ingest import read_export, read_export_pair
+    from surveys.ingest.infer import infer_questionnaire, todo_marks
     from surveys.questionnaire import load_questionnaire
 
     if args.labels:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-import pandas as pd
-
 from surveys.errors import SurveyError
-from surveys.planning import ALLOCATION_METHODS, allocate, margin_table, plan_sample_size
 
 __all__ = ["register"]
 
@@ -49,13 +46,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="CSV",
         help="CSV with columns stratum,population (e.g. districts) to spread the sample over",
     )
-    allocation.add_argument("--method", choices=sorted(ALLOCATION_METHODS), default="proportional")
+    allocation.add_argument("--method", default="proportional",
+                            help="proportional (default), equal or neyman (N_h·√(p_h(1−p_h)))")
     allocation.add_argument("--minimum", type=int, default=0, help="minimum respondents per stratum")
     parser.add_argument("--table", action="store_true", help="also print the margin-of-error-by-n table")
     parser.set_defaults(handler=_run)
 
 
-def _read_populations(path: pathlib.Path) -> pd.Series:
+def _read_populations(path: pathlib.Path):
+    import pandas as pd  # deferred: `surveys --help` stays light
+
     try:
         frame = pd.read_csv(path, dtype={"stratum": str})
     except (OSError, ValueError) as error:
@@ -69,6 +69,9 @@ def _read_populations(path: pathlib.Path) -> pd.Series:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # deferred: planning loads scipy; `surveys --help` stays light
+    from surveys.planning import allocate, margin_table, plan_sample_size
+
     plan = plan_sample_size(
         margin=args.margin,
         threshold=args.target,

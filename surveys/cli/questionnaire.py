@@ -11,9 +11,9 @@ import argparse
 import pathlib
 import sys
 
-from surveys.codebook import render_codebook
 from surveys.errors import QuestionnaireError
 from surveys.questionnaire import load_questionnaire
+from surveys.questionnaire.codebook import render_codebook
 from surveys.resources import bundled_questionnaires
 
 __all__ = ["register"]
@@ -23,7 +23,7 @@ _SHOWN_TODOS = 20
 
 
 def _todos(path: str) -> tuple:
-    from surveys.infer import todo_marks
+    from surveys.ingest.infer import todo_marks
 
     try:
         return todo_marks(pathlib.Path(path).read_text(encoding="utf-8-sig"))
@@ -126,6 +126,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the titles (default zh)")
     listing.set_defaults(handler=_list)
 
-    from surveys.cli.paper import register_infer  # `infer`: draft a questionnaire from an export
+    from surveys.cli.paper import (
+        register_infer,  # `infer`: draft a questionnaire from an export
+    )
 
     register_infer(commands)

@@ -8,7 +8,12 @@ The invented numbers live in :mod:`surveys.demo.scenario`; everything else is dr
 """
 from __future__ import annotations
 
-from surveys.demo.generate import DEFAULT_SEED, DemoManifest, generate_demo
-from surveys.demo.output import FlawRecord, ManifestEntry
+from surveys.lazy import exports
 
-__all__ = ["generate_demo", "DemoManifest", "ManifestEntry", "FlawRecord", "DEFAULT_SEED"]
+__getattr__, __dir__, __all__ = exports(__name__, {
+    "generate_demo": "surveys.demo.generate",
+    "DemoManifest": "surveys.demo.generate",
+    "ManifestEntry": "surveys.demo.output",
+    "FlawRecord": "surveys.demo.output",
+    "DEFAULT_SEED": "surveys.demo.generate",
+})

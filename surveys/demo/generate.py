@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-from surveys.demo import scenario
+from surveys.demo import scenario, tencent, wjx
 from surveys.demo.city import CityPopulation, build_city
 from surveys.demo.files import ExportTable
 from surveys.demo.margins import margin_rows, margins_csv
@@ -16,12 +16,11 @@ from surveys.demo.online import FlawNote, simulate_submissions
 from surveys.demo.output import DemoOutput, FlawRecord, ManifestEntry
 from surveys.demo.paper import keyed_tables, paper_forms
 from surveys.demo.season import FieldedInstrument, field_instrument, instrument_rng
-from surveys.demo import tencent, wjx
 from surveys.errors import SurveyError
 
 __all__ = ["DemoManifest", "generate_demo", "DEFAULT_SEED"]
 
-DEFAULT_SEED = 20261126
+DEFAULT_SEED = scenario.DEFAULT_SEED
 _FLAW_COLUMNS = ("export", "row", "record", "kind", "item", "column", "detail")
 
 

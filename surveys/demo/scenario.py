@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+# the seed of `surveys demo` (the city, its samples and their flaws are a function of it)
+DEFAULT_SEED = 20261126
+
 __all__ = [
     "CITY",
     "District",
@@ -153,7 +156,7 @@ class InstrumentPlan:
 
     id: str
     frame: str                   # "residents", "residents+market" or "proposals"
-    # verdict: one of surveys.targets.VERDICTS ("met", "met_within_margin", "not_met_within_margin",
+    # verdict: one of surveys.indicators.targets.VERDICTS ("met", "met_within_margin", "not_met_within_margin",
     # "not_met") or "census" for the proposal forms
     headline_truth: float
     verdict: str

@@ -17,8 +17,16 @@ import numpy as np
 from surveys.demo import scenario
 from surveys.demo.city import CityPopulation
 from surveys.demo.model import InstrumentModel, build_instrument_model
-from surveys.demo.respondents import (Frame, Respondent, answer_questionnaire, market_frame, resident_frame,
-                                      sample_cells, synthetic_name, synthetic_phone)
+from surveys.demo.respondents import (
+    Frame,
+    Respondent,
+    answer_questionnaire,
+    market_frame,
+    resident_frame,
+    sample_cells,
+    synthetic_name,
+    synthetic_phone,
+)
 
 __all__ = ["FieldedInstrument", "field_instrument", "instrument_rng", "sample_sizes"]
 

@@ -5,32 +5,27 @@ design's one variance engine (linearization designs) or recomputes itself per re
 designs); results are small frozen records with the toolkit's vocabulary."""
 from __future__ import annotations
 
-from surveys.estimation.alpha import CronbachAlpha, cronbach_alpha
-from surveys.estimation.association import ASSOCIATION_STATISTICS, AssociationTest, association_test
-from surveys.estimation.contrasts import Contrast, DomainMeans, GroupDifference, difference_test, domain_means
-from surveys.estimation.fitting import FAMILIES, Family
-from surveys.estimation.formula import Formula, ModelFrame, model_frame, parse_formula
-from surveys.estimation.regression import Coefficient, Regression, TermTest, regression
+from surveys.lazy import exports
 
-__all__ = [
-    "regression",
-    "Regression",
-    "Coefficient",
-    "TermTest",
-    "FAMILIES",
-    "Family",
-    "Formula",
-    "ModelFrame",
-    "parse_formula",
-    "model_frame",
-    "association_test",
-    "AssociationTest",
-    "ASSOCIATION_STATISTICS",
-    "difference_test",
-    "GroupDifference",
-    "domain_means",
-    "DomainMeans",
-    "Contrast",
-    "cronbach_alpha",
-    "CronbachAlpha",
-]
+__getattr__, __dir__, __all__ = exports(__name__, {
+    "regression": "surveys.estimation.glm",
+    "Regression": "surveys.estimation.glm",
+    "Coefficient": "surveys.estimation.glm",
+    "TermTest": "surveys.estimation.glm",
+    "FAMILIES": "surveys.estimation.fitting",
+    "Family": "surveys.estimation.fitting",
+    "Formula": "surveys.estimation.formula",
+    "ModelFrame": "surveys.estimation.formula",
+    "parse_formula": "surveys.estimation.formula",
+    "model_frame": "surveys.estimation.formula",
+    "association_test": "surveys.estimation.association",
+    "AssociationTest": "surveys.estimation.association",
+    "ASSOCIATION_STATISTICS": "surveys.estimation.association",
+    "difference_test": "surveys.estimation.contrasts",
+    "GroupDifference": "surveys.estimation.contrasts",
+    "domain_means": "surveys.estimation.contrasts",
+    "DomainMeans": "surveys.estimation.contrasts",
+    "Contrast": "surveys.estimation.contrasts",
+    "cronbach_alpha": "surveys.estimation.alpha",
+    "CronbachAlpha": "surveys.estimation.alpha",
+})

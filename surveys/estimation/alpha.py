@@ -25,10 +25,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from surveys.design import require_columns
+from surveys.columns import require_columns
 from surveys.errors import EstimationError
-from surveys.estimate import numeric_column
 from surveys.estimation.common import check_level, complete_design, critical_value
+from surveys.estimation.estimators import numeric_column
 
 __all__ = ["CronbachAlpha", "cronbach_alpha"]
 

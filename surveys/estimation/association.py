@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from surveys.design import require_columns
+from surveys.columns import require_columns
 from surveys.errors import EstimationError
 from surveys.estimation.formula import category_codes
 from surveys.estimation.saddlepoint import chisq_sum_tail, f_sum_tail

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from surveys.estimate import check_level, critical_value
+from surveys.estimation.estimators import check_level, critical_value
 
 __all__ = ["check_level", "critical_value", "two_sided_p", "complete_design"]
 

@@ -24,13 +24,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from surveys.design import require_columns
+from surveys.columns import category_code, require_columns
 from surveys.errors import EstimationError
-from surveys.estimate import numeric_column
 from surveys.estimation.common import check_level, critical_value, two_sided_p
+from surveys.estimation.estimators import numeric_column
 from surveys.estimation.formula import category_codes
-from surveys.estimation.regression import regression
-from surveys.margins import category_code
+from surveys.estimation.glm import regression
 
 __all__ = ["DomainMeans", "Contrast", "GroupDifference", "domain_means", "difference_test"]
 

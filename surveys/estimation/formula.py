@@ -36,9 +36,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from surveys.design import factorize_sorted
+from surveys.columns import category_code, factorize_sorted
 from surveys.errors import EstimationError
-from surveys.margins import category_code
 
 __all__ = ["Variable", "Formula", "ModelFrame", "parse_formula", "formula_from_columns", "model_frame", "category_codes"]
 

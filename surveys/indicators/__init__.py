@@ -4,34 +4,24 @@ multi-item scales are (Cronbach's α). Each works on a weighted design, its ques
 :func:`surveys.measures.estimate_measure` does, and returns small frozen records with ``to_frame()``."""
 from __future__ import annotations
 
-from surveys.indicators.groups import (
-    MULTIPLICITY_ADJUSTMENTS,
-    GroupComparison,
-    GroupComparisons,
-    GroupRate,
-    adjust_p_values,
-    group_comparisons,
-)
-from surveys.indicators.drivers import CUT_RULES, QUADRANTS, DriverAnalysis, DriverItem, drivers
-from surveys.indicators.scales import ScaleReliabilities, ScaleReliability, scale_reliability
-from surveys.indicators.wording import QUADRANT_NAMES, WORDS, say
+from surveys.lazy import exports
 
-__all__ = [
-    "group_comparisons",
-    "GroupComparisons",
-    "GroupComparison",
-    "GroupRate",
-    "MULTIPLICITY_ADJUSTMENTS",
-    "adjust_p_values",
-    "drivers",
-    "DriverAnalysis",
-    "DriverItem",
-    "QUADRANTS",
-    "CUT_RULES",
-    "scale_reliability",
-    "ScaleReliabilities",
-    "ScaleReliability",
-    "WORDS",
-    "QUADRANT_NAMES",
-    "say",
-]
+__getattr__, __dir__, __all__ = exports(__name__, {
+    "group_comparisons": "surveys.indicators.groups",
+    "GroupComparisons": "surveys.indicators.groups",
+    "GroupComparison": "surveys.indicators.groups",
+    "GroupRate": "surveys.indicators.groups",
+    "MULTIPLICITY_ADJUSTMENTS": "surveys.indicators.groups",
+    "adjust_p_values": "surveys.indicators.groups",
+    "drivers": "surveys.indicators.importance",
+    "DriverAnalysis": "surveys.indicators.importance",
+    "DriverItem": "surveys.indicators.importance",
+    "QUADRANTS": "surveys.indicators.importance",
+    "CUT_RULES": "surveys.indicators.importance",
+    "scale_reliability": "surveys.indicators.scales",
+    "ScaleReliabilities": "surveys.indicators.scales",
+    "ScaleReliability": "surveys.indicators.scales",
+    "WORDS": "surveys.indicators.wording",
+    "QUADRANT_NAMES": "surveys.indicators.wording",
+    "say": "surveys.indicators.wording",
+})

@@ -4,7 +4,7 @@
 满意率) and, for each grouping variable present (district, mode, respondent type, sex, age group by default):
 
 * the measure in every group, with its interval and reliability — the rows of
-  :func:`surveys.measures.measure_table`, so the numbers are the report's own (domain estimation, the
+  :func:`surveys.indicators.measures.measure_table`, so the numbers are the report's own (domain estimation, the
   measure's base and positive set);
 * a test that the groups differ: for a rate the Rao–Scott second-order F test of the group × satisfied
   table (:func:`surveys.estimation.association_test`, R ``svychisq``); for a mean (index, composite) the
@@ -31,10 +31,15 @@ import pandas as pd
 
 from surveys.errors import EstimationError
 from surveys.estimation import association_test, difference_test, regression
+from surveys.estimation.results import Estimate
+from surveys.indicators.measures import (
+    MEASURE_DOMAINS,
+    MeasureRow,
+    measure_table,
+    measure_values,
+)
 from surveys.indicators.wording import join, say
-from surveys.measures import MEASURE_DOMAINS, MeasureRow, measure_table, measure_values
 from surveys.questionnaire import Measure, Questionnaire, Text
-from surveys.results import Estimate
 
 __all__ = ["MULTIPLICITY_ADJUSTMENTS", "GroupRate", "GroupComparison", "GroupComparisons", "group_comparisons",
            "adjust_p_values"]
@@ -271,7 +276,7 @@ def group_comparisons(design: Any, questionnaire: Questionnaire, measure: Measur
     """The measure (default: the questionnaire's headline) by each grouping variable, with a test across the
     groups and the groups significantly below the rest (see the module docstring).
 
-    ``by`` defaults to :data:`surveys.measures.MEASURE_DOMAINS` present in the data; a variable named in ``by``
+    ``by`` defaults to :data:`surveys.indicators.measures.MEASURE_DOMAINS` present in the data; a variable named in ``by``
     but absent is an error. ``base`` defaults to the measure's own.
     """
     if adjustment not in MULTIPLICITY_ADJUSTMENTS:

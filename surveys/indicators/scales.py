@@ -19,8 +19,8 @@ import pandas as pd
 
 from surveys.errors import EstimationError
 from surveys.estimation import CronbachAlpha, cronbach_alpha
+from surveys.indicators.measures import measure_values
 from surveys.indicators.wording import say
-from surveys.measures import measure_values
 from surveys.questionnaire import Measure, Questionnaire, Text
 
 __all__ = ["ScaleReliability", "ScaleReliabilities", "scale_reliability"]

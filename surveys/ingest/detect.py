@@ -45,8 +45,9 @@ def _text_definition(data: bytes, path: pathlib.Path) -> None:
 def _workbook_definition(source: SourceTable, data: bytes) -> None:
     if source.container not in ("xlsx", "xls"):
         return
-    from python_calamine import CalamineWorkbook
     import io
+
+    from python_calamine import CalamineWorkbook
 
     try:
         names = {name.strip().lower() for name in CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names}

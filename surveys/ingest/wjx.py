@@ -22,7 +22,13 @@ from surveys.errors import IngestError
 from surveys.ingest.build import ColumnValues, assemble_export, data_rows
 from surveys.ingest.raw import NOT_ASKED, ParseProblem, RawExport, RawQuestion
 from surveys.ingest.table import SourceTable
-from surveys.ingest.values import infer_kind, is_integer_text, split_other, split_outside, to_number
+from surveys.ingest.values import (
+    infer_kind,
+    is_integer_text,
+    split_other,
+    split_outside,
+    to_number,
+)
 from surveys.ingest.wjx_headers import HeaderLayout, parse_headers
 
 __all__ = ["META_NAMES", "read_wjx", "SKIPPED_TEXT", "BLANK_TEXT", "SKIPPED_CODE", "NOT_RANKED_CODE",

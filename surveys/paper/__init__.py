@@ -17,29 +17,23 @@ Three stages of the paper route, each a function returning a new object:
 Row accounting is an invariant of each stage: a reconciliation accounts for every data row of each
 file (:meth:`Reconciliation.accounting`), and the OMR stage returns as many rows as it was given.
 """
+from __future__ import annotations
 
-from surveys.paper import layout as _layout
-from surveys.paper.entry import canonical_values, read_entry_workbook
-from surveys.paper.layout import ENTRY_META_COLUMNS, ENTRY_SHEET, FORM_COLUMN
-from surveys.paper.omr import OMR_CONVENTIONS, OmrResult, OmrSentinels, apply_omr_sentinels
-from surveys.paper.reconcile import Reconciliation, reconcile_entries
-from surveys.paper.template import write_entry_template
+from surveys.lazy import exports
 
-# Not in __all__, but importable from here as before the split: the names of the workbook's other sheets.
-CODEBOOK_SHEET = _layout.CODEBOOK_SHEET
-INSTRUCTIONS_SHEET = _layout.INSTRUCTIONS_SHEET
-
-__all__ = [
-    "FORM_COLUMN",
-    "ENTRY_META_COLUMNS",
-    "ENTRY_SHEET",
-    "write_entry_template",
-    "read_entry_workbook",
-    "canonical_values",
-    "Reconciliation",
-    "reconcile_entries",
-    "OmrSentinels",
-    "OMR_CONVENTIONS",
-    "OmrResult",
-    "apply_omr_sentinels",
-]
+__getattr__, __dir__, __all__ = exports(__name__, {
+    "FORM_COLUMN": "surveys.paper.layout",
+    "ENTRY_META_COLUMNS": "surveys.paper.layout",
+    "ENTRY_SHEET": "surveys.paper.layout",
+    "write_entry_template": "surveys.paper.template",
+    "read_entry_workbook": "surveys.paper.entry",
+    "canonical_values": "surveys.paper.entry",
+    "Reconciliation": "surveys.paper.reconcile",
+    "reconcile_entries": "surveys.paper.reconcile",
+    "OmrSentinels": "surveys.paper.omr",
+    "OMR_CONVENTIONS": "surveys.paper.omr",
+    "OmrResult": "surveys.paper.omr",
+    "apply_omr_sentinels": "surveys.paper.omr",
+    "CODEBOOK_SHEET": "surveys.paper.layout",
+    "INSTRUCTIONS_SHEET": "surveys.paper.layout",
+})

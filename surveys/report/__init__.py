@@ -9,18 +9,15 @@ every column), so the pipeline, a notebook or a test can fill it without running
 """
 from __future__ import annotations
 
-from surveys.errors import ReportError
-from surveys.report.html import render_html, write_html
-from surveys.report.model import TABLE_COLUMNS, ReportInput, ReportMethod, describe_columns
-from surveys.report.workbook import write_workbook
+from surveys.lazy import exports
 
-__all__ = [
-    "ReportInput",
-    "ReportMethod",
-    "ReportError",
-    "TABLE_COLUMNS",
-    "describe_columns",
-    "write_workbook",
-    "write_html",
-    "render_html",
-]
+__getattr__, __dir__, __all__ = exports(__name__, {
+    "ReportInput": "surveys.report.model",
+    "ReportMethod": "surveys.report.model",
+    "ReportError": "surveys.errors",
+    "TABLE_COLUMNS": "surveys.report.model",
+    "describe_columns": "surveys.report.model",
+    "write_workbook": "surveys.report.workbook",
+    "write_html": "surveys.report.html",
+    "render_html": "surveys.report.html",
+})

@@ -1,12 +1,12 @@
 """A study run as the acceptance report: :func:`report_input_from_study` turns a
-:class:`~surveys.pipeline.StudyResult` into a :class:`~surveys.report.model.ReportInput`.
+:class:`~surveys.study.pipeline.StudyResult` into a :class:`~surveys.report.model.ReportInput`.
 
 Every number a reader sees is traced to where it was made:
 
-* scoreboard rows take, from the target's :class:`~surveys.targets.TargetCheck`, the margin of error
-  (``qt(1 − α/2, df) · std_error`` as :func:`surveys.targets.check_target` computes it), the interval method,
+* scoreboard rows take, from the target's :class:`~surveys.indicators.targets.TargetCheck`, the margin of error
+  (``qt(1 − α/2, df) · std_error`` as :func:`surveys.indicators.targets.check_target` computes it), the interval method,
   level, design degrees of freedom, design effect and the respondents to add; and, from the measure row the
-  verdict uses (survey: :class:`~surveys.measures.MeasureRow`; census: :class:`~surveys.census.CensusRate`),
+  verdict uses (survey: :class:`~surveys.indicators.measures.MeasureRow`; census: :class:`~surveys.indicators.census.CensusRate`),
   the positive set (满意率（含基本满意）: 非常满意、满意、基本满意) and the base (all valid answers, or
   don't-know excluded). Census rows carry no margin of error: their interval is the non-response bounds;
 * the method section lists each margin file's variables with its ``source`` and ``as_of`` date (from the
@@ -31,13 +31,13 @@ from typing import Any, Mapping
 import pandas as pd
 
 from surveys.errors import ReportError
-from surveys.pipeline import file_sha256
 from surveys.report.labels import check_language
 from surveys.report.model import ReportInput, ReportMethod
+from surveys.study.pipeline import file_sha256
 
 __all__ = ["report_input_from_study"]
 
-# categories the pipeline adds to a margin (surveys.pipeline.OTHER_CATEGORY / MISSING_CATEGORY), in words
+# categories the pipeline adds to a margin (surveys.study.pipeline.OTHER_CATEGORY / MISSING_CATEGORY), in words
 _SPECIAL_CATEGORIES = {"(other)": {"zh": "（其他人群）", "en": "(other populations)"},
                        "(missing)": {"zh": "（未回答）", "en": "(not answered)"}}
 _OUTCOMES = {"reject": "rejected", "flag": "flagged"}
@@ -86,7 +86,7 @@ def _register_notes(study: Any) -> Mapping[str, Any]:
     """Target id → the register's own note (a Text), to print it in the report's language."""
     if not study.targets:
         return {}
-    from surveys.register import load_register
+    from surveys.indicators.register import load_register
 
     register = load_register(study.targets, questionnaires=study.questionnaires)
     return {target.id: target.note for target in register.targets if target.note is not None}
@@ -178,7 +178,7 @@ def _indicator_names(result: Any) -> dict[str, tuple[str, str]]:
 
 
 def _robustness_frame(result: Any) -> pd.DataFrame:
-    """Every survey target × alternative with the target's name (surveys.robustness.RobustnessPanel.to_frame)."""
+    """Every survey target × alternative with the target's name (surveys.indicators.robustness.RobustnessPanel.to_frame)."""
     frame = result.robustness_frame()
     if frame.empty:
         return frame
@@ -227,7 +227,7 @@ def _measures_frame(result: Any) -> pd.DataFrame:
 
 def _weighting_labels(questionnaire: Any, variable: str, lang: str) -> tuple[str, Mapping[str, str]]:
     """A weighting variable's name and its categories' labels (code text → label) in ``lang``."""
-    from surveys.margins import category_code
+    from surveys.columns import category_code
 
     known = next((w for w in questionnaire.weighting if w.id == variable), None)
     if known is not None:
@@ -298,7 +298,7 @@ def _margin_file_header(path: pathlib.Path) -> str:
 
 def _margin_sources(result: Any, lang: str) -> pd.DataFrame:
     """Each margin file × variable used: design(s), population, source with its as-of date, SHA-256."""
-    from surveys.margins import load_margins
+    from surveys.weighting.margins import load_margins
 
     rows = []
     for entry in result.study.margins:
@@ -443,10 +443,10 @@ def report_input_from_study(result: Any, *, lang: str | None = None,
     (as written by ``surveys run``; names are shown as chart titles, ``targets*`` goes to the overview);
     ``run_time``: when the run happened (default: now, UTC).
     """
-    from surveys.pipeline import StudyResult
+    from surveys.study.pipeline import StudyResult
 
     if not isinstance(result, StudyResult):
-        raise ReportError(f"report_input_from_study needs a StudyResult (surveys.pipeline.run_study); found "
+        raise ReportError(f"report_input_from_study needs a StudyResult (surveys.study.pipeline.run_study); found "
                           f"{type(result).__name__}")
     lang = check_language(lang or result.study.lang)
     if run_time is None:

@@ -2,7 +2,7 @@
 
 Indicator names, units, districts, positive sets and bases are data and come with the report's tables;
 only the report's own furniture is worded here. Verdict names come from
-:data:`surveys.targets.VERDICT_LABELS` so that the charts, the workbook and the HTML say the same thing.
+:data:`surveys.indicators.targets.VERDICT_LABELS` so that the charts, the workbook and the HTML say the same thing.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from surveys.errors import ReportError
-from surveys.targets import VERDICT_LABELS
+from surveys.indicators.targets import VERDICT_LABELS
 
 __all__ = ["LANGUAGES", "LABELS", "VERDICT_STYLES", "VerdictStyle", "label", "verdict_label", "check_language"]
 
@@ -293,7 +293,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "chart_margins": ("加权前后的样本结构与总体结构", "Sample, weighted and population shares"),
     "chart_waves": ("历次调查趋势", "Trend across survey waves"),
     "chart_proposals": ("各承办单位办理满意率", "Satisfaction with proposal handling by department"),
-    # the toolkit's domain and weighting variables (surveys.measures.MEASURE_DOMAINS); others print as named
+    # the toolkit's domain and weighting variables (surveys.indicators.measures.MEASURE_DOMAINS); others print as named
     "variable_district": ("区县", "district"),
     "variable_mode": ("调查方式", "survey mode"),
     "variable_respondent_type": ("受访者类型", "respondent type"),
@@ -336,7 +336,7 @@ def label(key: str, lang: str, **values: Any) -> str:
 
 
 def verdict_label(verdict: str, lang: str) -> str:
-    """The words of ``verdict`` (surveys.targets.VERDICT_LABELS; ``no_data``: 无数据)."""
+    """The words of ``verdict`` (surveys.indicators.targets.VERDICT_LABELS; ``no_data``: 无数据)."""
     if verdict in VERDICT_LABELS:
         return VERDICT_LABELS[verdict][check_language(lang)]
     return label(verdict, lang)

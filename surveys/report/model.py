@@ -4,9 +4,9 @@ The workbook and the HTML report read nothing else, so they can be tested on sma
 the pipeline (or a notebook) only has to fill these tables. Every column is declared below with its kind
 and meaning (:data:`TABLE_COLUMNS`); required columns must be present, optional ones get their default.
 Column names follow the toolkit's vocabulary (``estimate, std_error, ci_low, ci_high, df, respondents,
-ci_method, level``), :meth:`surveys.measures.MeasureRow.to_dict`, :meth:`WeightingDiagnostics.to_dict
-<surveys.weight_diagnostics.WeightingDiagnostics.to_dict>` and
-:data:`~surveys.weight_diagnostics.MARGIN_TABLE_COLUMNS`; a column's ``aliases`` accept the names other
+ci_method, level``), :meth:`surveys.indicators.measures.MeasureRow.to_dict`, :meth:`WeightingDiagnostics.to_dict
+<surveys.weighting.diagnostics.WeightingDiagnostics.to_dict>` and
+:data:`~surveys.weighting.diagnostics.MARGIN_TABLE_COLUMNS`; a column's ``aliases`` accept the names other
 stages use (the register's ``Scoreboard.to_frame()``: ``text_zh``, ``responsible_zh``, ``value``; the
 pipeline's frames: ``file``, ``questionnaire``), so those frames can be passed as they are.
 
@@ -27,8 +27,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from surveys.errors import ReportError
+from surveys.indicators.targets import VERDICT_RULES, VERDICTS, counts_as_met
 from surveys.report.labels import check_language
-from surveys.targets import VERDICT_RULES, VERDICTS, counts_as_met
 
 __all__ = [
     "Column",
@@ -108,21 +108,21 @@ _SCOREBOARD = (
        "absent: derived from the interval"),
     _c("margin_above", "number", "ci_high − estimate: the interval's upper half; absent: derived from the interval"),
     _c("p_value", "number", "one-sided p-value of 'the rate is below the threshold', the test inverted from the "
-       "same interval: met ⇔ p ≤ (1 − level)/2 (surveys.targets)"),
+       "same interval: met ⇔ p ≤ (1 − level)/2 (surveys.indicators.targets)"),
     _c("effective_size", "number", "Kish effective sample size of the respondents in the base"),
     _c("break_even_respondents", "count", "respondents at which the current estimate would just reach the bar"),
-    _c("warnings_zh", "text", "what a reader must see beside the verdict (surveys.robustness.verdict_notes)"),
+    _c("warnings_zh", "text", "what a reader must see beside the verdict (surveys.indicators.robustness.verdict_notes)"),
     _c("warnings_en", "text", "the same in English"),
-    _c("robustness_zh", "text", "结论稳健, or what the verdict depends on (surveys.robustness)"),
+    _c("robustness_zh", "text", "结论稳健, or what the verdict depends on (surveys.indicators.robustness)"),
     _c("robustness_en", "text", "the same in English"),
     _c("threshold", "number", "the target, same unit as estimate (from the register, never a default)",
        required=True),
     _c("comparison", "text", "how the value must reach the threshold: '>=' or '>' (and '<=', '<', '==' for "
        "administrative figures)", default=">=", choices=(">=", ">", "<=", "<", "==")),
-    _c("rule", "text", "which verdicts count as met (surveys.targets.VERDICT_RULES)", required=True,
+    _c("rule", "text", "which verdicts count as met (surveys.indicators.targets.VERDICT_RULES)", required=True,
        choices=tuple(VERDICT_RULES)),
-    _c("verdict", "text", "one of surveys.targets.VERDICTS, or no_data", required=True, choices=VERDICTS + (NO_DATA,)),
-    _c("verdict_zh", "text", "the verdict in words (empty: surveys.targets.VERDICT_LABELS); the register words "
+    _c("verdict", "text", "one of surveys.indicators.targets.VERDICTS, or no_data", required=True, choices=VERDICTS + (NO_DATA,)),
+    _c("verdict_zh", "text", "the verdict in words (empty: surveys.indicators.targets.VERDICT_LABELS); the register words "
        "exact figures as 达标 / 未达标"),
     _c("verdict_en", "text", "the same in English"),
     _c("note", "text", "what the reader should know about the row (e.g. how the interval was made)"),
@@ -134,12 +134,12 @@ _SCOREBOARD = (
     _c("positive_set_en", "text", "the same in English"),
     _c("base_label_zh", "text", "the base (denominator), e.g. 全部有效回答（含“不了解”）"),
     _c("base_label_en", "text", "the same in English"),
-    _c("ci_method", "text", "interval method (surveys.ci registry name; 'bounds' for census)"),
+    _c("ci_method", "text", "interval method (surveys.estimation.ci registry name; 'bounds' for census)"),
     _c("level", "share", "confidence level, e.g. 0.95"),
     _c("df", "number", "design degrees of freedom used for the interval and the margin of error"),
     _c("design_effect", "number", "design effect of the estimate (NaN when not computed)"),
     _c("additional_respondents", "count", "respondents to add for the verdict to be 'met' with 80% probability if "
-       "the true rate equals the estimate (surveys.targets)"),
+       "the true rate equals the estimate (surveys.indicators.targets)"),
 )
 
 _ROBUSTNESS = (
@@ -210,7 +210,7 @@ _MEASURES = (
     _c("df", "number", "design degrees of freedom"),
     _c("design_effect", "number", "design effect"),
     _c("respondents", "count", "respondents in the base (census: answered forms)", required=True),
-    _c("effective_sample_size", "number", "effective sample size: Kish (Σw)² / Σw² over the respondents in the base and domain (surveys.reliability.effective_sample_size)"),
+    _c("effective_sample_size", "number", "effective sample size: Kish (Σw)² / Σw² over the respondents in the base and domain (surveys.estimation.reliability.effective_sample_size)"),
     _c("reliability", "text", "ok, review, suppress (NCHS rules) or census", default="ok",
        choices=RELIABILITY_STATUSES),
     _c("reliability_reasons_zh", "text", "why the row is flagged"),
@@ -483,7 +483,7 @@ class ReportInput:
     ``scoreboard``: one row per target; ``measures``: every measure × domain (one indicator sheet per
     ``measure_id``); ``accounting``: one row per export file; ``reasons``: rejection and flag reasons;
     ``weights``: one row of diagnostics per design; ``margins``: margins before/after weighting;
-    ``robustness``: every survey target × alternative (surveys.robustness); ``mode_differences``: the
+    ``robustness``: every survey target × alternative (surveys.indicators.robustness); ``mode_differences``: the
     paper − online difference of each headline;
     ``method``: how the numbers were made; ``charts``: chart name → PNG or SVG file (optional; a name
     starting with ``target`` or ``scoreboard`` goes to the overview, with ``weight``, ``margin`` or ``raking``

@@ -14,10 +14,10 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from surveys.register import scoreboard_summary
+from surveys.indicators.register import scoreboard_summary
+from surveys.indicators.targets import margin_text
 from surveys.report.labels import LABELS, label, verdict_label
 from surveys.report.model import SHARE_KINDS, ReportInput
-from surveys.targets import margin_text
 
 __all__ = ["Cell", "ColumnView", "Table", "Section", "report_sections", "chart_title"]
 

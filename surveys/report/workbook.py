@@ -36,7 +36,12 @@ from surveys.errors import ReportError
 from surveys.report.figures import natural_size
 from surveys.report.labels import VERDICT_STYLES, label, verdict_label
 from surveys.report.model import ReportInput
-from surveys.report.text import clean_text, display_width, format_value, unique_sheet_names
+from surveys.report.text import (
+    clean_text,
+    display_width,
+    format_value,
+    unique_sheet_names,
+)
 from surveys.report.views import Cell, Section, Table, chart_title, report_sections
 from surveys.spreadsheet_text import write_text_cell
 

@@ -26,7 +26,13 @@ import pandas as pd
 from scipy import stats
 
 import surveys
-from surveys.estimation import association_test, cronbach_alpha, difference_test, domain_means, regression
+from surveys.estimation import (
+    association_test,
+    cronbach_alpha,
+    difference_test,
+    domain_means,
+    regression,
+)
 
 __all__ = ["run_case", "parse_condition"]
 

@@ -1,0 +1,141 @@
+"""Column helpers every stage shares: checking that columns exist, reading numbers, encoding categories.
+
+* :func:`require_columns` names every missing column and a few that exist;
+* :func:`numeric_values` reads numbers and refuses what only converts to numbers (truth values, numeric text);
+* :func:`factorize_sorted`, :func:`encode_column` and :func:`combine_codes` turn categories into integer codes
+  (the design's strata and units, domains, raking cells, model factors) with public pandas APIs that are fast
+  for every storage users have (object, pandas string, Arrow-backed, categorical);
+* :func:`category_code` is the canonical text of a category code (``3``, ``3.0`` and ``"3"`` are ``"3"``), by
+  which margins, data and questionnaires are matched.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from surveys.errors import DesignError
+
+__all__ = ["require_columns", "numeric_values", "factorize_sorted", "encode_column", "combine_codes",
+           "category_code", "weight_values"]
+
+
+def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+    """Raise a DesignError naming every missing column and a few that exist."""
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        shown = ", ".join(repr(str(c)) for c in list(data.columns)[:12])
+        more = ", …" if len(data.columns) > 12 else ""
+        raise DesignError(
+            f"{role} column {', '.join(repr(m) for m in missing)} not found in the data "
+            f"(columns: {shown}{more}); check the spelling or add the column"
+        )
+
+
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
+
+
+def numeric_values(values: Any, what: str) -> np.ndarray:
+    """``values`` (a column, an array or a sequence) as float64, refusing what only converts to numbers:
+    truth values (``True`` would count as a weight of 1) and text (``"1.5"``), which hide a mistake upstream."""
+    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values).ravel())
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.infer_dtype(series, skipna=True) == "boolean":
+        raise DesignError(f"{what} must be numbers; found truth values (True/False); a True/False column marks "
+                          "rows, it is not a weight or a size: convert it deliberately, or use it as a domain")
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind not in _NUMBER_KINDS:
+            example = next((value for value in series if not isinstance(value, (int, float, np.number))), None)
+            raise DesignError(f"{what} must be numbers; found {kind} values of dtype {series.dtype} (e.g. "
+                              f"{example!r}); convert the column with pd.to_numeric(...) first, so that text that "
+                              "is no number is seen")
+    try:
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise DesignError(f"{what} must be numbers; found dtype {series.dtype}; convert it to numbers") from None
+
+
+def factorize_sorted(series: pd.Series, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..K−1 numbered in sorted order of the values (−1 = missing), and the values
+    (``sort=False``: numbered in order of appearance, which is all sampling-unit ids need).
+
+    ``pd.factorize`` on the column as it is stored: object, pandas string, Arrow-backed (dictionary-encoded by
+    pyarrow) or categorical — never converted to Python objects first.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        codes = series.cat.codes.to_numpy(dtype=np.int64)
+        if sort and not series.cat.ordered and not categories.is_monotonic_increasing:
+            order = np.argsort(categories.to_numpy(), kind="stable")
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            codes = np.where(codes < 0, -1, rank[np.maximum(codes, 0)])
+            categories = categories[order]
+        return codes, np.asarray(categories)
+    codes, uniques = pd.factorize(series, sort=sort)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques)
+
+
+def encode_column(series: pd.Series, role: str, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..K−1 (in sorted order of the values unless ``sort=False``) and the values;
+    a missing value is an error."""
+    codes, uniques = factorize_sorted(series, sort=sort)
+    if (codes < 0).any():
+        first = int(np.flatnonzero(codes < 0)[0])
+        raise DesignError(
+            f"{role} column {series.name!r} has {int((codes < 0).sum())} missing values (first at row "
+            f"{first}); expected every row to have a value: fill them or drop those rows first"
+        )
+    return codes, uniques
+
+
+def combine_codes(first: np.ndarray, first_count: int, second: np.ndarray, second_count: int) -> tuple[np.ndarray, int]:
+    """Codes of the pairs (first, second), numbered in lexicographic order of the pairs present."""
+    keys = first.astype(np.int64, copy=False) * second_count + second
+    space = first_count * second_count
+    if space <= max(4 * len(keys), 1 << 22):
+        present = np.bincount(keys, minlength=space) > 0
+        if present.all():
+            return keys, space
+        lookup = np.cumsum(present) - 1
+        return lookup[keys], int(present.sum())
+    uniques, codes = np.unique(keys, return_inverse=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def category_code(value: Any) -> str:
+    """The canonical text of a category code: ``3``, ``3.0`` and ``"3"`` are all ``"3"``.
+
+    Margins and data are matched on this text, so a margin file's ``3`` finds the integer code 3 of
+    a data column (also when a missing value turned the column into floats).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isfinite(value) and float(value).is_integer():
+            return str(int(value))
+        return repr(float(value))
+    return str(value).strip()
+
+
+def weight_values(series: pd.Series) -> np.ndarray:
+    """A weights column as float64: numbers ≥ 0 and finite, at least one positive (zero weights are allowed)."""
+    values = numeric_values(series, f"weights column {series.name!r}")
+    # Zero weights are allowed, as in R: such rows (e.g. NHANES respondents interviewed but not examined)
+    # keep their PSU in the design and act like rows outside a domain; they are not counted in degf.
+    bad = ~(values >= 0) | ~np.isfinite(values)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DesignError(
+            f"weights column {series.name!r} must be non-negative and finite; found {int(bad.sum())} rows "
+            f"that are not (first: row {first}, value {values[first]!r}); drop those rows or fix the weights"
+        )
+    if len(values) and not values.any():
+        raise DesignError(
+            f"weights column {series.name!r} is zero in every row; expected at least one positive weight"
+        )
+    return values
