@@ -177,6 +177,32 @@ def test_the_chinese_overview_and_robustness_sections_have_no_english(demo_run, 
             assert row.robustness.zh in overview
 
 
+def _english_codes(result) -> set[str]:
+    """Every code the toolkit could print instead of words: reason codes, file roles, population keys, verdict and
+    rule names, the weight warning's English."""
+    from surveys.indicators.targets import VERDICTS, VERDICT_RULES
+    from surveys.validate import REASON_LABELS
+
+    roles = {"ingested", "labels", "second_keying", "copy", "census_forms", "census_register"}
+    populations = {entry.population for entry in result.study.margins if entry.population}
+    return set(REASON_LABELS) | roles | populations | set(VERDICTS) | set(VERDICT_RULES) | {"weights exploded"}
+
+
+def test_the_chinese_report_prints_no_code_where_a_word_belongs(demo_run, result):
+    _, results = demo_run
+    text = re.sub(r'src="data:[^"]*"', "", (results / "report.html").read_text(encoding="utf-8"))
+    text = re.sub(r'<td class="code">[^<]*</td>', "", text)  # file names and hashes are names, not words
+    visible = re.sub(r"<[^>]+>", " ", text.split("<body>", 1)[1])
+    words = set(re.findall(r"[A-Za-z_]+(?: [a-z]+)?", visible))
+    codes = _english_codes(result)
+    assert codes & {w for w in words} == set(), sorted(codes & words)
+    for sheet in load_workbook(results / "report.xlsx", read_only=True).worksheets:
+        cells = {str(v) for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str)
+                 and not v.endswith((".csv", ".xlsx", ".yaml", ".xls"))}
+        assert not cells & codes, (sheet.title, sorted(cells & codes))
+        assert not any("weights exploded" in cell for cell in cells), sheet.title
+
+
 # ------------------------------------------------------------------------------------------ charts
 
 def _png_dpi(path: pathlib.Path) -> float:

@@ -74,7 +74,7 @@ def _write_population(output: DemoOutput, city: CityPopulation) -> None:
         margin_rows(city.residents, ["district", "sex"], "population", source, as_of),
     ]
     _write_margins(output, "margins/residents.csv", resident_blocks, [
-        f"{scenario.CITY['zh']}常住人口（18岁及以上）, 区县 × 性别 × 年龄组 — demo data, invented",
+        f"{scenario.CITY['zh']}常住人口（18岁及以上）, 区县 × 性别 × 年龄组（演示数据，虚构）",
         "format: variable,category,population,share,source,as_of (see surveys.demo.margins)",
     ])
     source, as_of = scenario.MARGIN_SOURCES["enterprises"]
@@ -86,7 +86,7 @@ def _write_population(output: DemoOutput, city: CityPopulation) -> None:
         margin_rows(market, ["district", "respondent_type"], "entities", source, as_of),
     ]
     _write_margins(output, "margins/enterprises.csv", enterprise_blocks, [
-        f"{scenario.CITY['zh']}市场主体（企业、个体工商户、其他组织）, 区县 × 类型 × 规模 — demo data, invented",
+        f"{scenario.CITY['zh']}市场主体（企业、个体工商户、其他组织）, 区县 × 类型 × 规模（演示数据，虚构）",
         "enterprise_size is given as shares (0–1), the other variables as counts",
     ])
 

@@ -387,7 +387,7 @@ def _rules(report: ReportInput) -> Table:
     lang = report.lang
     used = list(dict.fromkeys(report.scoreboard["rule"]))
     columns = (ColumnView(label("col_rule_name", lang)), ColumnView(label("col_rule_description", lang)))
-    rows = tuple((Cell(rule), Cell(label(f"rule_{rule}", lang))) for rule in used)
+    rows = tuple((Cell(label(f"rule_short_{rule}", lang)), Cell(label(f"rule_{rule}", lang))) for rule in used)
     return Table("rules", label("method_rules", lang), columns, rows, note=label("overview_note", lang))
 
 
