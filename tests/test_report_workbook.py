@@ -287,7 +287,8 @@ def test_the_register_scoreboard_frame_is_accepted_as_it_is(tmp_path):
     assert sheet.cell(row=exact, column=column["结果"]).value == 12
     assert sheet.cell(row=exact, column=column["结果"]).number_format == "General"  # a count, not 1200%
     assert sheet.cell(row=exact, column=column["判定"]).value == "达标"  # the register's words for exact figures
-    assert sheet.cell(row=exact, column=column["误差（下/上）"]).value == "精确值"
+    assert sheet.cell(row=exact, column=column["区间类型"]).value == "精确值（无区间）"
+    assert sheet.cell(row=exact, column=column["误差（下/上）"]).value == "–"  # an exact figure has no margin
     assert sheet.cell(row=values["d"], column=column["结果"]).number_format == "0.0%"
     assert sheet.cell(row=values["e"], column=column["判定"]).value == "无数据"
     assert sheet.cell(row=values["e"], column=column["计为达标"]).value == "否"

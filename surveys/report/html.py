@@ -83,6 +83,7 @@ figcaption { font-size: 0.88rem; color: var(--muted); margin-top: 4px; }
 footer { margin-top: 36px; color: var(--muted); font-size: 0.8rem; border-top: 1px solid var(--rule);
      padding-top: 8px; }
 @page { size: A4; margin: 14mm 12mm 16mm; }
+@page wide { size: A4 landscape; margin: 12mm 12mm 14mm; }
 @media print {
   html { font-size: 10pt; }
   body { max-width: none; padding: 0; }
@@ -90,6 +91,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 0.8rem; border-top: 1
   nav.contents { display: none; }
   section.section { margin-top: 10mm; }
   section.section.new-page { break-before: page; margin-top: 0; }
+  section.section.wide { page: wide; }
   h2, h3 { break-after: avoid; }
   .table-wrap { overflow: visible; }
   table.data { font-size: 8.5pt; }
@@ -132,6 +134,11 @@ def _cell(cell: Cell, lang: str) -> str:
     return f'<td class="num">{_e(text)}</td>'
 
 
+def _width(cells: int | None) -> str:
+    """A column's width hint: the workbook's width in Latin cells, as em (a Chinese character is two cells)."""
+    return f' style="min-width: {cells / 2:g}em"' if cells else ""
+
+
 def _table(table: Table, lang: str, *, show_title: bool) -> str:
     shown = [i for i, column in enumerate(table.columns) if not column.detail]
     parts = [f"<h3>{_e(table.title)}</h3>"] if show_title else []
@@ -139,8 +146,8 @@ def _table(table: Table, lang: str, *, show_title: bool) -> str:
         parts.append(f'<p class="empty">{_e(label("no_rows", lang))}</p>')
     else:
         numeric = [table.rows[0][i].kind not in ("text", "code", "verdict", "flag") for i in shown]
-        head = "".join(f'<th scope="col"{_NUMERIC_HEADER if n else ""}>{_e(table.columns[i].header)}</th>'
-                       for i, n in zip(shown, numeric))
+        head = "".join(f'<th scope="col"{_NUMERIC_HEADER if n else ""}{_width(table.columns[i].width)}>'
+                       f"{_e(table.columns[i].header)}</th>" for i, n in zip(shown, numeric))
         body = []
         for index, row in enumerate(table.rows):
             if table.detail_rows and table.detail_rows[index]:
@@ -169,7 +176,7 @@ def _figure(name: str, path: pathlib.Path, lang: str) -> str:
 
 
 def _section(section: Section, anchor: str, lang: str, *, new_page: bool, banner: str = "") -> str:
-    classes = "section new-page" if new_page else "section"
+    classes = ("section new-page" if new_page else "section") + (" wide" if section.key == "overview" else "")
     parts = [f'<section class="{classes}" id="{_e(anchor)}">', f"<h2>{_e(section.title)}</h2>", banner]
     for table in section.tables:
         parts.append(_table(table, lang, show_title=len(section.tables) > 1 or table.title != section.title))

@@ -99,8 +99,8 @@ def _margin_cell(row: pd.Series, value_kind: str, lang: str) -> Cell:
     are none (a census has bounds, an administrative figure is exact)."""
     if row["interval_kind"] == "nonresponse_bounds":
         return Cell(label("no_sampling_error", lang))
-    if row["interval_kind"] == "exact":
-        return Cell(label("exact_figure", lang))
+    if row["interval_kind"] == "exact":  # the interval column says "exact, no interval" already
+        return Cell("–")
     return Cell(margin_text(row["margin_below"], row["margin_above"], percent=value_kind == "share", lang=lang))
 
 
