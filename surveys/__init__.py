@@ -125,6 +125,7 @@ _LAZY_MODULES = {
     "render_html": "surveys.report",
     "write_html": "surveys.report",
     "write_workbook": "surveys.report",
+    "write_docx": "surveys.report",
 }
 
 __all__ = [
@@ -266,6 +267,7 @@ __all__ = [
     "describe_columns",
     "write_workbook",
     "write_html",
+    "write_docx",
     "render_html",
 ]
 

@@ -18,9 +18,10 @@ A thin layer over :func:`surveys.pipeline.run_study`. It writes into DIR:
 * ``charts/*.png`` and ``*.svg`` (:mod:`surveys.charts`): the targets, each headline by district and by mode,
   the weights and margins of each raking, and the census by each classification of its register
   (``--no-charts`` skips them; a chart that cannot be drawn, e.g. without a CJK font, is a note on stderr);
-* ``report.xlsx`` and ``report.html`` (:mod:`surveys.report`, filled by
-  :func:`surveys.report.from_study.report_input_from_study`): the acceptance workbook and the self-contained
-  HTML report, with the charts embedded, in the language of ``--lang`` (``--no-report`` skips them);
+* ``report.xlsx``, ``report.html`` and ``report.docx`` (:mod:`surveys.report`, filled by
+  :func:`surveys.report.from_study.report_input_from_study`): the acceptance workbook, the self-contained
+  HTML report and the Word report an office edits and files, with the charts embedded, in the language of
+  ``--lang`` (``--no-report`` skips them);
 
 and prints the scoreboard. Exit status: 0; 1 with ``--fail-on-target`` when a target is not met under its
 rule (a target without data counts as not met); 2 with ``error: ...`` for a data error (any
@@ -231,17 +232,18 @@ def progress_printer(stream: TextIO | None = None) -> Callable[[str], None] | No
     return lambda message: print(f"… {message}", file=stream, flush=True)
 
 
-def write_report(result: Any, out_dir: pathlib.Path, lang: str,
-                 chart_files: list[pathlib.Path] | tuple[pathlib.Path, ...] = ()) -> tuple[pathlib.Path, pathlib.Path]:
-    """``out_dir/report.xlsx`` and ``out_dir/report.html`` of the run, with the PNG charts of ``chart_files``
-    embedded under their titles (:func:`report_chart_titles`); returns the two paths."""
-    from surveys.report import write_html, write_workbook
+def write_report(result: Any, out_dir: pathlib.Path, lang: str, chart_files: list[pathlib.Path] | tuple[pathlib.Path, ...] = ()
+                 ) -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
+    """``out_dir/report.xlsx``, ``out_dir/report.html`` and ``out_dir/report.docx`` of the run, with the PNG charts
+    of ``chart_files`` embedded under their titles (:func:`report_chart_titles`); returns the three paths."""
+    from surveys.report import write_docx, write_html, write_workbook
     from surveys.report.from_study import report_input_from_study
 
     titles = report_chart_titles(result, lang)
     charts = {titles.get(path.stem, path.stem): path for path in chart_files if path.suffix == ".png"}
     report = report_input_from_study(result, lang=lang, charts=charts)
-    return write_workbook(report, out_dir / "report.xlsx"), write_html(report, out_dir / "report.html")
+    return (write_workbook(report, out_dir / "report.xlsx"), write_html(report, out_dir / "report.html"),
+            write_docx(report, out_dir / "report.docx"))
 
 
 def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None, show_accounting: bool = False,
@@ -293,7 +295,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a study spec end to end: ingest, weight, estimate, judge the targets",
         description="Run every stage of a study (analysis/<study>/study.yaml): ingest and validate the exports "
                     "into a store, weight to the population margins, estimate every measure by domain, and judge "
-                    "every target of the register. Writes report.xlsx, report.html, charts/*.png|svg, "
+                    "every target of the register. Writes report.xlsx, report.html, report.docx, charts/*.png|svg, "
                     "scoreboard.csv/.json, measures.csv, accounting.csv, weights.csv and store.sqlite into --out "
                     "and prints the scoreboard.",
     )
@@ -316,7 +318,7 @@ def add_output_options(parser: argparse.ArgumentParser, folder: str) -> None:
     parser.add_argument("--no-charts", dest="charts", action="store_false",
                         help=f"skip the charts ({folder}/charts/*.png and *.svg), e.g. for quick checks")
     parser.add_argument("--no-report", dest="report", action="store_false",
-                        help=f"skip the acceptance report ({folder}/report.xlsx and report.html)")
+                        help=f"skip the acceptance report ({folder}/report.xlsx, report.html and report.docx)")
 
 
 # ------------------------------------------------------------------------------------------ charts
