@@ -366,6 +366,35 @@ def test_no_english_codes_in_the_chinese_synthetic_report(written):
     assert not re.search(r"\b(ci_lower_bound|met_within_margin|exclude_dont_know|ingested|labels)\b", text)
 
 
+# The order ECMA-376 fixes for the children of the properties elements the writer touches (Word offers to repair a
+# file that breaks it; LibreOffice and python-docx do not mind, so they cannot catch it).
+_ORDER = {
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "
+           "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+           "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+           "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof snapToGrid "
+           "vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl "
+           "cs em lang eastAsianLayout specVanish oMath",
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc tblCellSpacing "
+             "tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption tblDescription",
+    "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection tcFitText vAlign hideMark",
+}
+
+
+def test_properties_are_in_the_order_word_requires(written):
+    for path in written:
+        document = Document(str(path))
+        section = document.sections[0]
+        for root in (document.element, document.styles.element, section.header._element, section.footer._element):
+            for parent, order in _ORDER.items():
+                names = order.split()
+                for element in root.iter(qn(f"w:{parent}")):
+                    positions = [names.index(child.tag.split("}")[1]) for child in element
+                                 if child.tag.split("}")[1] in names]
+                    assert positions == sorted(positions), (parent, [c.tag.split("}")[1] for c in element])
+
+
 def test_bad_arguments_raise_report_errors(tmp_path):
     with pytest.raises(ReportError, match="needs a ReportInput"):
         write_docx("report", tmp_path / "report.docx")

@@ -263,12 +263,13 @@ def _title_page(writer: _Writer) -> None:
     board = report.scoreboard
     units = list(dict.fromkeys(_text(row, "responsible_unit", lang) for _, row in board.iterrows()
                                if row["source_kind"] != "administrative" and _text(row, "responsible_unit", lang)))
-    lines = [label("doc_survey_year", lang, wave=report.method.wave) if report.method.wave else "",
-             label("doc_units", lang, units=_joined(units, lang)) if units else "",
-             label("doc_date", lang, date=_run_date(report.method.run_time, lang)) if report.method.run_time else ""]
-    for line in lines:
-        if line:
-            layout.paragraph(line, "Normal")
+    lines = [("doc_survey_year", dict(wave=report.method.wave), report.method.wave),
+             ("doc_units", dict(units=_joined(units, lang)), units),
+             ("doc_date", dict(date=_run_date(report.method.run_time, lang)), report.method.run_time)]
+    for key, values, shown in lines:
+        if shown:  # a long list of units continues under itself, not under 责任单位
+            lead = label(key, lang, **{name: "\0" for name in values}).partition("\0")[0]
+            layout.paragraph(label(key, lang, **values), "Normal", hanging=lead)
     layout.paragraph("", "Normal")
     for note in writer.header_notes:
         layout.notice(note, warning=True)

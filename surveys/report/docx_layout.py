@@ -45,7 +45,7 @@ from docx.text.paragraph import Paragraph
 
 from surveys.errors import ReportError
 from surveys.report.figures import CSS_DPI, natural_size
-from surveys.report.docx_widths import column_widths, table_height
+from surveys.report.docx_widths import column_widths, table_height, text_width
 from surveys.report.labels import VERDICT_STYLES, label
 from surveys.report.text import clean_text, format_value
 from surveys.report.views import Cell, Table
@@ -93,6 +93,9 @@ _LINE_FACTOR = 1.25  # a single-spaced line is about 1.25 em
 _CELL_VERTICAL_PADDING = 0.4  # mm above and below a cell's text
 _FIGURE_ROOM = 18.0  # mm kept under a figure for its caption and a heading line
 _LATIN_RUN = re.compile(r"([!-~–−±×]+)")
+# what follows w:shd in a cell's properties and w:tblCellMar in a table's (ECMA-376 CT_TcPr, CT_TblPr)
+_AFTER_SHADING = ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
+_AFTER_CELL_MARGINS = ("w:tblLook", "w:tblCaption", "w:tblDescription")
 
 
 def cell_text(cell: Cell, lang: str) -> str:
@@ -189,13 +192,23 @@ def _write(paragraph: Paragraph, text: str, *, size: float | None = None, colour
             _run_fonts(run, east_asia, latin)
 
 
+def _insert(parent: Any, child: Any, successors: Sequence[str]) -> None:
+    """Put ``child`` into ``parent`` before the first of ``successors``: WordprocessingML fixes the order of a
+    properties element's children, and Word offers to repair a file that breaks it."""
+    for name in successors:
+        found = parent.find(qn(name))
+        if found is not None:
+            found.addprevious(child)
+            return
+    parent.append(child)
+
+
 def _shade(cell: Any, fill: str) -> None:
-    properties = cell._tc.get_or_add_tcPr()
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
     shading.set(qn("w:fill"), fill.lstrip("#"))
-    properties.append(shading)
+    _insert(cell._tc.get_or_add_tcPr(), shading, _AFTER_SHADING)
 
 
 def _row_flags(row: Any, *, header: bool = False) -> None:
@@ -213,7 +226,7 @@ def _cell_margins(table: Any) -> None:
         element.set(qn("w:w"), str(round(value * 56.7)))  # mm → twentieths of a point
         element.set(qn("w:type"), "dxa")
         margins.append(element)
-    table._tbl.tblPr.append(margins)
+    _insert(table._tbl.tblPr, margins, _AFTER_CELL_MARGINS)
 
 
 _FONT_TABLE_ENTRY = (
@@ -270,12 +283,17 @@ def _style(document: DocumentObject, name: str, *, base: str | None = None, font
 
 def _styles(document: DocumentObject, lang: str) -> None:
     body_line = 28.0
+    # document defaults, which every style inherits: the fonts (not the template's theme fonts) and the language
+    # (Chinese text is zh-CN, so applications pick Simplified Chinese glyphs and line-breaking rules)
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _set_fonts(defaults, FONTS["body"][0])
+    language = defaults.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        defaults.append(language)
+    language.set(qn("w:val"), "zh-CN" if lang == "zh" else "en-US")
+    language.set(qn("w:eastAsia"), "zh-CN")
     _style(document, "Normal", size=_BODY_SIZE, line=body_line)
-    language = document.styles["Normal"].element.get_or_add_rPr()
-    tag = OxmlElement("w:lang")
-    tag.set(qn("w:val"), "zh-CN" if lang == "zh" else "en-US")
-    tag.set(qn("w:eastAsia"), "zh-CN")
-    language.append(tag)
     _style(document, "Body Text", base="Normal", size=_BODY_SIZE, line=body_line, indent=True,
            align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     _style(document, "Title", font="heading", size=_TITLE_SIZE, line=40, align=WD_ALIGN_PARAGRAPH.CENTER,
@@ -297,6 +315,9 @@ def _styles(document: DocumentObject, lang: str) -> None:
     _style(document, "Footer", size=_PAGE_NUMBER_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER)
     for name in ("Heading 1", "Heading 2", "Heading 3", "Title", "Subtitle"):
         document.styles[name].font.color.rgb = RGBColor(0, 0, 0)
+    if lang == "en":  # 黑体 and 楷体 carry the weight of a Chinese heading; Latin headings need bold
+        for name in ("Heading 1", "Heading 2"):
+            document.styles[name].font.bold = True
 
 
 # ------------------------------------------------------------------------------------------ the document
@@ -350,11 +371,16 @@ class Layout:
         return paragraph
 
     def paragraph(self, text: str, style: str = "Body Text", *, bold: bool = False, colour: RGBColor | None = None,
-                  align: Any = None) -> Paragraph:
+                  align: Any = None, hanging: str = "") -> Paragraph:
+        """A paragraph of ``text``; ``hanging``: its lead (责任单位：), under whose end the following lines start."""
         paragraph = self.document.add_paragraph(style=style)
         _write(paragraph, text, bold=bold or None, colour=colour)
         if align is not None:
             paragraph.alignment = align
+        if hanging:
+            size = self.document.styles[style].font.size or Pt(_BODY_SIZE)
+            indent = Pt(text_width(hanging) / 2 * size.pt)
+            paragraph.paragraph_format.left_indent, paragraph.paragraph_format.first_line_indent = indent, -indent
         return paragraph
 
     def notice(self, text: str, *, warning: bool = False) -> Paragraph:

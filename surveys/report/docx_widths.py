@@ -5,14 +5,16 @@ by rough Times New Roman widths (i, l, t narrow; m, w, %, capitals wide), code (
 monospaced face at its smaller size. A cell's text breaks as Word and LibreOffice break it: between any two
 Chinese characters, at spaces between Latin words and numbers, never after an opening bracket or before closing
 punctuation, and a word wider than its column anywhere. :func:`column_widths` starts every column at its
-narrowest, widens all to the fewest lines every cell can keep to, then gives what is left, a unit at a time, to
-the column that saves the most lines (a row is as tall as its tallest cell) — a browser's automatic table
-layout, tuned for print.
+narrowest, then gives what is left, step by step, to the widening that saves the most lines per unit (a row is as
+tall as its tallest cell; widening a column by several units at once counts, so a hash goes from three lines to
+two before a file name goes from two to one) — a browser's automatic table layout, tuned for print.
 """
 from __future__ import annotations
 
 import re
 from typing import Sequence
+
+import numpy as np
 
 __all__ = ["column_widths", "table_height", "text_width"]
 
@@ -109,59 +111,47 @@ class _Grid:
         self.tokens = [[_tokens(text) for text in headers]] + [
             [_tokens(text, code_scale, True) if is_code else _tokens(text) for text, is_code in zip(row, code)]
             for row in rows]
-        self._memo: dict[tuple[int, int, float], int] = {}
-
-    def lines(self, row: int, column: int, width: float) -> int:
-        key = (row, column, width)
-        if key not in self._memo:
-            self._memo[key] = _lines(self.tokens[row][column], width)
-        return self._memo[key]
 
     def narrowest(self) -> list[float]:
         return [max(_narrowest(self.tokens[r][c], self.texts[r][c]) for r in range(len(self.texts))) + 1.0
                 for c in range(self.columns)]
 
-    def heights(self, widths: Sequence[float]) -> list[list[int]]:
-        return [[self.lines(r, c, widths[c]) for c in range(self.columns)] for r in range(len(self.texts))]
-
-
-def _fewest_lines(grid: _Grid, widths: list[float], available: float) -> list[float]:
-    """The widths at which no cell takes more lines than the fewest every column can keep to together (a row of
-    hashes two lines each rather than one file name a line and its hash three)."""
-    tallest = max(max(row) for row in grid.heights(widths))
-    for most in range(1, tallest):
-        needed = []
-        for c in range(grid.columns):
-            width = widths[c]
-            while width < available and any(grid.lines(r, c, width) > most for r in range(len(grid.texts))):
-                width += 1.0
-            needed.append(width)
-        if sum(needed) <= available:
-            return needed
-    return widths
+    def lines(self, column: int, widths: Sequence[float]) -> np.ndarray:
+        """The lines of every cell of ``column`` at each of ``widths``: an array (widths × rows)."""
+        return np.array([[_lines(self.tokens[r][column], width) for r in range(len(self.texts))] for width in widths],
+                        dtype=float)
 
 
 def _greedy(grid: _Grid, widths: list[float], available: float) -> list[float]:
-    """Give the space left, a few units at a time, to the column that saves the most lines per unit."""
+    """Give the space left to the columns, each time the widening (by any number of units) that saves the most
+    lines per unit: rows (as tall as their tallest cell) first, and a little for every cell line."""
     spare = int(available - sum(widths))
+    if spare <= 0:
+        return widths
+    # lines of every cell at every width the column can reach: columns × (spare + 1) × rows
+    lines = np.stack([grid.lines(c, [widths[c] + step for step in range(spare + 1)]) for c in range(grid.columns)])
+    steps = np.arange(1, spare + 1, dtype=float)
+    position = [0] * grid.columns
     while spare > 0:
-        heights = grid.heights(widths)
-        others = [[max((h for i, h in enumerate(row) if i != c), default=0) for c in range(grid.columns)]
-                  for row in heights]
+        heights = np.stack([lines[c, position[c]] for c in range(grid.columns)], axis=1)  # rows × columns
+        tallest = heights.max(axis=1)
         best = None
-        for step in range(1, spare + 1):
-            for c in range(grid.columns):
-                gain = 0.0
-                for r, row in enumerate(heights):
-                    shorter = grid.lines(r, c, widths[c] + step)
-                    gain += max(row) - max(others[r][c], shorter) + _CELL_LINE_WEIGHT * (row[c] - shorter)
-                if gain > 0 and (best is None or gain / step > best[0]):
-                    best = (gain / step, c, step)
-            if best is not None:
-                break
+        for c in range(grid.columns):
+            reach = min(spare, lines.shape[1] - 1 - position[c])
+            if reach <= 0:
+                continue
+            others = np.delete(heights, c, axis=1).max(axis=1) if grid.columns > 1 else np.zeros(len(tallest))
+            candidate = lines[c, position[c] + 1: position[c] + 1 + reach]  # steps × rows
+            saved = (tallest - np.maximum(others, candidate)).sum(axis=1)
+            saved += _CELL_LINE_WEIGHT * (heights[:, c] - candidate).sum(axis=1)
+            ratio = saved / steps[:reach]
+            step = int(np.argmax(ratio))
+            if ratio[step] > 0 and (best is None or ratio[step] > best[0]):
+                best = (ratio[step], c, step + 1)
         if best is None:
             break
         _, column, step = best
+        position[column] += step
         widths[column] += step
         spare -= step
     return widths
@@ -175,7 +165,7 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], availab
     widths = grid.narrowest()
     if sum(widths) >= available:
         return [w * available / sum(widths) for w in widths]
-    widths = _greedy(grid, _fewest_lines(grid, widths, available), available)
+    widths = _greedy(grid, widths, available)
     left = available - sum(widths)
     return [w + left * w / sum(widths) for w in widths]
 
@@ -184,5 +174,5 @@ def table_height(headers: Sequence[str], rows: Sequence[Sequence[str]], spans: S
                  widths: Sequence[float], *, code: Sequence[bool] = (), code_scale: float = 1.0) -> int:
     """How many lines the table prints with these widths, each of ``spans`` across the whole width."""
     grid = _Grid(headers, rows, code, code_scale)
-    lines = sum(max(row) for row in grid.heights(list(widths)))
-    return lines + sum(_lines(_tokens(span), sum(widths)) for span in spans if span)
+    heights = np.stack([grid.lines(c, [width])[0] for c, width in enumerate(widths)], axis=1)
+    return int(heights.max(axis=1).sum()) + sum(_lines(_tokens(span), sum(widths)) for span in spans if span)
