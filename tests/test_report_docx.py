@@ -395,6 +395,20 @@ def test_properties_are_in_the_order_word_requires(written):
                     assert positions == sorted(positions), (parent, [c.tag.split("}")[1] for c in element])
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_report_with_one_figure_and_nothing_else(tmp_path, lang):
+    board = pd.DataFrame([dict(target_id="T", label_zh="讲座", label_en="Lectures", source_kind="administrative",
+                               kind="count", estimate=3, ci_low=math.nan, ci_high=math.nan, threshold=2,
+                               rule="ci_lower_bound", verdict="met")])
+    report = ReportInput(title_zh="", scoreboard=board, method=ReportMethod(ci_method="logit", level=0.95), lang=lang)
+    document = Document(str(write_docx(report, tmp_path / "report.docx")))
+    assert len(_headings(document, 1)) == 6 and not document.inline_shapes  # no indicator part, no charts
+    titles = [p.text for p in document.paragraphs if p.style.name in ("Title", "Subtitle")]
+    assert titles == ["满意度调查验收报告" if lang == "zh" else "Satisfaction survey acceptance report"]
+    rows = _rows(_table_after(document, "各项指标的结果与判定" if lang == "zh" else "Every target: result and verdict"))
+    assert [r["结果" if lang == "zh" else "Result"] for r in rows] == ["3"]
+
+
 def test_bad_arguments_raise_report_errors(tmp_path):
     with pytest.raises(ReportError, match="needs a ReportInput"):
         write_docx("report", tmp_path / "report.docx")

@@ -42,7 +42,7 @@ from surveys.report.model import ReportInput
 from surveys.report.narrative import display_kind, indicator_sentence, value_text
 from surveys.report.views import Cell, ColumnView, Section, Table, chart_title, report_sections, variable_label
 
-__all__ = ["write_docx", "INDICATOR_PARTS", "Indicator"]
+__all__ = ["write_docx", "INDICATOR_PARTS", "Indicator", "DocxWriter"]
 
 _INGESTED_ROLES = ("", "ingested")
 _WEIGHT_CHARTS = ("weight", "margin", "raking")
@@ -144,8 +144,11 @@ def _chart_home(name: str, path: pathlib.Path, keys: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------------------------------ the writer
 
-class _Writer:
-    """Writes the report's parts in order, numbering the headings (一、（一）1． / 1. 1.1 1.1.1)."""
+class DocxWriter:
+    """Writes the report's parts in order: ``report`` and ``lang`` are what it writes, ``layout``
+    (:class:`~surveys.report.docx_layout.Layout`) writes paragraphs, numbered tables (any
+    :class:`~surveys.report.views.Table`) and figures, and :meth:`heading` numbers the headings
+    (一、（一）1． / 1. 1.1 1.1.1)."""
 
     def __init__(self, report: ReportInput) -> None:
         self.report = report
@@ -161,7 +164,7 @@ class _Writer:
         self.layout = Layout(self.lang, report.title or label("report_title", self.lang), header_notes=notes,
                              author=f"surveys {report.method.toolkit_version}")
         self.counters = [0, 0, 0]
-        self.indicators = self._indicators()
+        self.indicators, self.chart_homes = self._indicators()
         self.short_names = self._short_names()
 
     # -- structure
@@ -194,37 +197,41 @@ class _Writer:
                 self.layout.paragraph(text, style)
 
     # -- indicators and charts
-    def _indicators(self) -> list[Indicator]:
-        report, lang = self.report, self.lang
-        measures = report.measures
-        keys = pd.Series([q or f"measure:{m}" for q, m in zip(measures["questionnaire"], measures["measure_id"])],
-                         index=measures.index, dtype=object)
-        board = report.scoreboard
-        owner = []
+    def _owners(self, keys: pd.Series) -> pd.Series:
+        """The indicator key of each target: its questionnaire's (or its measure's when it names no questionnaire
+        and one questionnaire has that measure); '' for administrative figures and targets without measures."""
+        board, measures = self.report.scoreboard, self.report.measures
+        known = set(keys)
+        owners = []
         for questionnaire, measure_id, source in zip(board["questionnaire"], board["measure_id"], board["source_kind"]):
             key = questionnaire or f"measure:{measure_id}"
+            having = set(keys[measures["measure_id"] == measure_id])
             if source == "administrative" or not measure_id:
-                owner.append("")
-            elif key in set(keys):
-                owner.append(key)
-            else:  # a target naming its measure only: the one questionnaire that has it
-                having = set(keys[measures["measure_id"] == measure_id])
-                owner.append(next(iter(having)) if len(having) == 1 else "")
-        owner = pd.Series(owner, index=board.index, dtype=object)
-        order = list(dict.fromkeys([key for key in owner if key] + list(keys)))
+                owners.append("")
+            else:
+                owners.append(key if key in known else (next(iter(having)) if len(having) == 1 else ""))
+        return pd.Series(owners, index=board.index, dtype=object)
+
+    def _indicators(self) -> tuple[list[Indicator], dict[str, list[tuple[str, pathlib.Path]]]]:
+        """The indicator parts, in the plan's order of their targets (then measures no target names), and where
+        each chart goes (an indicator key, overview, weights or other)."""
+        report, lang = self.report, self.lang
+        measures, board = report.measures, report.scoreboard
+        keys = pd.Series([q or f"measure:{m}" for q, m in zip(measures["questionnaire"], measures["measure_id"])],
+                         index=measures.index, dtype=object)
+        owners = self._owners(keys)
+        order = list(dict.fromkeys([key for key in owners if key] + list(keys)))
         homes: dict[str, list[tuple[str, pathlib.Path]]] = {}
         for name, path in report.charts.items():
             homes.setdefault(_chart_home(name, path, order), []).append((name, path))
-        self.chart_homes = homes
         indicators = []
         for key in order:
-            targets = board[owner == key]
-            own = measures[keys == key]
+            targets, own = board[owners == key], measures[keys == key]
             names = [_text(row, "short", lang) or _text(row, "label", lang) for _, row in targets.iterrows()]
-            title = "、".join(names) if lang == "zh" else "; ".join(names)
-            indicators.append(Indicator(key, title or _text(own.iloc[0], "label", lang) or own.iloc[0]["measure_id"],
-                                        targets, own, tuple(homes.get(key, ()))))
-        return indicators
+            title = ("、" if lang == "zh" else "; ").join(names) or _text(own.iloc[0], "label", lang) \
+                or own.iloc[0]["measure_id"]
+            indicators.append(Indicator(key, title, targets, own, tuple(homes.get(key, ()))))
+        return indicators, homes
 
     def _short_names(self) -> dict[str, str]:
         """An indicator's full text (as the robustness, mode and method tables name it) → its short name."""
@@ -238,7 +245,7 @@ class _Writer:
         return names
 
     def shortened(self, table: Table) -> Table:
-        """``table`` with the indicator column in short names (the plan's sentences are the overview's notes)."""
+        """``table`` with the indicator column in short names (the plan's sentences follow the overview)."""
         header = label("col_indicator", self.lang)
         index = next((i for i, c in enumerate(table.columns) if c.header == header), None)
         if index is None:
@@ -254,12 +261,13 @@ class _Writer:
 
 # ------------------------------------------------------------------------------------------ title page
 
-def _title_page(writer: _Writer) -> None:
+def _title_page(writer: DocxWriter) -> None:
     report, lang, layout = writer.report, writer.lang, writer.layout
     for _ in range(3):
         layout.paragraph("", "Normal")
     layout.paragraph(report.title or label("report_title", lang), "Title")
-    layout.paragraph(label("report_title", lang), "Subtitle")
+    if report.title:
+        layout.paragraph(label("report_title", lang), "Subtitle")
     board = report.scoreboard
     units = list(dict.fromkeys(_text(row, "responsible_unit", lang) for _, row in board.iterrows()
                                if row["source_kind"] != "administrative" and _text(row, "responsible_unit", lang)))
@@ -307,7 +315,7 @@ def _samples_table(report: ReportInput) -> Table:
     return Table("samples", label("doc_samples_table", lang), columns, rows)
 
 
-def _survey(writer: _Writer) -> None:
+def _survey(writer: DocxWriter) -> None:
     report, lang, layout = writer.report, writer.lang, writer.layout
     method = report.method
     writer.heading(label("doc_part_survey", lang), 1, new_page=True)
@@ -331,7 +339,7 @@ def _survey(writer: _Writer) -> None:
 
 # ------------------------------------------------------------------------------------------ 二、主要结论
 
-def _findings(writer: _Writer) -> None:
+def _findings(writer: DocxWriter) -> None:
     report, lang, layout = writer.report, writer.lang, writer.layout
     overview = writer.section("overview")
     writer.heading(label("doc_part_findings", lang), 1, new_page=True)
@@ -401,7 +409,7 @@ def _verdict_base(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["used_for_verdict"].map(lambda v: v is not False)]
 
 
-def _headline(writer: _Writer, indicator: Indicator) -> None:
+def _headline(writer: DocxWriter, indicator: Indicator) -> None:
     lang, layout = writer.lang, writer.layout
     if indicator.targets.empty:
         return
@@ -410,7 +418,7 @@ def _headline(writer: _Writer, indicator: Indicator) -> None:
         layout.paragraph(indicator_sentence(row, lang, writer.level))
 
 
-def _items(writer: _Writer, indicator: Indicator) -> None:
+def _items(writer: DocxWriter, indicator: Indicator) -> None:
     lang = writer.lang
     frame = _verdict_base(indicator.measures)
     frame = frame[frame["domain_variable"] == ""].drop_duplicates("measure_id")
@@ -423,7 +431,7 @@ def _items(writer: _Writer, indicator: Indicator) -> None:
     writer.layout.table(table, notes=[label("doc_items_note", lang), *notes])
 
 
-def _domains(writer: _Writer, indicator: Indicator) -> None:
+def _domains(writer: DocxWriter, indicator: Indicator) -> None:
     lang = writer.lang
     measure_ids = [m for m in indicator.targets["measure_id"] if m] or list(indicator.measures["measure_id"][:1])
     frames = []
@@ -449,17 +457,19 @@ def _domains(writer: _Writer, indicator: Indicator) -> None:
         writer.layout.table(table, notes=notes)
 
 
-def _charts(writer: _Writer, indicator: Indicator) -> None:
+def _charts(writer: DocxWriter, indicator: Indicator) -> None:
     if indicator.charts:
         writer.heading(label("charts", writer.lang), 3)
         writer.figures(indicator.charts)
 
 
-# The parts of each indicator, in order; each writes its own heading when it has something to show.
-INDICATOR_PARTS: tuple[Callable[[_Writer, Indicator], None], ...] = (_headline, _items, _domains, _charts)
+# The parts of each indicator, in order. A part is a function (writer, indicator) that writes its own third-level
+# heading (writer.heading(title, 3)) and content (writer.layout.table(...), .paragraph(...), writer.figures(...))
+# when it has something to show; a new analysis (group comparisons, drivers, reliability) is one more function here.
+INDICATOR_PARTS: tuple[Callable[[DocxWriter, Indicator], None], ...] = (_headline, _items, _domains, _charts)
 
 
-def _indicator_parts(writer: _Writer) -> None:
+def _indicator_parts(writer: DocxWriter) -> None:
     if not writer.indicators:
         return
     writer.heading(label("doc_part_indicators", writer.lang), 1, new_page=True)
@@ -496,7 +506,7 @@ def _targets_method(report: ReportInput) -> Table:
                  tuple(rows))
 
 
-def _method(writer: _Writer) -> None:
+def _method(writer: DocxWriter) -> None:
     report, lang, layout = writer.report, writer.lang, writer.layout
     method = report.method
     writer.heading(label("doc_part_method", lang), 1, new_page=True)
@@ -528,7 +538,7 @@ def _method(writer: _Writer) -> None:
 
 # ------------------------------------------------------------------------------------------ 附件
 
-def _quality_annex(writer: _Writer, number: int) -> None:
+def _quality_annex(writer: DocxWriter, number: int) -> None:
     report, lang, layout = writer.report, writer.lang, writer.layout
     writer.annex(number, label("quality", lang))
     accounting = writer.view("quality", "accounting")
@@ -545,7 +555,7 @@ def _quality_annex(writer: _Writer, number: int) -> None:
         layout.table(reasons_table)
 
 
-def _weights_annex(writer: _Writer, number: int) -> None:
+def _weights_annex(writer: DocxWriter, number: int) -> None:
     lang, layout = writer.lang, writer.layout
     writer.annex(number, label("weights", lang))
     weights = writer.view("weights", "weights")
@@ -567,14 +577,14 @@ def _weights_annex(writer: _Writer, number: int) -> None:
     writer.figures(writer.chart_homes.get("weights", ()))
 
 
-def _files_annex(writer: _Writer, number: int) -> None:
+def _files_annex(writer: DocxWriter, number: int) -> None:
     writer.annex(number, label("method_files", writer.lang))
     files = writer.view("method", "files")
     if files is not None:
         writer.layout.table(files)
 
 
-def _charts_annex(writer: _Writer, number: int) -> None:
+def _charts_annex(writer: DocxWriter, number: int) -> None:
     writer.annex(number, label("doc_annex_charts", writer.lang))
     writer.figures(writer.chart_homes.get("other", ()))
 
@@ -583,7 +593,7 @@ def write_docx(report: ReportInput, path: str | pathlib.Path) -> pathlib.Path:
     """Write the Word report of ``report`` to ``path`` (folders are created); returns the path."""
     if not isinstance(report, ReportInput):
         raise ReportError(f"write_docx needs a ReportInput; found {type(report).__name__}")
-    writer = _Writer(report)
+    writer = DocxWriter(report)
     _title_page(writer)
     _survey(writer)
     _findings(writer)

@@ -332,6 +332,7 @@ class Layout:
         self.figures = 0
         _styles(self.document, lang)
         _declare_fonts(self.document)
+        self._table_style = self.document.styles["Table Text"].style_id
         section = self.document.sections[0]
         section.orientation = WD_ORIENT.PORTRAIT
         section.page_width, section.page_height = Mm(PAGE.width), Mm(PAGE.height)
@@ -451,7 +452,7 @@ class Layout:
             cell.width = Mm(width)
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             paragraph = cell.paragraphs[0]
-            paragraph.style = self.document.styles["Table Text"]
+            paragraph._p.style = self._table_style  # by id: python-docx looks a style object up on every set
             paragraph.paragraph_format.keep_with_next = keep_next or header
             if header:
                 _write(paragraph, text, size=size, east_asia=FONTS["heading"][0])
@@ -476,7 +477,7 @@ class Layout:
             cell.width = Mm(width)
         merged = cells[0].merge(cells[-1]) if len(cells) > 1 else cells[0]
         paragraph = merged.paragraphs[0]
-        paragraph.style = self.document.styles["Table Text"]
+        paragraph._p.style = self._table_style
         paragraph.paragraph_format.keep_with_next = keep_next
         _write(paragraph, text, size=max(size - 0.5, 7.5))
 
