@@ -128,15 +128,21 @@ def _run_date(run_time: str, lang: str) -> str:
     return f"{moment.year}年{moment.month}月{moment.day}日" if lang == "zh" else moment.date().isoformat()
 
 
+def _chart_owner(path: pathlib.Path, keys: Sequence[str]) -> str:
+    """The indicator key (questionnaire id) a chart's file name holds (district_market_supervision), or ''."""
+    stem = path.stem.lower()
+    owners = [key for key in keys if re.search(rf"(^|_){re.escape(key.lower())}(_|$)", stem)]
+    return max(owners, key=len) if owners else ""
+
+
 def _chart_home(name: str, path: pathlib.Path, keys: Sequence[str]) -> str:
-    """Where a chart goes: ``weights`` (weights, margins), an indicator key (the questionnaire id in its file
-    name: district_market_supervision), ``overview`` (targets) or ``other``."""
+    """Where a chart goes: ``weights`` (weights, margins), an indicator key (:func:`_chart_owner`), ``overview``
+    (targets) or ``other``."""
     stem, lowered = path.stem.lower(), name.lower()
     if stem.startswith(_WEIGHT_CHARTS) or lowered.startswith(_WEIGHT_CHARTS):
         return "weights"
-    owners = [key for key in keys if re.search(rf"(^|_){re.escape(key.lower())}(_|$)", stem)]
-    if owners:
-        return max(owners, key=len)
+    if _chart_owner(path, keys):
+        return _chart_owner(path, keys)
     if stem.startswith(_OVERVIEW_CHARTS) or lowered.startswith(_OVERVIEW_CHARTS):
         return "overview"
     return "other"
@@ -224,6 +230,10 @@ class DocxWriter:
         homes: dict[str, list[tuple[str, pathlib.Path]]] = {}
         for name, path in report.charts.items():
             homes.setdefault(_chart_home(name, path, order), []).append((name, path))
+        # the weights annex shows each survey's charts together, in the indicators' order; the rest after them
+        rank = {key: index for index, key in enumerate(order)}
+        homes["weights"] = sorted(homes.get("weights", ()),
+                                  key=lambda chart: rank.get(_chart_owner(chart[1], order), len(rank)))
         indicators = []
         for key in order:
             targets, own = board[owners == key], measures[keys == key]
