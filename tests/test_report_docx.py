@@ -496,6 +496,29 @@ def test_demo_writes_the_word_report_with_every_chart_and_the_scoreboards_number
             assert f"{target['short_zh']}为{format_value(target['value'], 'share')}" in text
 
 
+def _part_text(document, heading: str) -> str:
+    """The text of the part under the first-level heading ``heading`` (paragraphs and tables, in order)."""
+    texts, inside = [], False
+    for child in document.element.body:
+        words = "".join(t.text or "" for t in child.iter(qn("w:t")))
+        if child.tag == qn("w:p") and child.pPr is not None and child.pPr.pStyle is not None \
+                and child.pPr.pStyle.val == "Heading1":
+            inside = words == heading
+            continue
+        if inside:
+            texts.append(words)
+    return "\n".join(texts)
+
+
+def test_demo_chinese_findings_and_indicators_have_no_english(demo_results):
+    document = Document(str(demo_results / "report.docx"))
+    for part in ("二、主要结论", "三、分项结果"):
+        text = _part_text(document, part)
+        assert len(text) > 1000, part
+        words = set(re.findall(r"[A-Za-z]{2,}", text)) - {"Kish", "logit", "GDP", "Korn", "Graubard"}  # names
+        assert not words, (part, sorted(words))
+
+
 def test_demo_chinese_word_report_has_no_english_codes(demo_results):
     text = _all_text(Document(str(demo_results / "report.docx")))
     text = re.sub(r"[\w.-]+\.(xlsx|xls|csv|yaml|sav|txt|json)\b", " ", text)  # file names are the user's own
