@@ -166,6 +166,7 @@ _PUBLIC: dict[str, str] = {
     "describe_columns": "surveys.report",
     "write_workbook": "surveys.report",
     "write_html": "surveys.report",
+    "write_docx": "surveys.report",
     "render_html": "surveys.report",
 }
 

@@ -46,7 +46,6 @@ from hostile_input import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from surveys.cli import main
 
@@ -56,6 +55,8 @@ SOURCES = ("tencent", "wjx", "wjx_code", "paper")
 FORMULAS = ("=1+1", '=HYPERLINK("http://example.invalid","点我")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
             "\t=1", "\r=1")
 CONTROLS = ("\x00", "\x0b", "\x1b[31m", "\x7f", "\ud7ff\ufffe", "\u202e")
+# what XML 1.0 cannot hold (openpyxl with lxml refuses U+FFFE too); Excel writes each as _xHHHH_
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,8 +140,8 @@ def _write_rows(rows: list[list], source: pathlib.Path, target: pathlib.Path) ->
     sheet = workbook.active
     for row_number, row in enumerate(rows, start=1):
         for column_number, value in enumerate(row, start=1):
-            if isinstance(value, str):  # characters XML cannot hold, as Excel escapes them (_x000B_)
-                value = ILLEGAL_CHARACTERS_RE.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
+            if isinstance(value, str):  # characters XML cannot hold, as Excel escapes them (_x000B_, _xFFFE_)
+                value = _XML_ILLEGAL.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
             if value is not None and value != "":
                 sheet.cell(row=row_number, column=column_number).value = value
     for cell in (cell for line in sheet.iter_rows() for cell in line if isinstance(cell.value, str)):

@@ -17,7 +17,7 @@ def add_output_options(parser: argparse.ArgumentParser, folder: str) -> None:
     parser.add_argument("--no-charts", dest="charts", action="store_false",
                         help=f"skip the charts ({folder}/charts/*.png and *.svg), e.g. for quick checks")
     parser.add_argument("--no-report", dest="report", action="store_false",
-                        help=f"skip the acceptance report ({folder}/report.xlsx and report.html)")
+                        help=f"skip the acceptance report ({folder}/report.xlsx, report.html and report.docx)")
 
 
 def add_key_file_option(parser: argparse.ArgumentParser) -> None:

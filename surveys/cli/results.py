@@ -187,17 +187,18 @@ def print_accounting(result: Any, lang: str, file: TextIO) -> None:
 
 # ------------------------------------------------------------------------------------------ command
 
-def write_report(result: Any, out_dir: pathlib.Path, lang: str,
-                 chart_files: list[pathlib.Path] | tuple[pathlib.Path, ...] = ()) -> tuple[pathlib.Path, pathlib.Path]:
-    """``out_dir/report.xlsx`` and ``out_dir/report.html`` of the run, with the PNG charts of ``chart_files``
-    embedded under their titles (:func:`report_chart_titles`); returns the two paths."""
-    from surveys.report import write_html, write_workbook
+def write_report(result: Any, out_dir: pathlib.Path, lang: str, chart_files: list[pathlib.Path] | tuple[pathlib.Path, ...] = ()
+                 ) -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
+    """``out_dir/report.xlsx``, ``out_dir/report.html`` and ``out_dir/report.docx`` of the run, with the PNG charts
+    of ``chart_files`` embedded under their titles (:func:`report_chart_titles`); returns the three paths."""
+    from surveys.report import write_docx, write_html, write_workbook
     from surveys.report.from_study import report_input_from_study
 
     titles = report_chart_titles(result, lang)
     charts = {titles.get(path.stem, path.stem): path for path in chart_files if path.suffix == ".png"}
     report = report_input_from_study(result, lang=lang, charts=charts)
-    return write_workbook(report, out_dir / "report.xlsx"), write_html(report, out_dir / "report.html")
+    return (write_workbook(report, out_dir / "report.xlsx"), write_html(report, out_dir / "report.html"),
+            write_docx(report, out_dir / "report.docx"))
 
 
 def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None, show_accounting: bool = False,

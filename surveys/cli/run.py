@@ -19,9 +19,9 @@ A thin layer over :func:`surveys.study.pipeline.run_study`. It writes into DIR:
 * ``charts/*.png`` and ``*.svg`` (:mod:`surveys.charts`): the targets, each headline by district and by mode,
   the weights and margins of each raking, and the census by each classification of its register
   (``--no-charts`` skips them; a chart that cannot be drawn, e.g. without a CJK font, is a note on stderr);
-* ``report.xlsx`` and ``report.html`` (:mod:`surveys.report`, filled by
-  :func:`surveys.report.from_study.report_input_from_study`): the acceptance workbook and the self-contained
-  HTML report, with the charts embedded, in the language of ``--lang`` (``--no-report`` skips them);
+* ``report.xlsx``, ``report.html`` and ``report.docx`` (:mod:`surveys.report`, filled by
+  :func:`surveys.report.from_study.report_input_from_study`): the acceptance workbook, the self-contained
+  HTML report and the Word report an office edits and files, with the charts embedded, in the language of ``--lang`` (``--no-report`` skips them);
 
 and prints the scoreboard. Exit status: 0; 1 with ``--fail-on-target`` when a target is not met under its
 rule (a target without data counts as not met); 2 with ``error: ...`` for a data error (any
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a study spec end to end: ingest, weight, estimate, judge the targets",
         description="Run every stage of a study (analysis/<study>/study.yaml): ingest and validate the exports "
                     "into a store, weight to the population margins, estimate every measure by domain, and judge "
-                    "every target of the register. Writes report.xlsx, report.html, charts/*.png|svg, "
+                    "every target of the register. Writes report.xlsx, report.html, report.docx, charts/*.png|svg, "
                     "scoreboard.csv/.json, measures.csv, accounting.csv, weights.csv and store.sqlite into --out "
                     "and prints the scoreboard.",
     )

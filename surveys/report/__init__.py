@@ -1,11 +1,13 @@
-"""The acceptance report: a workbook (report.xlsx) and a self-contained HTML report (report.html).
+"""The acceptance report: a workbook (report.xlsx), a self-contained HTML report (report.html) and a Word
+report (report.docx).
 
-Both are written from one :class:`ReportInput` of plain tidy tables (see :mod:`surveys.report.model` for
+All three are written from one :class:`ReportInput` of plain tidy tables (see :mod:`surveys.report.model` for
 every column), so the pipeline, a notebook or a test can fill it without running a study::
 
     report = ReportInput(title_zh="2026年度满意度调查", scoreboard=..., measures=..., method=ReportMethod(...))
     write_workbook(report, "out/report.xlsx")
     write_html(report, "out/report.html")
+    write_docx(report, "out/report.docx")
 """
 from __future__ import annotations
 
@@ -20,4 +22,5 @@ __getattr__, __dir__, __all__ = exports(__name__, {
     "write_workbook": "surveys.report.workbook",
     "write_html": "surveys.report.html",
     "render_html": "surveys.report.html",
+    "write_docx": "surveys.report.docx",
 })

@@ -156,6 +156,7 @@ def _scoreboard_frame(result: Any) -> pd.DataFrame:
         record.update({
             "kind": _value_kind(row, measure),
             "measure_id": measure.measure_id if measure is not None else "",
+            "questionnaire": row.source.partition("/")[0] if measure is not None else "",
             "positive_set_zh": _text(getattr(measure, "positive_set", None), "zh"),
             "positive_set_en": _text(getattr(measure, "positive_set", None), "en"),
             "base_label_zh": _text(getattr(measure, "base_label", None), "zh"),
@@ -209,7 +210,8 @@ def _mode_differences_frame(result: Any) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------ measures
 
 def _measures_frame(result: Any) -> pd.DataFrame:
-    """Every survey measure × domain, and every census rate with its non-response bounds."""
+    """Every survey measure × domain, and every census rate with its non-response bounds; each domain variable
+    in words (a census register's classifications, e.g. 主办单位, are the questionnaire's)."""
     frames = [result.measures_frame()]
     for questionnaire_id, census in result.censuses.items():
         frame = census.to_frame()
@@ -220,7 +222,24 @@ def _measures_frame(result: Any) -> pd.DataFrame:
             estimate=frame["rate"], ci_low=frame["lower_bound"], ci_high=frame["upper_bound"],
             respondents=frame["answered"], ci_method="bounds"))
     frames = [frame for frame in frames if not frame.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    names = {(q, v): {lang: _variable_name(result, q, v, lang) for lang in ("zh", "en")}
+             for q, v in set(zip(frame["questionnaire"], frame["domain_variable"]))}
+    pairs = list(zip(frame["questionnaire"], frame["domain_variable"]))
+    return frame.assign(domain_variable_label_zh=[names[p]["zh"] for p in pairs],
+                        domain_variable_label_en=[names[p]["en"] for p in pairs])
+
+
+def _variable_name(result: Any, questionnaire_id: str, variable: Any, lang: str) -> str:
+    """A domain variable by the questionnaire's words for it (its weighting label, else its item's text without
+    a note in brackets), or '' when the questionnaire has none."""
+    questionnaire = result.study.questionnaires.get(questionnaire_id)
+    if questionnaire is None or not isinstance(variable, str) or not variable:
+        return ""
+    name, _ = _weighting_labels(questionnaire, variable, lang)
+    return "" if name == variable else name.split("（")[0].split(" (")[0]
 
 
 # ------------------------------------------------------------------------------------------ weighting

@@ -315,6 +315,78 @@ _LABELS: dict[str, tuple[str, str]] = {
     "role_census_register": ("建议提案登记表", "proposal register"),
 }
 
+# The Word report (report.docx): its parts, title page, captions and the sentence written for each indicator.
+_DOCUMENT_LABELS: dict[str, tuple[str, str]] = {
+    "doc_part_survey": ("调查概况", "The survey"),
+    "doc_part_findings": ("主要结论", "Main findings"),
+    "doc_part_indicators": ("分项结果", "Results by indicator"),
+    "doc_part_method": ("方法说明", "Method"),
+    "doc_annex": ("附件{number}", "Annex {number}"),
+    "doc_annex_charts": ("其他图表", "Other charts"),
+    "doc_fieldwork": ("数据来源与回收", "Inputs and returns"),
+    "doc_samples": ("样本", "Samples"),
+    "doc_samples_table": ("各项调查的读入、接受与剔除", "Rows read, accepted and rejected by survey"),
+    "doc_fieldwork_text": (
+        "本次共读入 {files} 个数据文件 {rows_read} 行：接受 {accepted} 行，剔除 {rejected} 行，另标记 {flagged} 行"
+        "（标记的行保留在样本中）。{balance}各文件的明细与剔除原因见{annex}。",
+        "{files} data files with {rows_read} rows were read: {accepted} accepted and {rejected} rejected, and "
+        "{flagged} flagged (flagged rows stay in the sample). {balance}Each file and the reasons are in {annex}.",
+    ),
+    "doc_balanced_all": ("每个文件均满足“接受 + 剔除 = 读入”。", "Every file satisfies accepted + rejected = read. "),
+    "doc_balanced_not": ("有 {count} 个文件不满足“接受 + 剔除 = 读入”，须核查。",
+                         "{count} files do not satisfy accepted + rejected = read and must be checked. "),
+    "doc_total": ("合计", "Total"),
+    "doc_overall": ("总体情况", "Overall"),
+    "doc_overview_table": ("各项指标的结果与判定", "Every target: result and verdict"),
+    "doc_headline": ("结果与判定", "Result and verdict"),
+    "doc_items": ("各项测量结果", "Measures"),
+    "doc_domains": ("分组结果", "By group"),
+    "doc_items_note": ("均为判定所用基数上的结果。", "All on the base the verdict uses."),
+    "doc_flagged_mark": ("※", "*"),
+    "doc_flagged_note": ("标“※”的行需复核或不可靠，仅供参考：", "Rows marked * are to be reviewed or unreliable; "
+                         "interpret with care:"),
+    "doc_intervals": ("区间估计", "Intervals"),
+    "doc_weighting": ("抽样设计与加权", "Sample design and weighting"),
+    "doc_run": ("运行信息", "This run"),
+    "doc_notes": ("其他说明", "Other notes"),
+    "doc_survey_year": ("调查年度：{wave}", "Survey year: {wave}"),
+    "doc_units": ("责任单位：{units}", "Responsible units: {units}"),
+    "doc_date": ("报告日期：{date}", "Date of the run: {date}"),
+    "doc_table": ("表{number}", "Table {number}"),
+    "doc_figure": ("图{number}", "Figure {number}"),
+    "doc_note": ("注：{text}", "Note: {text}"),
+    "doc_file_details": ("问卷：{questionnaire}", "Questionnaire: {questionnaire}"),
+    "doc_weights_table": ("权重诊断（各调查、各加权步骤）", "Weight diagnostics (each survey and weighting step)"),
+    "doc_margins_of": ("加权前后的样本结构：{design}", "Margins before and after weighting: {design}"),
+    "doc_targets_method_note": ("行政记录类指标为精确数字，不在此表。", "Administrative figures are exact and not in "
+                                "this table."),
+    # the sentence written for each survey or census indicator: only what its row in the tables says
+    "narrative_value": ("{name}为{value}（{interval}{low}–{high}，样本量 {respondents}）",
+                        "{name} is {value} ({interval} {low}–{high}; {respondents} respondents)"),
+    "narrative_value_exact": ("{name}为{value}（精确值）", "{name} is {value} (exact)"),
+    "narrative_ci": ("{level}%置信区间", "{level}% confidence interval"),
+    "narrative_met": ("区间下限达到{target}的目标", "the lower end of the interval reaches the target of {target}"),
+    "narrative_met_within_margin": ("点估计达到{target}的目标，但区间下限低于目标",
+                                    "the estimate reaches the target of {target} but the lower end of the interval "
+                                    "does not"),
+    "narrative_not_met_within_margin": ("点估计低于{target}的目标，但区间上限达到目标",
+                                        "the estimate is below the target of {target} but the upper end of the "
+                                        "interval reaches it"),
+    "narrative_not_met": ("区间上限低于{target}的目标", "the upper end of the interval is below the target of {target}"),
+    "narrative_not_judged": ("样本不足以对{target}的目标作出判定", "the sample cannot carry a verdict on the target of "
+                             "{target}"),
+    "narrative_exact_met": ("达到{target}的目标", "it reaches the target of {target}"),
+    "narrative_exact_not_met": ("未达到{target}的目标", "it does not reach the target of {target}"),
+    "narrative_sentence": ("{value}，{clause}，判定为“{verdict}”；{rule}。", "{value}: {clause}; the verdict is "
+                           "“{verdict}”; {rule}."),
+    "narrative_sentence_no_data": ("{name}尚无数据；{rule}。", "{name} has no data yet; {rule}."),
+    "narrative_rule_met": ("按本指标的判定规则（{rule}）计为达标", "under its rule ({rule}) it counts as met"),
+    "narrative_rule_not_met": ("按本指标的判定规则（{rule}）计为未达标", "under its rule ({rule}) it counts as not met"),
+    "narrative_robustness": ("稳健性：{text}。", "Robustness: {text}."),
+    "narrative_warnings": ("提示：{text}。", "Note: {text}."),
+}
+_LABELS.update(_DOCUMENT_LABELS)
+
 LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {key: MappingProxyType({"zh": zh, "en": en}) for key, (zh, en) in _LABELS.items()}
 )

@@ -97,6 +97,8 @@ _SCOREBOARD = (
     _c("interval_kind", "text", "confidence_interval (survey), nonresponse_bounds (census) or exact "
        "(administrative: no interval); absent: from source_kind", choices=INTERVAL_KINDS),
     _c("measure_id", "text", "the measure behind the target (its indicator sheet)"),
+    _c("questionnaire", "text", "questionnaire of that measure (the measures table's questionnaire); empty: the "
+       "measure is found by measure_id alone"),
     _c("estimate", "number", "the value judged (share 0–1 for rates); NaN when there is no data yet",
        required=True, aliases=("value",)),
     _c("ci_low", "number", "lower end of the interval: confidence interval (survey) or non-response "
@@ -197,6 +199,9 @@ _MEASURES = (
     _c("base_label_en", "text", "the same in English"),
     _c("used_for_verdict", "flag", "whether this base is the one the verdict uses", default=True),
     _c("domain_variable", "text", "domain variable ('' for the whole population)"),
+    _c("domain_variable_label_zh", "text", "the domain variable in words, e.g. 主办单位 (empty: the report's own words "
+       "for the toolkit's variables such as district, else the variable as named)"),
+    _c("domain_variable_label_en", "text", "the same in English"),
     _c("domain_value", "text", "domain code or value ('' overall)"),
     _c("domain_label_zh", "text", "domain name (Chinese; empty: domain_value, or 全体 overall)"),
     _c("domain_label_en", "text", "domain name (English)"),

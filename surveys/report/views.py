@@ -283,7 +283,8 @@ def _measure_table(frame: pd.DataFrame, lang: str, level: float) -> Table:
         value_kind, _ = _value_kinds(row["kind"])
         muted = row["reliability"] == "suppress"
         cells = (
-            Cell(variable_label(row["domain_variable"], lang) if row["domain_variable"] else label("overall", lang)),
+            Cell((_text(row, "domain_variable_label", lang) or variable_label(row["domain_variable"], lang))
+                 if row["domain_variable"] else label("overall", lang)),
             Cell(_domain_label(row, lang)),
             Cell(_text(row, "base_label", lang) or row["base"]),
             Cell(_number(row["estimate"]), value_kind),
