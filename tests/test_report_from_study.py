@@ -196,11 +196,15 @@ def test_the_chinese_report_prints_no_code_where_a_word_belongs(demo_run, result
     words = set(re.findall(r"[A-Za-z_]+(?: [a-z]+)?", visible))
     codes = _english_codes(result)
     assert codes & {w for w in words} == set(), sorted(codes & words)
-    for sheet in load_workbook(results / "report.xlsx", read_only=True).worksheets:
-        cells = {str(v) for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str)
-                 and not v.endswith((".csv", ".xlsx", ".yaml", ".xls"))}
-        assert not cells & codes, (sheet.title, sorted(cells & codes))
-        assert not any("weights exploded" in cell for cell in cells), sheet.title
+    workbook = load_workbook(results / "report.xlsx", read_only=True)
+    try:
+        for sheet in workbook.worksheets:
+            cells = {str(v) for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str)
+                     and not v.endswith((".csv", ".xlsx", ".yaml", ".xls"))}
+            assert not cells & codes, (sheet.title, sorted(cells & codes))
+            assert not any("weights exploded" in cell for cell in cells), sheet.title
+    finally:
+        workbook.close()
 
 
 # ------------------------------------------------------------------------------------------ charts

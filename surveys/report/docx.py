@@ -171,7 +171,6 @@ class DocxWriter:
                              author=f"surveys {report.method.toolkit_version}")
         self.counters = [0, 0, 0]
         self.indicators, self.chart_homes = self._indicators()
-        self.short_names = self._short_names()
 
     # -- structure
     def heading(self, text: str, level: int, *, new_page: bool = False) -> None:
@@ -242,27 +241,6 @@ class DocxWriter:
                 or own.iloc[0]["measure_id"]
             indicators.append(Indicator(key, title, targets, own, tuple(homes.get(key, ()))))
         return indicators, homes
-
-    def _short_names(self) -> dict[str, str]:
-        """An indicator's full text (as the robustness, mode and method tables name it) → its short name."""
-        lang, board = self.lang, self.report.scoreboard
-        short = {row["target_id"]: _text(row, "short", lang) for _, row in board.iterrows() if _text(row, "short", lang)}
-        names = {_text(row, "label", lang): short[row["target_id"]] for _, row in board.iterrows()
-                 if row["target_id"] in short}
-        for _, row in self.report.robustness.iterrows():
-            if row["target_id"] in short and _text(row, "indicator", lang):
-                names[_text(row, "indicator", lang)] = short[row["target_id"]]
-        return names
-
-    def shortened(self, table: Table) -> Table:
-        """``table`` with the indicator column in short names (the plan's sentences follow the overview)."""
-        header = label("col_indicator", self.lang)
-        index = next((i for i, c in enumerate(table.columns) if c.header == header), None)
-        if index is None:
-            return table
-        rows = tuple(row[:index] + (dataclasses.replace(row[index], value=self.short_names.get(
-            str(row[index].value), row[index].value)),) + row[index + 1:] for row in table.rows)
-        return dataclasses.replace(table, rows=rows)
 
     def figures(self, charts: Sequence[tuple[str, pathlib.Path]]) -> None:
         for name, path in charts:
@@ -374,7 +352,7 @@ def _findings(writer: DocxWriter) -> None:
         writer.heading(label("robustness", lang), 2)
         writer.paragraphs(robustness.notes)
         for table in robustness.tables:
-            layout.table(writer.shortened(table))
+            layout.table(table)
 
 
 # ------------------------------------------------------------------------------------------ 三、分项结果

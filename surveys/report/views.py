@@ -200,7 +200,7 @@ def _overview_level(report: ReportInput) -> float | None:
 
 
 # widest column of the overview (Latin cells): with them the overview prints on A4 landscape at about 80 %
-_OVERVIEW_WIDTHS = {"col_responsible_unit": 18, "col_notes": 38, "col_interval_kind": 14, "col_margins": 17,
+_OVERVIEW_WIDTHS = {"col_responsible_unit": 18, "col_notes": 38, "col_interval_kind": 18, "col_margins": 17,
                     "col_plan_text": 48, "col_indicator": 34, "col_verdict": 22}
 
 
@@ -322,12 +322,17 @@ def _indicator(frame: pd.DataFrame, lang: str, level: float) -> Section:
     return Section("indicator", tables[0].title, tables, notes=tuple(notes))
 
 
+# a text column of a plain table wraps past this many Latin cells, so the sheet prints at a readable scale
+_PLAIN_WIDTHS = {"text": 32, "code": 24}
+
+
 def _plain_table(key: str, title: str, lang: str, frame: pd.DataFrame,
                  spec: Iterable[tuple[str, str, str | None]], detail: Iterable[str] = ()) -> Table:
     """A table straight from ``frame``: ``spec`` is (header key, column, kind) — kind None: a yes/no flag."""
     spec = list(spec)
     detail = set(detail)
-    columns = tuple(ColumnView(label(h, lang), detail=h in detail) for h, _, _ in spec)
+    columns = tuple(ColumnView(label(h, lang), detail=h in detail, width=_PLAIN_WIDTHS.get(kind))
+                    for h, _, kind in spec)
     rows = []
     for _, row in frame.iterrows():
         cells = []
@@ -359,14 +364,15 @@ def _key_values(report: ReportInput) -> Table:
 
 def _target_method(report: ReportInput) -> Table:
     lang, frame = report.lang, report.scoreboard
-    columns = tuple(ColumnView(label(k, lang)) for k in (
+    widths = {"col_indicator": 28, "col_positive_set": 30, "col_base": 24}
+    columns = tuple(ColumnView(label(k, lang), width=widths.get(k)) for k in (
         "col_indicator", "col_positive_set", "col_base", "col_ci_method", "col_level", "col_df", "col_threshold",
         "col_rule"))
     rows = []
     for _, row in frame.iterrows():
         value_kind, _ = _value_kinds(row["kind"])
         rows.append((
-            Cell(_text(row, "label", lang)), Cell(_text(row, "positive_set", lang)),
+            Cell(_text(row, "short", lang) or _text(row, "label", lang)), Cell(_text(row, "positive_set", lang)),
             Cell(_text(row, "base_label", lang)), Cell(_interval_method(row, report)),
             Cell(_number(row["level"]), "share"), Cell(_number(row["df"]), "df"),
             Cell(_number(row["threshold"]), value_kind),
@@ -482,16 +488,33 @@ def _agreement(value: Any, lang: str) -> Cell:
     return Cell(label("agrees_not_judged" if value is None else ("agrees_yes" if value else "agrees_no"), lang))
 
 
+def short_indicator_names(report: ReportInput) -> dict[str, str]:
+    """An indicator's full text (as the robustness and mode tables carry it) → its short name on the overview,
+    so that every table names a target the same way (the plan's sentence is the overview's footnote)."""
+    lang, board = report.lang, report.scoreboard
+    short = {row["target_id"]: _text(row, "short", lang) for _, row in board.iterrows() if _text(row, "short", lang)}
+    names = {_text(row, "label", lang): short[row["target_id"]] for _, row in board.iterrows()
+             if row["target_id"] in short}
+    for _, row in report.robustness.iterrows():
+        if row["target_id"] in short and _text(row, "indicator", lang):
+            names[_text(row, "indicator", lang)] = short[row["target_id"]]
+    return names
+
+
 def _robustness_table(report: ReportInput) -> Table:
     lang, frame = report.lang, report.robustness
+    short = short_indicator_names(report)
     names = ["col_indicator", "col_alternative", "col_estimate", "interval", "col_verdict", "col_agrees",
              "col_respondents", "col_effective_size", "col_note"]
+    widths = {"col_indicator": 24, "col_alternative": 30, "col_note": 40}
     columns = tuple(ColumnView(_interval_header(report.method.level, lang), interval=True) if name == "interval"
-                    else ColumnView(label(name, lang), detail=name == "col_effective_size") for name in names)
+                    else ColumnView(label(name, lang), detail=name == "col_effective_size", width=widths.get(name))
+                    for name in names)
     rows = []
     for _, row in frame.iterrows():
         rows.append((
-            Cell(_text(row, "indicator", lang) if row["alternative"] == "reported" else ""),
+            Cell(short.get(_text(row, "indicator", lang), _text(row, "indicator", lang))
+                 if row["alternative"] == "reported" else ""),
             Cell(_text(row, "label", lang)),
             Cell(_number(row["estimate"]), "share"),
             Cell((_number(row["ci_low"]), _number(row["ci_high"])), "share"),
@@ -506,6 +529,7 @@ def _robustness_table(report: ReportInput) -> Table:
 
 def _mode_table(report: ReportInput) -> Table:
     lang, frame = report.lang, report.mode_differences
+    short = short_indicator_names(report)
     spec = [("col_indicator", None, "text"), ("col_first_mode", "first_estimate", "share"),
             ("col_second_mode", "second_estimate", "share"), ("col_difference", "difference", "points_signed"),
             ("interval", None, "points_signed"), ("col_p_value_two_sided", "p_value", "p_value"),
@@ -518,7 +542,7 @@ def _mode_table(report: ReportInput) -> Table:
         cells = []
         for key, column, kind in spec:
             if key == "col_indicator":
-                cells.append(Cell(_text(row, "indicator", lang)))
+                cells.append(Cell(short.get(_text(row, "indicator", lang), _text(row, "indicator", lang))))
             elif key == "interval":
                 cells.append(Cell((_number(row["ci_low"]), _number(row["ci_high"])), kind))
             elif kind is None:

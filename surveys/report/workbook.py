@@ -33,6 +33,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from surveys.errors import ReportError
+from surveys.display import wrap
 from surveys.report.figures import natural_size
 from surveys.report.labels import VERDICT_STYLES, label, verdict_label
 from surveys.report.model import ReportInput
@@ -63,6 +64,9 @@ _MIN_WIDTH = 6
 _IMAGE_WIDTH = 760  # pixels; about 20 cm on screen
 _IMAGE_HEIGHT = 640  # pixels; about 17 cm: a chart fits the height of a landscape A4 page
 _ROW_PIXELS = 20
+_DEFAULT_WIDTH = 8.43  # a column Excel has not been told the width of
+_NOTE_MIN_WIDTH = 90  # a note wraps at no fewer than this many Latin cells
+_NOTE_LINE_POINTS = 15  # the height of one line of an 11-point note, in points
 _HEADER_FILL = PatternFill(start_color="FFE8ECF1", end_color="FFE8ECF1", fill_type="solid")
 _TITLE_FONT = Font(bold=True, size=14)
 _BOLD = Font(bold=True)
@@ -71,9 +75,16 @@ _NOTE = Font(italic=True, color="FF404040")
 _WARNING = Font(bold=True, color="FFB42318")
 
 
-def _number_format(kind: str, unit: str) -> str:
-    """The display format of a number of ``kind``, followed by its unit (the cell stays a number): 3 → 3次."""
+def _number_format(kind: str, unit: str, value: float | None = None) -> str:
+    """The display format of a number of ``kind``, followed by its unit (the cell stays a number): 3 → 3次.
+    A plain ``number`` shows what the HTML shows (:func:`surveys.report.text.format_value`): whole numbers and
+    numbers from 1,000 up without decimals, others to four significant digits (a design effect 1.147)."""
     base = NUMBER_FORMATS.get(kind, NUMBER_FORMATS["number"])
+    if base == "General" and value is not None and math.isfinite(value):
+        shown = format_value(value, "number")  # 1,113 / 1.147 / 0.052, as the HTML shows it
+        if "e" not in shown:
+            decimals = len(shown.partition(".")[2])
+            base = "#,##0" if not decimals else "0." + "0" * decimals
     if not unit:
         return base
     if base == "General":
@@ -91,6 +102,7 @@ class _Sheet:
         self.caps: dict[int, int] = {}  # column → widest it may be (ColumnView.width); longer text wraps
         self.frozen = False
         self.first_table_row = 1  # rows above (the sheet's title) span the page and never wrap
+        self.notes: list[int] = []  # rows holding a note: spread over the table's width and wrapped when fitted
 
     def text(self, row: int, column: int, value: Any, *, font: Font | None = None, measure: bool = True) -> None:
         """Write ``value`` as a text cell (never a formula), fitting the column to it when ``measure``."""
@@ -112,10 +124,17 @@ class _Sheet:
             self.text(row, column, format_value(value, kind, lang), font=_MUTED if muted else None)
             return
         cell = self.sheet.cell(row=row, column=column, value=float(value))
-        cell.number_format = _number_format(kind, unit)
+        cell.number_format = _number_format(kind, unit, float(value))
         if muted:
             cell.font = _MUTED
         self._measure(column, format_value(value, kind, lang) + unit)
+
+    def note(self, text: str) -> None:
+        """A note on a row of its own. It wraps within the width of the tables above it: a long line left to
+        overflow would widen the printed page, and every table on the sheet would print smaller."""
+        self.text(self.row, 1, text, font=_NOTE, measure=False)
+        self.notes.append(self.row)
+        self.row += 1
 
     def _measure(self, column: int, text: str) -> None:
         longest = max((display_width(line) for line in text.splitlines() or [""]), default=0)
@@ -128,8 +147,45 @@ class _Sheet:
             self.sheet.column_dimensions[get_column_letter(column)].width = fitted
             if width + 2 > widest:
                 for (cell,) in self.sheet.iter_rows(min_row=self.first_table_row, min_col=column, max_col=column):
-                    if isinstance(cell.value, str) and display_width(cell.value) > widest - 2:
+                    if isinstance(cell.value, str) and display_width(cell.value) > widest - 2 \
+                            and cell.row not in self.notes:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        self._fit_row_heights()
+        self._spread_notes()
+
+    def _fit_row_heights(self) -> None:
+        """A row whose wrapped text takes several lines is made that tall: LibreOffice and WPS keep the stored
+        height of a row on opening a workbook, so a wrapped cell would otherwise be cut to its first line."""
+        for row in self.sheet.iter_rows(min_row=self.first_table_row):
+            lines = 1
+            for cell in row:
+                if not (isinstance(cell.value, str) and cell.alignment is not None and cell.alignment.wrap_text):
+                    continue
+                width = int(self.sheet.column_dimensions[get_column_letter(cell.column)].width or _DEFAULT_WIDTH)
+                lines = max(lines, sum(len(wrap(line, width)) for line in cell.value.splitlines() or [""]))
+            if lines > 1:
+                self.sheet.row_dimensions[row[0].row].height = _NOTE_LINE_POINTS * lines
+                for cell in row:  # every cell of a tall row starts at its top, as the wrapped ones do
+                    if cell.value is not None and cell.alignment.vertical != "top":
+                        cell.alignment = Alignment(horizontal=cell.alignment.horizontal,
+                                                   wrap_text=cell.alignment.wrap_text, vertical="top")
+
+    def _spread_notes(self) -> None:
+        last = max(self.widths, default=1)
+        total = sum(self.sheet.column_dimensions[get_column_letter(c)].width or _DEFAULT_WIDTH
+                    for c in range(1, last + 1))
+        while total < _NOTE_MIN_WIDTH:  # beside a narrow table (or a chart) a note may use blank columns
+            last += 1
+            total += self.sheet.column_dimensions[get_column_letter(last)].width or _DEFAULT_WIDTH
+        for row in self.notes:
+            cell = self.sheet.cell(row=row, column=1)
+            lines = sum(max(1, math.ceil(display_width(line) / max(total - 2, 1)))
+                        for line in str(cell.value or "").splitlines() or [""])
+            if last > 1:
+                self.sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if lines > 1:
+                self.sheet.row_dimensions[row].height = _NOTE_LINE_POINTS * lines
 
 
 def _expanded_headers(table: Table, lang: str, workbook_columns: list[int]) -> list[str]:
@@ -213,8 +269,7 @@ def _write_table(sheet: _Sheet, table: Table, lang: str, *, show_title: bool, fr
         sheet.frozen = True
     sheet.row = row + 1
     if table.note:
-        sheet.text(sheet.row, 1, table.note, font=_NOTE, measure=False)
-        sheet.row += 1
+        sheet.note(table.note)
     sheet.row += 1
 
 
@@ -260,8 +315,7 @@ def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None
         _write_table(sheet, table, lang, show_title=len(section.tables) > 1 or table.title != section.title,
                      freeze=True)
     for note in (*section.notes, *section.footnotes):
-        sheet.text(sheet.row, 1, note, font=_NOTE, measure=False)
-        sheet.row += 1
+        sheet.note(note)
     if section.notes or section.footnotes:
         sheet.row += 1
     _embed_charts(sheet, section, lang)
