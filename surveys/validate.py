@@ -44,7 +44,8 @@ import pandas as pd
 
 from surveys.errors import ValidationError
 from surveys.ingest.mapping import ISSUE_COLUMNS, Issue, MappedExport
-from surveys.questionnaire import Questionnaire, Text
+from surveys.questionnaire import Questionnaire
+from surveys.wording import Text, Wording
 
 __all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "REASON_LABELS",
            "reason_label", "Issue",
@@ -54,8 +55,9 @@ ISSUE_CODES = ("duplicate_submission", "incomplete", "attention_check_failed", "
                "outside_area", "skip_violation", "required_missing", "out_of_scale", "unparseable")
 ACTIONS = ("reject", "flag", "off")
 # Every reason a row is rejected or flagged, in words: the validation rules above, the mapping's problems and the
-# double-entry reconciliation of paper forms (keying_*). Reports print these, never the codes.
-REASON_LABELS: Mapping[str, Text] = MappingProxyType({
+# double-entry reconciliation of paper forms (keying_*). Reports print these, never the codes; an unknown code (from a
+# newer stage) is shown as it is.
+REASON_LABELS = Wording({
     "duplicate_submission": Text("重复提交", "duplicate submission"),
     "incomplete": Text("作答不完整", "incomplete answers"),
     "attention_check_failed": Text("未通过注意力检测题", "failed the attention check"),
@@ -71,7 +73,7 @@ REASON_LABELS: Mapping[str, Text] = MappingProxyType({
     "keying_duplicated": Text("同一问卷编号录入多次", "form number keyed more than once"),
     "keying_unnumbered": Text("缺问卷编号", "no form number"),
     "keying_other_file_duplicated": Text("另一份录入中编号重复", "form number repeated in the other keying"),
-})
+}, error=ValidationError, unknown=str)
 # evidence of a repeat submission, strongest first: (token columns, rank, what the message calls it)
 STRONG_EVIDENCE = ((("record",), 1, "the same platform record (answer number and time)"),
                    (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
@@ -80,8 +82,7 @@ STRONG_EVIDENCE = ((("record",), 1, "the same platform record (answer number and
 
 def reason_label(code: str, lang: str = "zh") -> str:
     """A reason code in words (an unknown code — from a newer stage — is shown as it is)."""
-    text = REASON_LABELS.get(code)
-    return text.get(lang) if text is not None else code
+    return REASON_LABELS.get(code, lang)
 
 
 _DEFAULT_ACTIONS = MappingProxyType({
