@@ -6,7 +6,7 @@ Two questions analysts ask before fieldwork:
   ``n0 = z² p(1−p) / e²`` with ``z`` the two-sided normal quantile (Cochran 1977, eq. 4.2); it is multiplied
   by the design effect, reduced by the finite-population correction ``n = n' / (1 + (n' − 1)/N)`` (Cochran
   eq. 4.3) and divided by the expected response rate to give the number of invitations.
-  Check: ±3 points at p = 0.8, 95 % → 683 (PRACTICE.md §4 quotes 246 / 683 / 1,537 for ±5 / ±3 / ±2).
+  Check: ±3 points at p = 0.8, 95 % → 683 (docs/scoring.md §4 quotes 246 / 683 / 1,537 for ±5 / ±3 / ±2).
 * **How many respondents to show the rate is above the target?**  Planned with *the verdict's own rule*
   (:func:`surveys.indicators.targets.check_target`): the same interval (default logit, 95 %), so the same one-sided level
   α = (1 − level)/2 = 0.025, and the same refusals. For a simple random sample of n the verdict is ``met`` for

@@ -12,8 +12,8 @@ An analyst handed a 问卷星 download (or a Qualtrics CSV, an SPSS file…) get
   marked as the study's choice (``threshold_source: study``), domains by the demographic items;
 
 and a checklist (:attr:`StudyDraft.checklist`, printed by the command). ``surveys run DIR/study.yaml --out OUT``
-then writes the report at once. Validated on every real response export in ``shared/real-exports``
-(tests/test_init.py): init, then run, with every row accounted for.
+then writes the report at once. Validated on every public real response export the conformance tests read in
+place (tests/test_init.py): init, then run, with every row accounted for.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ whose ``adjustments`` end with a record of what was done. The record serves two 
 
 Everything is validated against R survey 4.1.1 (``postStratify``, ``rake``, ``calibrate``,
 ``trimWeights`` on ``dclus1`` and on ``as.svrepdesign(dclus1)``; the reference cases of
-``shared/reference/r_survey``): the final weights match R's exported weights at 1e-9 relative.
+``tests/reference/r_survey``): the final weights match R's exported weights at 1e-9 relative.
 
 Population margins are data (:mod:`surveys.weighting.margins`): pass a :class:`~surveys.weighting.margins.Margins`
 loaded from a margin file, a pandas Series/DataFrame as in R (``stype``, ``Freq``) or a mapping.
