@@ -331,7 +331,7 @@ def plan_sample_size(
     """One entry point: give ``margin`` (for a margin of error) or ``threshold`` and ``true_rate`` (to show the
     rate is above the target, with the verdict's own interval and level: ``ci_method``, ``level``).
     See :func:`sample_size_for_margin` and :func:`sample_size_for_target`."""
-    common = dict(design_effect=design_effect, population=population, response_rate=response_rate)
+    common: dict[str, Any] = dict(design_effect=design_effect, population=population, response_rate=response_rate)
     if margin is not None and threshold is None and true_rate is None:
         return sample_size_for_margin(margin, p=p, level=level, **common)
     if margin is None and threshold is not None and true_rate is not None:

@@ -76,7 +76,7 @@ REASON_LABELS = Wording({
     "keying_other_file_duplicated": Text("另一份录入中编号重复", "form number repeated in the other keying"),
 }, error=ValidationError, unknown=str)
 # evidence of a repeat submission, strongest first: (token columns, rank, what the message calls it)
-STRONG_EVIDENCE = ((("record",), 1, "the same platform record (answer number and time)"),
+STRONG_EVIDENCE: tuple[tuple[tuple[str, ...], int, str], ...] = ((("record",), 1, "the same platform record (answer number and time)"),
                    (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
                    (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
 

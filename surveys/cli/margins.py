@@ -74,7 +74,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"the shares are of a population of {args.total:,.0f} (--total; margins[].total in the study spec)")
     elif counted and len(filled) > len(counted):
         print(f"the shares are of the population counted in {counted[0].variable} "
-              f"({sum(counted[0].population):,.0f})")
+              f"({sum(counted[0].population or ()):,.0f})")
     return 0
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from surveys.columns import factorize_sorted, require_columns
+from surveys.design_interface import DesignT
 from surveys.errors import DesignError
 from surveys.estimation.estimators import (
     Domains,
@@ -42,6 +43,13 @@ class DesignMethods:
     ``_adjustments``; derived designs are shallow copies with some of these replaced (:meth:`_derive`), so they
     share the encoded structure.
     """
+
+    _data: pd.DataFrame
+    _base_weights: np.ndarray
+    _mask: np.ndarray | None
+    _adjustments: tuple[Any, ...]
+    _column_cache: dict[str, tuple[np.ndarray, np.ndarray]]
+    _df_cache: float | None
 
     def _derive(self, **changes: Any):
         clone = copy.copy(self)
@@ -153,15 +161,17 @@ class DesignMethods:
         cache = {name: codes for name, codes in self._column_cache.items() if name not in columns}
         return self._derive(_data=data.assign(**columns), _column_cache=cache)
 
-    # weighting: the weighting functions do the work and return a new design
-    def poststratify(self, by: Any, population: Any, **kw: Any):
+    # weighting: the weighting functions do the work and return a new design (of the class of ``self``, which
+    # offers the whole design interface: surveys.design_interface)
+    def poststratify(self: DesignT, by: Any, population: Any, **kw: Any) -> DesignT:
         return weighting.poststratify(self, by, population, **kw)
 
-    def rake(self, margins: Any, **kw: Any):
+    def rake(self: DesignT, margins: Any, **kw: Any) -> DesignT:
         return weighting.rake(self, margins, **kw)
 
-    def calibrate(self, totals: Any, **kw: Any):
+    def calibrate(self: DesignT, totals: Any, **kw: Any) -> DesignT:
         return weighting.calibrate(self, totals, **kw)
 
-    def trim_weights(self, lower: float | None = None, upper: float | None = None, strict: bool = False):
+    def trim_weights(self: DesignT, lower: float | None = None, upper: float | None = None,
+                     strict: bool = False) -> DesignT:
         return weighting.trim_weights(self, lower=lower, upper=upper, strict=strict)

@@ -226,8 +226,9 @@ def parse_formula(text: str) -> Formula:
     if parser.peek() is None:
         raise parser.fail("nothing right of ~")
     terms, dropped = parser.sum()
-    if parser.peek() is not None:
-        raise parser.fail(f"unexpected {parser.peek()[1]!r}")
+    left_over = parser.peek()
+    if left_over is not None:
+        raise parser.fail(f"unexpected {left_over[1]!r}")
     appearance = {term: index for index, term in enumerate(terms)}
     ordered = sorted((term for term in terms if term), key=lambda term: (len(term), appearance[term]))
     return Formula(text=text.strip(), response=response, variables=tuple(parser.variables),
@@ -386,7 +387,7 @@ def category_codes(series: pd.Series, label: str, *, levels: Sequence[Any] | Non
 
 def _codings(formula: Formula, coded: Sequence[_Coded]) -> list[list[bool]]:
     """Per term, per variable: coded by all levels (True) or by contrasts (R's TermCode rule)."""
-    seen = [frozenset()] if formula.intercept else []
+    seen: list[frozenset] = [frozenset()] if formula.intercept else []
     result = []
     for term in formula.terms:
         flags = []

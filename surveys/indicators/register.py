@@ -123,9 +123,9 @@ class RegisterSource:
     def describe(self, lang: str = "zh") -> str:
         if self.kind in ("survey", "census"):
             return f"{self.questionnaire}/{self.measure}"
-        if self.type == "rate":
+        if self.numerator is not None and self.denominator is not None:  # a rate
             return f"{self.numerator.label.get(lang)} / {self.denominator.label.get(lang)}"
-        return self.figure.label.get(lang)
+        return self.figure.label.get(lang) if self.figure is not None else ""
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,8 @@ class OmrSentinels:
 
 
 OMR_CONVENTIONS: Mapping[str, OmrSentinels] = MappingProxyType({
-    "blank_and_star": OmrSentinels(blank="", multiple="*"),
-    "minus_one_and_9999": OmrSentinels(blank=("", "-1"), multiple=(), invalid="-9999"),
+    "blank_and_star": OmrSentinels(blank=("",), multiple=("*",)),
+    "minus_one_and_9999": OmrSentinels(blank=("", "-1"), multiple=(), invalid=("-9999",)),
 })
 
 

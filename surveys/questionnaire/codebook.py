@@ -8,7 +8,9 @@ mappings (column keys and option orders that differ from the scale).
 from __future__ import annotations
 
 from surveys.display import display_width as _display_width
+from surveys.errors import QuestionnaireError
 from surveys.questionnaire.model import Condition, Item, Measure, Questionnaire, Scale
+from surveys.wording import check_language
 
 __all__ = ["render_codebook"]
 
@@ -117,9 +119,7 @@ def _platform_lines(questionnaire: Questionnaire, words: dict[str, str], lang: s
 
 def render_codebook(questionnaire: Questionnaire, lang: str = "zh") -> str:
     """The codebook of ``questionnaire`` as plain text in ``lang`` ("zh" or "en")."""
-    words = _HEADINGS.get(lang)
-    if words is None:
-        questionnaire.title.get(lang)  # raises the language error
+    words = _HEADINGS[check_language(lang, error=QuestionnaireError)]
     q = questionnaire
     lines = [f"{q.title.get(lang)}  [{q.id} v{q.version}]", f"{words['unit']}: {q.unit.get(lang)}",
              f"{words['population']}: {q.population_label.get(lang)} ({q.population})",

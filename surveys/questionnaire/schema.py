@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import pathlib
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from surveys.errors import QuestionnaireError
 from surveys.questionnaire.model import (
@@ -224,7 +224,7 @@ def _item(value: Any, path: str, earlier: dict[str, Item], positions: dict[str, 
                                    scales, reader)
             if condition is not None:
                 conditions.append(condition)
-    if None in (item_id, text, item_type, role):
+    if item_id is None or text is None or item_type is None or role is None:
         return None
     return Item(item_id, text, item_type, scale_id if scale is not None else None, role, required,
                 tuple(conditions), correct, note)
@@ -275,33 +275,31 @@ def parse_questionnaire(document: Any, source_path: pathlib.Path) -> Questionnai
     spec = reader.mapping(document, "", _TOP_REQUIRED, _TOP_OPTIONAL)
     if spec is None:
         # Check what is there anyway so a file missing one key still gets the rest of its problems reported.
-        spec = {key: document.get(key) for key in _TOP_REQUIRED + _TOP_OPTIONAL} if isinstance(document, dict) else {}
-    questionnaire_id = reader.string(spec.get("id"), "id", identifier=True) if "id" in spec else None
-    version = reader.string(spec.get("version"), "version") if spec.get("version") is not None else None
-    title = reader.text(spec.get("title"), "title") if spec.get("title") is not None else None
-    unit = reader.text(spec.get("unit"), "unit") if spec.get("unit") is not None else None
-    population = (reader.string(spec.get("population"), "population", identifier=True)
-                  if spec.get("population") is not None else None)
+        spec = {key: document[key] for key in _TOP_REQUIRED + _TOP_OPTIONAL if key in document}
+    questionnaire_id = reader.string(spec["id"], "id", identifier=True) if "id" in spec else None
+    version = reader.string(spec["version"], "version") if "version" in spec else None
+    title = reader.text(spec["title"], "title") if "title" in spec else None
+    unit = reader.text(spec["unit"], "unit") if "unit" in spec else None
+    population = reader.string(spec["population"], "population", identifier=True) if "population" in spec else None
     population_label = (reader.text(spec["population_label"], "population_label")
                         if spec.get("population_label") is not None else None)
     description = (reader.text(spec["description"], "description")
                    if spec.get("description") is not None else None)
-    modes = _modes(spec["modes"], reader) if spec.get("modes") is not None else ()
-    scales = _scales(spec["scales"], reader) if spec.get("scales") is not None else {}
-    items = _items(spec["items"], scales, reader) if spec.get("items") is not None else ()
+    modes = _modes(spec["modes"], reader) if "modes" in spec else ()
+    scales = _scales(spec["scales"], reader) if "scales" in spec else {}
+    items = _items(spec["items"], scales, reader) if "items" in spec else ()
     items_by_id = {item.id: item for item in items}
-    measures = (read_measures(spec["measures"], items_by_id, scales, reader)
-                if spec.get("measures") is not None else ())
+    measures = read_measures(spec["measures"], items_by_id, scales, reader) if "measures" in spec else ()
     weighting = read_weighting(spec.get("weighting"), items_by_id, scales, reader)
     platforms = read_platforms(spec.get("platforms"), items_by_id, scales, reader)
-    reader.fail()
+    reader.fail()  # from here on every required value was read (else fail() raised)
     return Questionnaire(
-        id=questionnaire_id,
-        version=version,
-        title=title,
-        unit=unit,
-        population=population,
-        population_label=population_label or Text(population, population),
+        id=cast(str, questionnaire_id),
+        version=cast(str, version),
+        title=cast(Text, title),
+        unit=cast(Text, unit),
+        population=cast(str, population),
+        population_label=population_label or Text(cast(str, population), cast(str, population)),
         modes=modes,
         scales=MappingProxyType(dict(scales)),
         items=items,

@@ -131,7 +131,7 @@ def _measure(value: Any, path: str, items: dict[str, Item], scales: dict[str, Sc
     if raw_items is None or None in item_ids or kind is None:
         return None
     _check_measure_items(str(measure_id), kind, item_ids, satisfied_codes, path, items, scales, reader)
-    if None in (measure_id, label, base):
+    if measure_id is None or label is None or base is None:
         return None
     return Measure(measure_id, kind, tuple(item_ids), label, headline, target, base, satisfied_codes)
 
@@ -218,7 +218,7 @@ def _weighting_variable(value: Any, path: str, items: dict[str, Item], scales: d
         reader.problem(join_path(path, "categories"), "required key is missing when item is null (the frame gives the "
                        "value); list the categories with code, zh, en and key")
         return None
-    if None in (variable_id, label) or not categories:
+    if variable_id is None or label is None or not categories:
         return None
     return WeightingVariable(variable_id, item_id, label, tuple(categories))
 

@@ -224,7 +224,7 @@ def _checklist(out_dir: pathlib.Path, questionnaire: Questionnaire, margins: Mar
              "(unweighted until margins.csv is filled in)",
              f"[ ] check the headline measure {headline.id} on {item.id} ({item.text.zh[:30]}) and its satisfied "
              f"categories in questionnaire.yaml{headline_note}",
-             f"[ ] replace the 80% target with the plan's own (study.yaml measures[0].threshold; then "
+             "[ ] replace the 80% target with the plan's own (study.yaml measures[0].threshold; then "
              "threshold_source: plan)"]
     if margins is not None:
         variables = ", ".join(f"{table.variable} ({table.label.split(' / ')[0]})" for table in margins)

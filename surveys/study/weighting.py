@@ -42,7 +42,7 @@ import dataclasses
 import math
 import pathlib
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -118,7 +118,8 @@ def _frame_rows(data: pd.DataFrame, entry: StudyMargins) -> np.ndarray:
     for variable, codes in entry.rows.items():
         if variable in data.columns:
             wanted = {category_code(code) for code in codes}
-            inside &= data[variable].map(lambda v: not _is_missing(v) and category_code(v) in wanted).to_numpy(bool)
+            inside &= data[variable].map(
+                lambda v, wanted=wanted: not _is_missing(v) and category_code(v) in wanted).to_numpy(bool)
     return inside
 
 
@@ -480,7 +481,7 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
             notes += [note for note in (_missing_note(data, population, table, questionnaire),) if note is not None]
             data[name] = column.to_numpy(object)
             tables.append(margin)
-            sparse = _sparse_categories(data[name].map(lambda value: merges.get(value, value)),
+            sparse = _sparse_categories(data[name].map(lambda value, merges=merges: merges.get(value, value)),
                                         _merged_table(margin, merges), weighting.min_category_respondents)
             merged = {category: sparse.get(merges.get(category, category), merges.get(category, category))
                       for category in dict.fromkeys((*margin.categories, *merges))}

@@ -28,7 +28,7 @@ import io
 import math
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -378,10 +378,10 @@ def _table_from_block(variable: str, block: list[tuple[int, list[str]]]) -> tupl
     first_line = block[0][0]
     population_tuple = share_tuple = None
     if all(has_population):
-        population_tuple = tuple(populations)
+        population_tuple = tuple(cast("list[float]", populations))
     elif all(has_share):
-        share_tuple = tuple(shares)
-        total = sum(shares)
+        share_tuple = tuple(cast("list[float]", shares))
+        total = sum(share_tuple)
         if abs(total - 1.0) > SHARE_SUM_TOLERANCE:
             problems.append(
                 f"line {first_line}: the shares of '{variable}' sum to {total:.8g}, not 1 (tolerance "
@@ -464,7 +464,7 @@ def as_margin_table(population: Any, by: str | Sequence[str] | None = None) -> M
     mapping or Series whose values are all ≤ 1 and sum to 1 (within 1e-6) is read as shares.
     ``by`` is the variable (``"a+b"`` or a list for a joint table).
     """
-    by_name = JOINT_VARIABLE_SEPARATOR.join(by) if isinstance(by, (list, tuple)) else by
+    by_name = by if by is None or isinstance(by, str) else JOINT_VARIABLE_SEPARATOR.join(by)
     if isinstance(population, MarginTable):
         if by_name is not None and population.variable != by_name:
             raise WeightingError(

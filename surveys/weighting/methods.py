@@ -1,7 +1,8 @@
 """Weighting: post-stratification, raking, calibration and trimming of a survey design.
 
 Each function takes a design (:class:`~surveys.design.SurveyDesign` or
-:class:`~surveys.design.ReplicateDesign`) and returns a NEW design whose weights are adjusted and
+:class:`~surveys.design.ReplicateDesign`; typed as the interface of :mod:`surveys.design_interface`, since the
+weighting stage imports no design class) and returns a NEW design of the same kind whose weights are adjusted and
 whose ``adjustments`` end with a record of what was done. The record serves two purposes:
 
 * variance: the engine passes the influence values of every estimator through
@@ -47,6 +48,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from surveys.design_interface import Design, DesignT
 from surveys.errors import ConvergenceError, WeightingError
 from surveys.weighting.calibration import (
     CALIBRATION_FUNCTIONS,
@@ -99,7 +101,7 @@ class WeightingConvergenceWarning(RuntimeWarning):
 # ------------------------------------------------------------------------------------------
 
 
-def _replicates(design: Any) -> np.ndarray | None:
+def _replicates(design: Design) -> np.ndarray | None:
     """The (n × R) replicate analysis weights of a replicate design, None for other designs."""
     if getattr(design, "is_replicate", True) is False:
         return None
@@ -107,7 +109,8 @@ def _replicates(design: Any) -> np.ndarray | None:
     return None if replicate is None else np.asarray(replicate, dtype=float)
 
 
-def _finish(design: Any, weights: np.ndarray, replicate: np.ndarray | None, adjustment: Adjustment | None):
+def _finish(design: DesignT, weights: np.ndarray, replicate: np.ndarray | None,
+            adjustment: Adjustment | None) -> DesignT:
     """The new design; ``replicate`` is the adjusted replicate matrix of a replicate design."""
     if replicate is not None:
         result = design.with_weights(weights, replicate, adjustment)
@@ -139,13 +142,13 @@ def _map_back(weights: np.ndarray, encoding: CellEncoding, start: np.ndarray, fi
 
 
 def poststratify(
-    design: Any,
+    design: DesignT,
     by: str | Sequence[str],
     population: Any,
     *,
     collapse: Mapping[str, Mapping[Any, Any]] | None = None,
     population_total: float | None = None,
-):
+) -> DesignT:
     """Post-stratify: ``w ← w · N_g / N̂_g`` in every post-stratum g of ``by`` (one variable, or a
     list for their cross-classification), as R ``postStratify(design, ~by, population)``.
 
@@ -177,7 +180,7 @@ def poststratify(
 
 
 def rake(
-    design: Any,
+    design: DesignT,
     margins: Any,
     *,
     max_iterations: int = 100,
@@ -186,7 +189,7 @@ def rake(
     collapse: Mapping[str, Mapping[Any, Any]] | None = None,
     population_total: float | None = None,
     on_nonconvergence: str = "raise",
-):
+) -> DesignT:
     """Rake (iterative proportional fitting) to several margins; R ``rake()``.
 
     ``margins``: :class:`~surveys.weighting.margins.Margins`, a mapping variable → population, or a list of
@@ -229,7 +232,7 @@ def rake(
             f"largest relative margin gap {fit.largest_gap:.3g} (tolerance {threshold:g})"
             if rule == "relative_gap"
             else f"largest change of a cell total {fit.change_trace[-1]:.3g} (epsilon {epsilon:g}"
-            + ("" if epsilon >= 1 else f" × Σw = {threshold:.4g}")
+            + ("" if epsilon is None or epsilon >= 1 else f" × Σw = {threshold:.4g}")
             + f"); largest relative margin gap {fit.largest_gap:.3g}"
         )
         message = (
@@ -265,7 +268,7 @@ def _check_bounds(name: str, bounds: Any, default: tuple[float, float]) -> tuple
 
 
 def calibrate(
-    design: Any,
+    design: DesignT,
     totals: Any,
     *,
     calfun: str = "linear",
@@ -275,7 +278,7 @@ def calibrate(
     tolerance: float = 1e-7,
     population_total: float | None = None,
     on_nonconvergence: str = "raise",
-):
+) -> DesignT:
     """Calibrate the weights to population ``totals``; R ``calibrate(design, formula, population)``.
 
     ``totals``: R's named vector as a mapping (``{"(Intercept)": 6194, "stypeH": 755, "stypeM":
@@ -379,7 +382,8 @@ def _trim_column(weights: np.ndarray, lower: float, upper: float, strict: bool) 
     return new, trimmed, rounds
 
 
-def trim_weights(design: Any, lower: float | None = None, upper: float | None = None, strict: bool = False):
+def trim_weights(design: DesignT, lower: float | None = None, upper: float | None = None,
+                 strict: bool = False) -> DesignT:
     """Trim weights to [lower, upper]; R ``trimWeights(design, upper, lower, strict)``.
 
     Weights outside are set to the bound; the total trimmed amount is added EQUALLY (additively)
@@ -408,7 +412,7 @@ def trim_weights(design: Any, lower: float | None = None, upper: float | None = 
     return _finish(design, new_weights, new_replicate, adjustment)
 
 
-def design_weight_summary(design: Any) -> pd.DataFrame:
+def design_weight_summary(design: Design) -> pd.DataFrame:
     """One row per weighting stage of ``design``: the starting weights, then each adjustment.
 
     Columns: stage, method, respondents, total_weight, kish_design_effect, effective_sample_size,
