@@ -173,9 +173,9 @@ class SpecReader:
     def mapping(self, value: Any, key: str, required: Iterable[str] = (), optional: Iterable[str] = (), *,
                 partial: bool = False, noun: str = "key") -> dict | None:
         """``value`` as a dict if it is a mapping with every ``required`` key and no key outside ``required`` and
-        ``optional`` (which may repeat the required ones); else None (the problems recorded). ``partial``: an unknown key is recorded but the mapping
-        is still returned (None only when it is no mapping or lacks a required key). ``noun``: what a key is
-        called in the message ("section", "rule")."""
+        ``optional`` (which may repeat the required ones); else None (the problems recorded). ``partial``: an unknown
+        key is recorded but the mapping is still returned (None only when it is no mapping or lacks a required key).
+        ``noun``: what a key is called in the message ("section", "rule")."""
         required, optional = tuple(required), tuple(optional)
         if not isinstance(value, Mapping):
             keys = f" with keys {list(required)}" if required else ""

@@ -76,9 +76,10 @@ REASON_LABELS = Wording({
     "keying_other_file_duplicated": Text("另一份录入中编号重复", "form number repeated in the other keying"),
 }, error=ValidationError, unknown=str)
 # evidence of a repeat submission, strongest first: (token columns, rank, what the message calls it)
-STRONG_EVIDENCE: tuple[tuple[tuple[str, ...], int, str], ...] = ((("record",), 1, "the same platform record (answer number and time)"),
-                   (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
-                   (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
+STRONG_EVIDENCE: tuple[tuple[tuple[str, ...], int, str], ...] = (
+    (("record",), 1, "the same platform record (answer number and time)"),
+    (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
+    (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
 
 
 def reason_label(code: str, lang: str = "zh") -> str:
@@ -160,7 +161,8 @@ _SETTINGS: Mapping[str, Mapping[str, str]] = MappingProxyType({
     "speeder": {"seconds_per_item": "seconds_per_item"}, "straightline": {"min_items": "straightline_items"},
     "outside_area": {"area": "area"}, "duplicate_submission": {"window_minutes": "window_minutes"},
     "incomplete": {"min_answered_share": "min_answered_share"}})
-_SETTING_PATHS = {name: f"{code}.{setting}" for code, settings in _SETTINGS.items() for setting, name in settings.items()}
+_SETTING_PATHS = {name: f"{code}.{setting}" for code, settings in _SETTINGS.items()
+                  for setting, name in settings.items()}
 
 
 def _read_rules(spec: Any, reader: SpecReader, key: str) -> dict[str, Any]:

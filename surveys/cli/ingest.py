@@ -10,8 +10,9 @@ labels_for), "platform" (the reader), "mapping" (the questionnaire mapping used)
 "accepted", "rejected", "flagged", "reasons": {code: rows}, "blank_rows", "already_ingested", "labels" /
 "labels_for"}], "store": path}`` (``blank_rows``: entirely blank rows, which are no respondents and not in
 ``rows_read``); without, a table. A ``labels_for`` file's rows are counted in its code file's entry (its
-accepted and rejected are 0). Rejections are not failures (exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
-study spec with a ``validation`` section); ``--area`` sets the surveyed area of the ``outside_area`` rule.
+accepted and rejected are 0). Rejections are not failures (exit 0). ``--rules RULES.yaml`` takes the study's validation
+rules (a mapping of rule → settings, or a study spec with a ``validation`` section); ``--area`` sets the surveyed area
+of the ``outside_area`` rule.
 
 ``surveys export --store S --questionnaire ID -o out.xlsx [--wave W] [--lang zh|en]`` writes the accepted
 responses with labels (:func:`surveys.store.export_workbook`).

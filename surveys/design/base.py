@@ -101,7 +101,8 @@ class DesignMethods:
     def ratio(self, numerator: str, denominator: str, *, deff: Any = False, na_rm: bool = False,
               level: float = 0.95, df: float | None = None) -> Estimate:
         """Ratio of weighted totals Σwy/Σwz (R ``svyratio``)."""
-        return estimate_ratio(self, numerator, denominator, whole_design(self), deff=deff, na_rm=na_rm, level=level, df=df)[0]
+        return estimate_ratio(self, numerator, denominator, whole_design(self), deff=deff, na_rm=na_rm, level=level,
+                              df=df)[0]
 
     def proportion(self, variable: str, *, ci_method: str = "logit", level: float = 0.95, df: float | None = None,
                    na_rm: bool = False, deff: Any = False) -> Estimate:
@@ -112,7 +113,8 @@ class DesignMethods:
     def quantile(self, variable: str, quantile: float, *, rule: str = "math", level: float = 0.95,
                  na_rm: bool = False, df: float | None = None) -> Estimate:
         """Weighted quantile with a Woodruff interval (R ``svyquantile``)."""
-        return estimate_quantile(self, variable, quantile, whole_design(self), rule=rule, level=level, na_rm=na_rm, df=df)[0]
+        return estimate_quantile(self, variable, quantile, whole_design(self), rule=rule, level=level, na_rm=na_rm,
+                                 df=df)[0]
 
     def subset(self, mask: Any):
         """A domain: rows outside ``mask`` keep their PSU and stratum but get weight zero.

@@ -39,7 +39,8 @@ import pandas as pd
 from surveys.columns import category_code, factorize_sorted
 from surveys.errors import EstimationError
 
-__all__ = ["Variable", "Formula", "ModelFrame", "parse_formula", "formula_from_columns", "model_frame", "category_codes"]
+__all__ = ["Variable", "Formula", "ModelFrame", "parse_formula", "formula_from_columns", "model_frame",
+           "category_codes"]
 
 INTERCEPT = "(Intercept)"
 
@@ -485,10 +486,13 @@ def model_frame(formula: Formula | str, data: pd.DataFrame, *, weights: np.ndarr
 
 def _response(series: pd.Series, label: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("float64").to_numpy(na_value=np.nan) if series.isna().any() else series.to_numpy(dtype=float)
+        if series.isna().any():
+            return series.astype("float64").to_numpy(na_value=np.nan)
+        return series.to_numpy(dtype=float)
     if _is_categorical(series) and not pd.api.types.is_object_dtype(series.dtype):
         raise EstimationError(
-            f"the response {label!r} is categorical ({series.dtype}); recode it to numbers (e.g. 1 = satisfied, 0 = not)"
+            f"the response {label!r} is categorical ({series.dtype}); recode it to numbers "
+            "(e.g. 1 = satisfied, 0 = not)"
         )
     values = _numbers(series, label)
     if np.isinf(values).any():

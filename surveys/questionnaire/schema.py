@@ -197,10 +197,11 @@ def _item(value: Any, path: str, earlier: dict[str, Item], positions: dict[str, 
         scale_id = None
     if role in _RATED_ROLES and scale is not None:
         if item_type != "single":
-            reader.problem(join_path(path, "type"), f"expected a single-choice item for role '{role}'; found {item_type}")
+            reader.problem(join_path(path, "type"),
+                           f"expected a single-choice item for role '{role}'; found {item_type}")
         if not scale.satisfied_codes:
-            reader.problem(join_path(path, "scale"), f"expected scale '{scale.id}' of a {role} item to have at least one "
-                           "category with satisfied: true (the positive set of the rate); found none")
+            reader.problem(join_path(path, "scale"), f"expected scale '{scale.id}' of a {role} item to have at least "
+                           "one category with satisfied: true (the positive set of the rate); found none")
     correct = spec.get("correct_answer")
     if role in _ANSWER_KEY_ROLES:
         if correct is None:
@@ -239,8 +240,8 @@ def _items(value: Any, scales: dict[str, Scale], reader: SpecReader) -> tuple[It
         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
             item_id = raw["id"]
             if item_id in positions:
-                reader.problem(join_path(join_path("items", index), "id"), f"expected unique item ids; found '{item_id}' "
-                               f"again (first at items[{positions[item_id]}])")
+                reader.problem(join_path(join_path("items", index), "id"), f"expected unique item ids; found "
+                               f"'{item_id}' again (first at items[{positions[item_id]}])")
             else:
                 positions[item_id] = index
     earlier: dict[str, Item] = {}

@@ -210,8 +210,8 @@ def _weighting_variable(value: Any, path: str, items: dict[str, Item], scales: d
         if scale is not None:
             outside = [code for code in codes if code not in scale.codes]
             if outside:
-                reader.problem(join_path(path, "categories"), f"expected codes of scale '{scale.id}' (item '{item_id}'), "
-                               f"one of {list(scale.codes)}; found {outside}")
+                reader.problem(join_path(path, "categories"), f"expected codes of scale '{scale.id}' (item "
+                               f"'{item_id}'), one of {list(scale.codes)}; found {outside}")
     elif scale is not None:
         categories = [WeightingCategory(c.code, c.label) for c in scale.categories if not c.dont_know]
     else:
@@ -236,7 +236,8 @@ def read_weighting(value: Any, items: dict[str, Item], scales: dict[str, Scale],
         if variable is None:
             continue
         if any(existing.id == variable.id for existing in variables):
-            reader.problem(join_path(path, "id"), f"expected unique weighting variable ids; found '{variable.id}' again")
+            reader.problem(join_path(path, "id"),
+                           f"expected unique weighting variable ids; found '{variable.id}' again")
             continue
         variables.append(variable)
     return tuple(variables)

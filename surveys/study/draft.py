@@ -146,7 +146,8 @@ def _margins(questionnaire: Questionnaire) -> Margins | None:
     comments = (*template.comments,
                 "left blank, a variable is skipped (study.yaml: blank: skip); with none filled in, the run is "
                 "unweighted and the report says so on every page",
-                "options nobody chose in the export are not listed: nobody answered them, so nobody is weighted by them")
+                "options nobody chose in the export are not listed: nobody answered them, so nobody is weighted "
+                "by them")
     return Margins(tuple(tables), "", comments)
 
 

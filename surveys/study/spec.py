@@ -516,7 +516,8 @@ def _trim(reader: SpecReader, value: Any) -> TrimSpec | None:
     return TrimSpec(found["lower"], found["upper"], strict)
 
 
-def _measures(reader: SpecReader, document: Mapping, questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMeasure, ...]:
+def _measures(reader: SpecReader, document: Mapping,
+              questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMeasure, ...]:
     entries = document.get("measures")
     if entries is None:  # default: every questionnaire's headline measure with its own target
         return tuple(_from_questionnaire(q, q.headline.id, {}) for q in questionnaires.values())

@@ -225,7 +225,8 @@ def rake(
             raise WeightingError(f"epsilon must be > 0; found {epsilon!r}")
         rule = "r_epsilon"
         threshold = float(epsilon) if epsilon >= 1 else float(epsilon) * float(weights.sum())
-    fit = fit_cells(start, resolved.codes, resolved.targets, rule=rule, threshold=threshold, max_iterations=int(max_iterations))
+    fit = fit_cells(start, resolved.codes, resolved.targets, rule=rule, threshold=threshold,
+                    max_iterations=int(max_iterations))
     notes = []
     if not fit.converged:
         criterion = (
@@ -246,7 +247,8 @@ def rake(
     new_replicate = None
     if replicate is not None:
         cells = encoding.totals(replicate)
-        new_replicate = _map_back(replicate, encoding, cells, replay_sweeps(cells, resolved.codes, resolved.targets, fit.sweeps))
+        new_replicate = _map_back(replicate, encoding, cells,
+                                  replay_sweeps(cells, resolved.codes, resolved.targets, fit.sweeps))
     adjustment = Raking(
         old_weights=weights, new_weights=new_weights, encoding=encoding, margins=resolved,
         start_totals=start, final_totals=fit.cell_totals, iterations=fit.sweeps, converged=fit.converged,
@@ -297,7 +299,8 @@ def calibrate(
     bounds = _check_bounds("bounds", bounds, (-math.inf, math.inf))
     trim = None if trim is None else _check_bounds("trim", trim, (-math.inf, math.inf))
     if CALIBRATION_FUNCTIONS[calfun].needs_finite_bounds and not all(map(math.isfinite, bounds)):
-        raise WeightingError(f"calfun='{calfun}' needs finite bounds=(lower, upper) with lower < 1 < upper; found {bounds}")
+        raise WeightingError(f"calfun='{calfun}' needs finite bounds=(lower, upper) with lower < 1 < upper; "
+                             f"found {bounds}")
     if not bounds[0] <= 1 <= bounds[1]:
         raise WeightingError(f"bounds on g must contain 1 (no change); found {bounds}")
     weights = np.asarray(design.weights, dtype=float)
@@ -329,7 +332,8 @@ def calibrate(
         if trim is not None and not closed_form:
             g, clipped = trim_factors(g, column_weights, trim)
             if clipped and not what:
-                notes.append(f"{clipped} g-factor(s) trimmed to [{trim[0]:g}, {trim[1]:g}]; the totals are no longer met exactly")
+                notes.append(f"{clipped} g-factor(s) trimmed to [{trim[0]:g}, {trim[1]:g}]; the totals are no "
+                             "longer met exactly")
         return fit, g
 
     fit, g = factors(weights, "")
@@ -339,7 +343,8 @@ def calibrate(
     if replicate is not None:
         new_replicate = np.empty_like(replicate)
         for column in range(replicate.shape[1]):
-            new_replicate[:, column] = replicate[:, column] * factors(replicate[:, column], f", replicate {column + 1}")[1]
+            new_replicate[:, column] = (replicate[:, column]
+                                        * factors(replicate[:, column], f", replicate {column + 1}")[1])
     adjustment = Calibration(
         old_weights=weights, new_weights=new_weights, model=model, calfun=calfun, bounds=bounds, trim=trim,
         iterations=fit.iterations, converged=fit.converged, trace=fit.misfit_trace, notes=tuple(notes),
@@ -357,7 +362,8 @@ def _trim_once(weights: np.ndarray, lower: float, upper: float) -> tuple[np.ndar
     inside = positive & ~outside
     if not inside.any():
         raise WeightingError(
-            f"every weight lies outside [{lower:g}, {upper:g}], so nothing can take the trimmed weight; widen the bounds"
+            f"every weight lies outside [{lower:g}, {upper:g}], so nothing can take the trimmed weight; widen the "
+            "bounds"
         )
     clipped[inside] += float(np.sum(weights - clipped)) / int(inside.sum())
     return clipped, int(outside.sum())
