@@ -6,7 +6,7 @@ design through its small public interface — ``data``, ``weights``, ``analysis_
 ``column_codes()``, ``domain_variance()``, ``domain_degrees_of_freedom()``, ``domain_rows()``,
 ``replicate_totals()`` / ``replicate_variance()`` (replicate designs), ``with_weights()`` and ``adjustments`` —
 and import no design class; the design classes (:mod:`surveys.design.taylor`, :mod:`surveys.design.replicate`)
-build on them.
+build on them. The interface is written down as typing Protocols in :mod:`surveys.design_interface`.
 """
 from __future__ import annotations
 
