@@ -4,8 +4,8 @@ demo city's survey season, then run it end to end.
 A thin layer over :func:`surveys.demo.generate_demo` and :func:`surveys.study.pipeline.run_study`. It prints one
 line per file written (path, kind, data rows) and the true headline rates the scenario was built on, then
 runs the bundled demo study spec (``analysis/demo/study.yaml``) with DIR as its data folder — its inputs and
-margins are relative to the generated folder — writing the results into ``DIR/results`` (see ``surveys run``:
-report.xlsx, report.html, charts, tables) and printing the accounting table and the scoreboard.
+margins are relative to the generated folder — writing the results into ``DIR/results`` (see ``surveys run``: report.xlsx, report.html, charts, tables)
+and printing the accounting table and the scoreboard.
 """
 from __future__ import annotations
 

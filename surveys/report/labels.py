@@ -314,21 +314,26 @@ _LABELS: dict[str, tuple[str, str]] = {
     "role_census_register": ("建议提案登记表", "proposal register"),
 }
 
+LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {key: MappingProxyType({"zh": zh, "en": en}) for key, (zh, en) in _LABELS.items()}
+)
+
+
 def _code_as_shown(key: str) -> str:
     """An unknown vocabulary code (``role_x``, ``variable_x``) is shown as the code itself: a new code from another
     stage must never break the report."""
     return key.split("_", 1)[-1] if "_" in key else key
 
 
-LABELS = Wording(_LABELS, error=ReportError, subject="report language", unknown=_code_as_shown)
-check_language = LABELS.check_language
+_WORDING = Wording(_LABELS, error=ReportError, subject="report language", unknown=_code_as_shown)
+check_language = _WORDING.check_language
 _VERDICTS = Wording(VERDICT_LABELS, error=ReportError, subject="report language")
 
 
 def label(key: str, lang: str, **values: Any) -> str:
     """The report wording ``key`` in ``lang`` with ``values`` filled in; an unknown vocabulary code is
     shown as the code itself."""
-    return LABELS.get(key, lang, **values)
+    return _WORDING.get(key, lang, **values)
 
 
 def verdict_label(verdict: str, lang: str) -> str:
