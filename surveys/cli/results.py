@@ -178,8 +178,7 @@ def print_accounting(result: Any, lang: str, file: TextIO) -> None:
     print("  ".join(_fit(h, w) if w else h for h, w in zip(headers, widths)), file=file)
     separator = "，" if lang == "zh" else ", "
     for account in result.files:
-        reasons = separator.join(f"{reason_label(code, lang)} {count}"
-                                 for code, count in sorted(account.reasons.items()))
+        reasons = separator.join(f"{reason_label(code, lang)} {count}" for code, count in sorted(account.reasons.items()))
         cells = (account.path.name, label(f"role_{account.role}", lang), str(account.rows_read), str(account.accepted),
                  str(account.rejected), str(account.flagged),
                  reasons or (account.note_zh if lang == "zh" and account.note_zh else account.note))
