@@ -27,7 +27,6 @@ import numpy as np  # noqa: E402
 import harness  # noqa: E402
 import synthetic  # noqa: E402
 
-
 SMALL_ROWS = 2_000  # the warm-up frame
 
 

@@ -6,10 +6,10 @@ Two questions analysts ask before fieldwork:
   ``n0 = z² p(1−p) / e²`` with ``z`` the two-sided normal quantile (Cochran 1977, eq. 4.2); it is multiplied
   by the design effect, reduced by the finite-population correction ``n = n' / (1 + (n' − 1)/N)`` (Cochran
   eq. 4.3) and divided by the expected response rate to give the number of invitations.
-  Check: ±3 points at p = 0.8, 95 % → 683 (PRACTICE.md §4 quotes 246 / 683 / 1,537 for ±5 / ±3 / ±2).
+  Check: ±3 points at p = 0.8, 95 % → 683 (docs/scoring.md §4 quotes 246 / 683 / 1,537 for ±5 / ±3 / ±2).
 * **How many respondents to show the rate is above the target?**  Planned with *the verdict's own rule*
-  (:func:`surveys.indicators.targets.check_target`): the same interval (default logit, 95 %), so the same one-sided level
-  α = (1 − level)/2 = 0.025, and the same refusals. For a simple random sample of n the verdict is ``met`` for
+  (:func:`surveys.indicators.targets.check_target`): the same interval (default logit, 95 %), so the same one-sided
+  level α = (1 − level)/2 = 0.025, and the same refusals. For a simple random sample of n the verdict is ``met`` for
   k satisfied respondents exactly when k reaches a critical count k*(n) (found by bisection with
   ``check_target`` itself), so the power at a true rate p₁ is the binomial tail ``P(K ≥ k*(n))``, computed
   exactly. A discrete test's power saw-tooths with n (by about ±2 points at a few hundred respondents: one tooth
@@ -19,8 +19,8 @@ Two questions analysts ask before fieldwork:
   Fleiss, Levin & Paik (2003, eq. 2.5): ``n0 = ((z_{1−α} √(p0 q0) + z_{power} √(p1 q1)) / (p1 − p0))²``.
   Check: p0 = 0.80, p1 = 0.85, power 0.8 at the verdict's α = 0.025 → 488 (the approximation says 471; the
   power first reaches 80 % at 460 and dips below it again up to 487; the 368 of the textbook one-sided
-  α = 0.05 reaches 69 % under the verdict). The design effect multiplies the simple-random-sample size (the effective size must reach it),
-  the finite population correction and the response rate follow as for a margin.
+  α = 0.05 reaches 69 % under the verdict). The design effect multiplies the simple-random-sample size (the effective
+  size must reach it), the finite population correction and the response rate follow as for a margin.
 
 :func:`allocate` spreads a total over districts (proportional, equal, Neyman, with a minimum per district so
 district figures are publishable), and :func:`margin_table` prints the MOE-by-n table analysts paste into plans.
@@ -331,7 +331,7 @@ def plan_sample_size(
     """One entry point: give ``margin`` (for a margin of error) or ``threshold`` and ``true_rate`` (to show the
     rate is above the target, with the verdict's own interval and level: ``ci_method``, ``level``).
     See :func:`sample_size_for_margin` and :func:`sample_size_for_target`."""
-    common = dict(design_effect=design_effect, population=population, response_rate=response_rate)
+    common: dict[str, Any] = dict(design_effect=design_effect, population=population, response_rate=response_rate)
     if margin is not None and threshold is None and true_rate is None:
         return sample_size_for_margin(margin, p=p, level=level, **common)
     if margin is None and threshold is not None and true_rate is not None:

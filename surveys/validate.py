@@ -44,7 +44,9 @@ import pandas as pd
 
 from surveys.errors import ValidationError
 from surveys.ingest.mapping import ISSUE_COLUMNS, Issue, MappedExport
-from surveys.questionnaire import Questionnaire, Text
+from surveys.questionnaire import Questionnaire
+from surveys.spec_file import SpecReader, describe, join_path
+from surveys.wording import Text, Wording
 
 __all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "REASON_LABELS",
            "reason_label", "Issue",
@@ -54,8 +56,9 @@ ISSUE_CODES = ("duplicate_submission", "incomplete", "attention_check_failed", "
                "outside_area", "skip_violation", "required_missing", "out_of_scale", "unparseable")
 ACTIONS = ("reject", "flag", "off")
 # Every reason a row is rejected or flagged, in words: the validation rules above, the mapping's problems and the
-# double-entry reconciliation of paper forms (keying_*). Reports print these, never the codes.
-REASON_LABELS: Mapping[str, Text] = MappingProxyType({
+# double-entry reconciliation of paper forms (keying_*). Reports print these, never the codes; an unknown code (from a
+# newer stage) is shown as it is.
+REASON_LABELS = Wording({
     "duplicate_submission": Text("重复提交", "duplicate submission"),
     "incomplete": Text("作答不完整", "incomplete answers"),
     "attention_check_failed": Text("未通过注意力检测题", "failed the attention check"),
@@ -71,17 +74,17 @@ REASON_LABELS: Mapping[str, Text] = MappingProxyType({
     "keying_duplicated": Text("同一问卷编号录入多次", "form number keyed more than once"),
     "keying_unnumbered": Text("缺问卷编号", "no form number"),
     "keying_other_file_duplicated": Text("另一份录入中编号重复", "form number repeated in the other keying"),
-})
+}, error=ValidationError, unknown=str)
 # evidence of a repeat submission, strongest first: (token columns, rank, what the message calls it)
-STRONG_EVIDENCE = ((("record",), 1, "the same platform record (answer number and time)"),
-                   (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
-                   (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
+STRONG_EVIDENCE: tuple[tuple[tuple[str, ...], int, str], ...] = (
+    (("record",), 1, "the same platform record (answer number and time)"),
+    (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
+    (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
 
 
 def reason_label(code: str, lang: str = "zh") -> str:
     """A reason code in words (an unknown code — from a newer stage — is shown as it is)."""
-    text = REASON_LABELS.get(code)
-    return text.get(lang) if text is not None else code
+    return REASON_LABELS.get(code, lang)
 
 
 _DEFAULT_ACTIONS = MappingProxyType({
@@ -112,28 +115,12 @@ class ValidationRules:
     actions: Mapping[str, str] = field(default_factory=lambda: _DEFAULT_ACTIONS)
 
     def __post_init__(self) -> None:
-        actions = dict(_DEFAULT_ACTIONS)
-        for code, action in dict(self.actions).items():
-            if code not in _DEFAULT_ACTIONS:
-                raise ValidationError(f"validation rules: unknown rule {code!r}{_hint(code, _DEFAULT_ACTIONS)}; "
-                                      f"the rules are {list(ISSUE_CODES)}")
-            if action not in ACTIONS:
-                raise ValidationError(f"validation rules: {code}.action must be one of {list(ACTIONS)}; found {action!r}")
-            actions[code] = action
-        object.__setattr__(self, "actions", MappingProxyType(actions))
+        problems = _rule_problems({entry.name: getattr(self, entry.name) for entry in dataclasses.fields(self)})
+        if problems:
+            raise ValidationError("validation rules: " + "; ".join(f"{name} {message}" for name, message in problems))
+        object.__setattr__(self, "actions", MappingProxyType({**_DEFAULT_ACTIONS, **self.actions}))
         area = (self.area,) if isinstance(self.area, str) else tuple(str(place) for place in self.area)
         object.__setattr__(self, "area", area)
-        for name, low in (("seconds_per_item", 0.0), ("window_minutes", 0.0), ("min_answered_share", 0.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-                raise ValidationError(f"validation rules: {name} must be a number ≥ {low}; found {value!r}")
-        if self.min_answered_share > 1:
-            raise ValidationError(f"validation rules: min_answered_share is a share in [0, 1]; found "
-                                  f"{self.min_answered_share!r} (write 0.5, not 50)")
-        if isinstance(self.straightline_items, bool) or not isinstance(self.straightline_items, int) \
-                or self.straightline_items < 2:
-            raise ValidationError(f"validation rules: straightline_items must be an integer ≥ 2; "
-                                  f"found {self.straightline_items!r}")
 
     def action(self, code: str) -> str:
         return self.actions[code]
@@ -149,43 +136,89 @@ class ValidationRules:
         return spec
 
     @classmethod
-    def from_mapping(cls, spec: Mapping[str, Any] | None) -> "ValidationRules":
+    def from_mapping(cls, spec: Mapping[str, Any] | None, *, reader: SpecReader | None = None,
+                     key: str = "") -> "ValidationRules":
         """Rules from a study spec section, e.g. ``{"speeder": {"seconds_per_item": 2, "action": "flag"},
         "outside_area": {"area": ["陕西-秦川"]}, "duplicate_submission": {"window_minutes": 60}}``.
 
-        Keys are rule codes; each value is a mapping with ``action`` and the rule's parameters.
-        Unknown rules or parameters raise :class:`~surveys.errors.ValidationError` with a hint.
+        Keys are rule codes; each value is a mapping with ``action`` and the rule's parameters (or just the
+        action). Every problem (unknown rules or settings, values out of range) is collected with its key path:
+        into ``reader`` under ``key`` when the rules are part of a spec being read (the default rules are returned
+        then; the reader raises), else raised together as one :class:`~surveys.errors.ValidationError`.
         """
-        if spec is None:
-            return cls()
-        if not isinstance(spec, Mapping):
-            raise ValidationError(f"validation rules: expected a mapping of rule → settings; found {type(spec).__name__}")
-        parameters = {"speeder": {"seconds_per_item": "seconds_per_item"},
-                      "straightline": {"min_items": "straightline_items"},
-                      "outside_area": {"area": "area"},
-                      "duplicate_submission": {"window_minutes": "window_minutes"},
-                      "incomplete": {"min_answered_share": "min_answered_share"}}
-        values: dict[str, Any] = {}
-        actions: dict[str, str] = {}
-        for code, settings in spec.items():
-            if code not in _DEFAULT_ACTIONS:
-                raise ValidationError(f"validation rules: unknown rule {code!r}{_hint(code, _DEFAULT_ACTIONS)}; "
-                                      f"the rules are {list(ISSUE_CODES)}")
-            if isinstance(settings, str):
-                settings = {"action": settings}
-            if not isinstance(settings, Mapping):
-                raise ValidationError(f"validation rules: {code} must be a mapping (action, parameters) or an "
-                                      f"action; found {settings!r}")
-            for key, value in settings.items():
-                if key == "action":
-                    actions[code] = value
-                elif key in parameters.get(code, {}):
-                    values[parameters[code][key]] = value
-                else:
-                    allowed = ["action", *parameters.get(code, {})]
-                    raise ValidationError(f"validation rules: {code}.{key} is not a setting{_hint(key, allowed)}; "
-                                          f"{code} takes {allowed}")
-        return cls(**values, actions=actions)
+        own = reader is None
+        if reader is None:
+            reader = SpecReader(None, what="validation rules", error=ValidationError)
+        before = len(reader.problems)
+        values = _read_rules(spec, reader, key)
+        if own:
+            reader.fail()
+        return cls() if len(reader.problems) > before else cls(**values)
+
+
+# rule → {setting in the spec: ValidationRules field}
+_SETTINGS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "speeder": {"seconds_per_item": "seconds_per_item"}, "straightline": {"min_items": "straightline_items"},
+    "outside_area": {"area": "area"}, "duplicate_submission": {"window_minutes": "window_minutes"},
+    "incomplete": {"min_answered_share": "min_answered_share"}})
+_SETTING_PATHS = {name: f"{code}.{setting}" for code, settings in _SETTINGS.items()
+                  for setting, name in settings.items()}
+
+
+def _read_rules(spec: Any, reader: SpecReader, key: str) -> dict[str, Any]:
+    """The :class:`ValidationRules` fields a rules mapping sets (problems recorded in ``reader``)."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, Mapping):
+        reader.problem(key, f"expected a mapping of rule → settings, found {describe(spec)}")
+        return {}
+    values: dict[str, Any] = {}
+    actions: dict[str, Any] = {}
+    for code, settings in spec.items():
+        if code not in _DEFAULT_ACTIONS:
+            reader.problem(key, f"unknown rule {code!r}{_hint(code, _DEFAULT_ACTIONS)}; the rules are "
+                                f"{list(ISSUE_CODES)}")
+            continue
+        if isinstance(settings, str):
+            settings = {"action": settings}
+        if not isinstance(settings, Mapping):
+            reader.problem(join_path(key, code), "expected a mapping (action, parameters) or an action, found "
+                                                 f"{describe(settings)}")
+            continue
+        for name, value in settings.items():
+            if name == "action":
+                actions[code] = value
+            elif name in _SETTINGS.get(code, {}):
+                values[_SETTINGS[code][name]] = value
+            else:
+                allowed = ["action", *_SETTINGS.get(code, {})]
+                reader.problem(join_path(join_path(key, code), str(name)),
+                               f"not a setting{_hint(name, allowed)}; {code} takes {allowed}")
+    values["actions"] = actions
+    for name, message in _rule_problems(values):
+        reader.problem(join_path(key, _SETTING_PATHS.get(name, name)), message)
+    return values
+
+
+def _rule_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field or ``rule.action``, what is wrong) for every value of ``values`` (ValidationRules fields) out of range."""
+    problems = []
+    for code, action in dict(values.get("actions") or {}).items():
+        if code not in _DEFAULT_ACTIONS:
+            problems.append(("actions", f"has an unknown rule {code!r}{_hint(code, _DEFAULT_ACTIONS)}; the rules are "
+                                        f"{list(ISSUE_CODES)}"))
+        elif action not in ACTIONS:
+            problems.append((f"{code}.action", f"must be one of {list(ACTIONS)}; found {action!r}"))
+    for name in ("seconds_per_item", "window_minutes", "min_answered_share"):
+        value = values.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            problems.append((name, f"must be a number ≥ 0; found {value!r}"))
+        elif name == "min_answered_share" and value > 1:
+            problems.append((name, f"is a share in [0, 1]; found {value!r} (write 0.5, not 50)"))
+    items = values.get("straightline_items", 2)
+    if isinstance(items, bool) or not isinstance(items, int) or items < 2:
+        problems.append(("straightline_items", f"must be an integer ≥ 2; found {items!r}"))
+    return problems
 
 
 def _hint(word: str, choices) -> str:

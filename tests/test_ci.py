@@ -254,7 +254,7 @@ def test_replicate_logit_uses_the_replicate_logit_std_error() -> None:
     assert proportion_interval(summary, "logit") != pytest.approx(proportion_interval(summary, "xlogit"), rel=1e-5)
 
 
-# --- textbook values (PRACTICE.md §4) and independent implementations ---------------------------------------
+# --- textbook values (docs/scoring.md §4) and independent implementations ---------------------------------------
 
 
 def _srs(successes: int, n: int, level: float = 0.95) -> ProportionSummary:

@@ -1,4 +1,4 @@
-"""问卷星 readers on small hand-made exports in the platform's layouts (FORMATS.md §2)."""
+"""问卷星 readers on small hand-made exports in the platform's layouts (docs/formats.md §2)."""
 from __future__ import annotations
 
 import datetime
@@ -189,7 +189,7 @@ def test_repeated_numbered_matrix_and_multi_blank_headers(tmp_path):
 
 
 def test_modern_text_csv_without_meta_times(tmp_path):
-    """The 2026 layout of FORMATS.md §2.6: 所用时间/来源/IP deleted, fill-in options, multi-blank items."""
+    """The 2026 layout of docs/formats.md §2.6: 所用时间/来源/IP deleted, fill-in options, multi-blank items."""
     rows = [["序号", "提交答卷时间", "1、你的培养层次是？", "2、宿舍情况", "3、(1)你的入学年份___", "3、(2)年入学，专业为___"],
             ["1", "2026-3-1 10:00:00", "本科〖大一〗", "上床下桌〖独卫〗┋上下铺┋四人间", "2024", "数学"],
             ["2", "2026-3-1 11:00:00", "(跳过)", "(空)", "(空)", "(空)"]]

@@ -79,7 +79,7 @@ def test_the_responses_are_the_accepted_rows(demo):
 def test_raked_weights_reproduce_every_population_margin(demo):
     _, study, result = demo
     assert set(result.designs) == set(study.survey_questionnaires)
-    for questionnaire_id, weighted in result.designs.items():
+    for weighted in result.designs.values():
         diagnostics = weighted.diagnostics
         assert diagnostics.converged and weighted.method == "rake"
         margins = diagnostics.margins

@@ -25,4 +25,6 @@ def test_readme_commands_match_the_ci_script():
     text = README.read_text(encoding="utf-8")
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "python -m pytest -q" in text and "python -m pytest -q" in ci
+    # lint and types run before the tests
+    assert ci.index("ruff check") < ci.index("mypy") < ci.index("python -m pytest -q")
     assert "surveys demo --out demo-out" in text

@@ -26,7 +26,7 @@ import pandas as pd
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)  # "samplics is archived" at import
-    from samplics import PopParam, RepMethod, ReplicateEstimator, ReplicateWeight, SampleWeight, TaylorEstimator
+    from samplics import PopParam, ReplicateEstimator, ReplicateWeight, RepMethod, SampleWeight, TaylorEstimator
     from samplics.categorical import CrossTabulation
     from samplics.regression.glm import SurveyGLM
     from samplics.utils.types import ModelType

@@ -2,7 +2,7 @@
 
 Negative categories extend left of zero and positive ones right (the mildest next to zero), a neutral
 category is split half and half across zero, and don't-know / not-applicable answers are drawn in a
-separate grey panel on the right so they neither push the bars nor vanish (NEEDS.md §8; Robbins &
+separate grey panel on the right so they neither push the bars nor vanish (docs/needs.md §8; Robbins &
 Heiberger 2011, "Plotting Likert and other rating scales").
 """
 from __future__ import annotations

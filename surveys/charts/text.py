@@ -9,10 +9,9 @@ from typing import Any, Mapping
 
 from surveys.errors import ChartError
 from surveys.indicators.targets import CENSUS_VERDICT_LABELS, VERDICT_LABELS
+from surveys.wording import LANGUAGES, Wording
 
 __all__ = ["LANGUAGES", "PHRASES", "CENSUS_VERDICT_LABELS", "phrase", "check_language", "verdict_label", "percent"]
-
-LANGUAGES = ("zh", "en")
 
 PHRASES: Mapping[str, Mapping[str, str]] = {
     "rate_with_interval": {"zh": "比率及 {level} 置信区间", "en": "Rate with {level} confidence interval"},
@@ -86,15 +85,13 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def check_language(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise ChartError(f"chart language must be one of {LANGUAGES}; found {lang!r}")
-    return lang
+_PHRASES = Wording(PHRASES, error=ChartError, subject="chart language")
+check_language = _PHRASES.check_language
 
 
 def phrase(key: str, lang: str, **values: Any) -> str:
     """The chart wording ``key`` in ``lang``, with ``values`` filled in."""
-    return PHRASES[key][check_language(lang)].format(**values)
+    return _PHRASES.get(key, lang, **values)
 
 
 def verdict_label(verdict: str, lang: str, *, census: bool = False) -> str:

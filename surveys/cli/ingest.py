@@ -10,8 +10,9 @@ labels_for), "platform" (the reader), "mapping" (the questionnaire mapping used)
 "accepted", "rejected", "flagged", "reasons": {code: rows}, "blank_rows", "already_ingested", "labels" /
 "labels_for"}], "store": path}`` (``blank_rows``: entirely blank rows, which are no respondents and not in
 ``rows_read``); without, a table. A ``labels_for`` file's rows are counted in its code file's entry (its
-accepted and rejected are 0). Rejections are not failures (exit 0). ``--rules RULES.yaml`` takes the study's validation rules (a mapping of rule → settings, or a
-study spec with a ``validation`` section); ``--area`` sets the surveyed area of the ``outside_area`` rule.
+accepted and rejected are 0). Rejections are not failures (exit 0). ``--rules RULES.yaml`` takes the study's validation
+rules (a mapping of rule → settings, or a study spec with a ``validation`` section); ``--area`` sets the surveyed area
+of the ``outside_area`` rule.
 
 ``surveys export --store S --questionnaire ID -o out.xlsx [--wave W] [--lang zh|en]`` writes the accepted
 responses with labels (:func:`surveys.store.export_workbook`).
@@ -23,11 +24,10 @@ import json
 import pathlib
 from typing import Any
 
-import yaml
-
 from surveys.cli.options import add_key_file_option
 from surveys.errors import StoreError, ValidationError
 from surveys.questionnaire import load_questionnaire
+from surveys.spec_file import SpecReader, read_yaml
 
 __all__ = ["register"]
 
@@ -37,20 +37,23 @@ def _rules(args: argparse.Namespace) -> Any:
         ValidationRules,  # deferred: loads pandas; `surveys --help` stays light
     )
 
-    spec = {}
+    spec: Any = {}
+    key = ""
+    reader = None
     if args.rules:
-        try:
-            document = yaml.safe_load(pathlib.Path(args.rules).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
-            raise ValidationError(f"cannot read the rules file {args.rules} ({error}); expected a YAML mapping "
-                                  "of rule → settings") from None
-        if isinstance(document, dict) and "validation" in document:
-            document = document["validation"]
-        spec = dict(document or {})
-    if args.area:
-        spec.setdefault("outside_area", {})
-        spec["outside_area"] = {**spec["outside_area"], "area": list(args.area)}
-    return ValidationRules.from_mapping(spec)
+        reader = SpecReader(args.rules, what="validation rules", error=ValidationError)
+        document = read_yaml(args.rules, error=ValidationError, what="rules file (a YAML mapping of rule → settings)")
+        if isinstance(document, dict) and "validation" in document:  # a study spec
+            document, key = document["validation"], "validation"
+        spec = {} if document is None else document
+    if args.area and isinstance(spec, dict):
+        area = spec.get("outside_area")
+        settings = {"action": area} if isinstance(area, str) else dict(area) if isinstance(area, dict) else {}
+        spec = {**spec, "outside_area": {**settings, "area": list(args.area)}}
+    rules = ValidationRules.from_mapping(spec, reader=reader, key=key)
+    if reader is not None:
+        reader.fail()
+    return rules
 
 
 def _ingest(args: argparse.Namespace) -> int:

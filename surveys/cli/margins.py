@@ -74,7 +74,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"the shares are of a population of {args.total:,.0f} (--total; margins[].total in the study spec)")
     elif counted and len(filled) > len(counted):
         print(f"the shares are of the population counted in {counted[0].variable} "
-              f"({sum(counted[0].population):,.0f})")
+              f"({sum(counted[0].population or ()):,.0f})")
     return 0
 
 
@@ -87,7 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="margins_command", metavar="SUBCOMMAND")
     parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
 
-    template = commands.add_parser("template", help="write an empty margin file for a questionnaire's weighting variables")
+    template = commands.add_parser("template",
+                                   help="write an empty margin file for a questionnaire's weighting variables")
     template.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a questionnaire YAML file or a bundled id")
     template.add_argument("-o", "--output", metavar="FILE", help="where to write (default: standard output)")
     template.set_defaults(handler=_template)

@@ -21,7 +21,8 @@ def add_output_options(parser: argparse.ArgumentParser, folder: str) -> None:
 
 
 def add_key_file_option(parser: argparse.ArgumentParser) -> None:
-    """``--key-file``: where the pseudonymisation key lives (never in the store; :mod:`surveys.ingest.pseudonym_key`)."""
+    """``--key-file``: where the pseudonymisation key lives (never in the store;
+    :mod:`surveys.ingest.pseudonym_key`)."""
     parser.add_argument("--key-file", default=None, metavar="KEY",
                         help=f"the pseudonymisation key file (default: ${KEY_FILE_VARIABLE}, else "
                              f"{default_key_file()}; created if missing, kept out of the store and the results)")

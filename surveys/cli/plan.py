@@ -100,8 +100,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  normal approximation      {parameters['normal_approximation']:10.1f}")
         print(f"  first n reaching it       {parameters['first_size_reaching_power']:10d}  "
               f"(exact power {parameters['power_at_first_size']:.1%})")
-        print(f"  every n from here on      {plan.simple_random_size:10.0f}  (exact power {parameters['power_achieved']:.1%};"
-              " power saw-tooths with n)")
+        print(f"  every n from here on      {plan.simple_random_size:10.0f}  "
+              f"(exact power {parameters['power_achieved']:.1%}; power saw-tooths with n)")
     print(f"  simple random sample      {plan.simple_random_size:10.1f}")
     print(f"  × design effect {plan.design_effect:<9g} {plan.with_design_effect:10.1f}")
     if plan.population is not None:

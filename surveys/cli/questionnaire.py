@@ -2,8 +2,8 @@
 
 ``check PATH... [--strict] [--all-todos]`` prints ``ok <id> v<version>: N items, M measures`` per valid file,
 then the TODO marks it still has (count by section, and line and place of each), and the error of each invalid
-one (on stderr); exits 2 when any file fails, and with ``--strict`` also while TODO marks are left. ``show PATH [--lang zh|en]``
-prints a codebook. ``list`` prints the bundled instruments.
+one (on stderr); exits 2 when any file fails, and with ``--strict`` also while TODO marks are left.
+``show PATH [--lang zh|en]`` prints a codebook. ``list`` prints the bundled instruments.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Paper forms keyed twice: the data-entry workbooks of two clerks (FORMATS.md §11).
+"""Paper forms keyed twice: the data-entry workbooks of two clerks (docs/formats.md §11).
 
 One row per form: ``表单编号`` (form number), ``调查员`` (interviewer), ``调查日期`` (interview date),
 then one column per item named by the questionnaire's paper mapping, holding the code printed on the

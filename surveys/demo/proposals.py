@@ -4,7 +4,7 @@ Every proposal handled this year is in the register (number, kind, submitter, ti
 result class A–D, reply date, whether the feedback form came back). Each returned form is one row of
 the feedback workbook, with the paper mapping's columns plus the submitter's name. Satisfaction
 depends on the result class (``PROPOSALS`` in the scenario): near 100% with the handling work, a
-little lower with the result, as published figures are (PRACTICE.md §5). The base of the indicator
+little lower with the result, as published figures are (docs/scoring.md §5). The base of the indicator
 is the returned forms; the register shows which forms did not come back.
 """
 from __future__ import annotations
@@ -166,7 +166,7 @@ def _census_summary(questionnaire, all_answers, returned_answers) -> dict[str, A
         "intended_verdict": "met",
         "census": True,
         "note": ("a census of the returned feedback forms: the rate among returned forms is the indicator "
-                 "(PRACTICE.md §5) and carries no sampling error; the rate had every form come back is given "
+                 "(docs/scoring.md §5) and carries no sampling error; the rate had every form come back is given "
                  "for comparison (non-response)."),
         "proposals": len(all_answers),
         "forms_returned": len(returned_answers),

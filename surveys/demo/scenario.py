@@ -7,8 +7,8 @@ this table, never a question id or a district name of its own.
 
 The numbers are invented but plausible for a prefecture-level city of about 3.1 million people
 (2.5 million aged 18+), with six urban districts and four counties; the shapes follow what
-PRACTICE.md §4 reports for city satisfaction surveys (several hundred to about 2,000 respondents per
-instrument, split between paper and online).
+docs/scoring.md §4 reports for city satisfaction surveys (1,000–4,000 respondents a round, split by respondent
+group: here several hundred to about 2,000 per instrument, split between paper and online).
 """
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ PROPOSALS = MappingProxyType({
     "returned_share": 0.90,
     "result_class_shares": MappingProxyType({"A": 0.57, "B": 0.34, "C": 0.05, "D": 0.04}),
     # P(satisfied or basically satisfied) with the handling work / the result, by result class: near
-    # 100% as published results are (PRACTICE.md §5); a D-class reply can still be 基本满意.
+    # 100% as published results are (docs/scoring.md §5); a D-class reply can still be 基本满意.
     "work_satisfied_by_class": MappingProxyType({"A": 0.995, "B": 0.985, "C": 0.95, "D": 0.85}),
     "result_satisfied_by_class": MappingProxyType({"A": 0.99, "B": 0.96, "C": 0.88, "D": 0.70}),
     "top_category_share": 0.82,   # of the satisfied: 满意 rather than 基本满意
@@ -144,7 +144,7 @@ class InstrumentPlan:
     """How the demo fields one instrument.
 
     ``headline_truth`` is the true population 满意率 of the headline measure (base: every valid answer,
-    don't-know included, PRACTICE.md §3 (a)) — for ``residents+market`` over the pooled population of
+    don't-know included, docs/scoring.md §3 (a)) — for ``residents+market`` over the pooled population of
     residents and market entities, each counted once. ``verdict`` is the verdict this truth is chosen
     to produce at the default seed and sample sizes (checked in ``tests/test_demo_model.py`` with a
     raked estimate and a Kish-effective-size interval): the four plan indicators measured by sample

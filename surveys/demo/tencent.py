@@ -1,4 +1,4 @@
-"""腾讯问卷 (wj.qq.com) CSV export (FORMATS.md §3).
+"""腾讯问卷 (wj.qq.com) CSV export (docs/formats.md §3).
 
 Every field quoted and every line ending with a trailing comma; meta columns ``编号, 开始答题时间,
 结束答题时间, 答题时长, 地理位置国家和地区, 地理位置省, 地理位置市, 自定义字段`` followed by the newer

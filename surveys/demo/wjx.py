@@ -1,4 +1,4 @@
-"""问卷星 (wjx.cn) exports: 按选项文本 and 按选项序号 sheets of the same submissions (FORMATS.md §2).
+"""问卷星 (wjx.cn) exports: 按选项文本 and 按选项序号 sheets of the same submissions (docs/formats.md §2).
 
 Meta columns ``序号, 提交答卷时间, 所用时间, 来源, 来源详情, 来自IP`` (2018+ order); question headers
 ``N、题干`` with N the questionnaire's 问卷星 question number; single choice as the option text or its

@@ -6,7 +6,7 @@ design through its small public interface — ``data``, ``weights``, ``analysis_
 ``column_codes()``, ``domain_variance()``, ``domain_degrees_of_freedom()``, ``domain_rows()``,
 ``replicate_totals()`` / ``replicate_variance()`` (replicate designs), ``with_weights()`` and ``adjustments`` —
 and import no design class; the design classes (:mod:`surveys.design.taylor`, :mod:`surveys.design.replicate`)
-build on them.
+build on them. The interface is written down as typing Protocols in :mod:`surveys.design_interface`.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from surveys.columns import factorize_sorted, require_columns
+from surveys.design_interface import DesignT
 from surveys.errors import DesignError
 from surveys.estimation.estimators import (
     Domains,
@@ -42,6 +43,13 @@ class DesignMethods:
     ``_adjustments``; derived designs are shallow copies with some of these replaced (:meth:`_derive`), so they
     share the encoded structure.
     """
+
+    _data: pd.DataFrame
+    _base_weights: np.ndarray
+    _mask: np.ndarray | None
+    _adjustments: tuple[Any, ...]
+    _column_cache: dict[str, tuple[np.ndarray, np.ndarray]]
+    _df_cache: float | None
 
     def _derive(self, **changes: Any):
         clone = copy.copy(self)
@@ -93,7 +101,8 @@ class DesignMethods:
     def ratio(self, numerator: str, denominator: str, *, deff: Any = False, na_rm: bool = False,
               level: float = 0.95, df: float | None = None) -> Estimate:
         """Ratio of weighted totals Σwy/Σwz (R ``svyratio``)."""
-        return estimate_ratio(self, numerator, denominator, whole_design(self), deff=deff, na_rm=na_rm, level=level, df=df)[0]
+        return estimate_ratio(self, numerator, denominator, whole_design(self), deff=deff, na_rm=na_rm, level=level,
+                              df=df)[0]
 
     def proportion(self, variable: str, *, ci_method: str = "logit", level: float = 0.95, df: float | None = None,
                    na_rm: bool = False, deff: Any = False) -> Estimate:
@@ -104,7 +113,8 @@ class DesignMethods:
     def quantile(self, variable: str, quantile: float, *, rule: str = "math", level: float = 0.95,
                  na_rm: bool = False, df: float | None = None) -> Estimate:
         """Weighted quantile with a Woodruff interval (R ``svyquantile``)."""
-        return estimate_quantile(self, variable, quantile, whole_design(self), rule=rule, level=level, na_rm=na_rm, df=df)[0]
+        return estimate_quantile(self, variable, quantile, whole_design(self), rule=rule, level=level, na_rm=na_rm,
+                                 df=df)[0]
 
     def subset(self, mask: Any):
         """A domain: rows outside ``mask`` keep their PSU and stratum but get weight zero.
@@ -153,15 +163,17 @@ class DesignMethods:
         cache = {name: codes for name, codes in self._column_cache.items() if name not in columns}
         return self._derive(_data=data.assign(**columns), _column_cache=cache)
 
-    # weighting: the weighting functions do the work and return a new design
-    def poststratify(self, by: Any, population: Any, **kw: Any):
+    # weighting: the weighting functions do the work and return a new design (of the class of ``self``, which
+    # offers the whole design interface: surveys.design_interface)
+    def poststratify(self: DesignT, by: Any, population: Any, **kw: Any) -> DesignT:
         return weighting.poststratify(self, by, population, **kw)
 
-    def rake(self, margins: Any, **kw: Any):
+    def rake(self: DesignT, margins: Any, **kw: Any) -> DesignT:
         return weighting.rake(self, margins, **kw)
 
-    def calibrate(self, totals: Any, **kw: Any):
+    def calibrate(self: DesignT, totals: Any, **kw: Any) -> DesignT:
         return weighting.calibrate(self, totals, **kw)
 
-    def trim_weights(self, lower: float | None = None, upper: float | None = None, strict: bool = False):
+    def trim_weights(self: DesignT, lower: float | None = None, upper: float | None = None,
+                     strict: bool = False) -> DesignT:
         return weighting.trim_weights(self, lower=lower, upper=upper, strict=strict)

@@ -28,7 +28,7 @@ rows × replicates. User-supplied replicate weights (n × R) are used as given.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -112,7 +112,7 @@ def _default_scale(type: str, replicates: int, fay_rho: float | None) -> float:
     if type == "BRR":
         return 1.0 / replicates
     if type == "Fay":
-        return 1.0 / (replicates * (1.0 - fay_rho) ** 2)
+        return 1.0 / (replicates * (1.0 - cast(float, fay_rho)) ** 2)  # Fay's rho is checked given
     return 1.0
 
 

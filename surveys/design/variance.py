@@ -21,7 +21,7 @@ sum (tests/test_design.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
 import numpy as np
 
@@ -151,7 +151,7 @@ def influence_variance(
     *,
     domain: np.ndarray | None = None,
     domains: int = 1,
-    adjustments: Iterable[object] = (),
+    adjustments: Iterable[Any] = (),
     covariance: bool = False,
 ) -> np.ndarray:
     """Design variance of the totals of influence values.
@@ -182,4 +182,4 @@ def influence_variance(
         totals = _unit_totals(stage, x, domain, domains)
         part = _stage_variance(stage, totals, layout.lonely_psu, covariance)
         result = part if result is None else result + part
-    return result
+    return cast(np.ndarray, result)  # a layout has at least one stage

@@ -100,7 +100,7 @@ class ProportionSummary:
             if logit_std_error < 0.0:
                 raise EstimationError(f"logit_std_error must be >= 0, found {self.logit_std_error!r}")
         if (self.y is None) != (self.weights is None) or (
-            self.y is not None and np.shape(self.y) != np.shape(self.weights)
+            self.y is not None and self.weights is not None and np.shape(self.y) != np.shape(self.weights)
         ):
             raise EstimationError(
                 "y and weights must be given together and have the same length, found "

@@ -39,7 +39,8 @@ import pandas as pd
 from surveys.columns import category_code, factorize_sorted
 from surveys.errors import EstimationError
 
-__all__ = ["Variable", "Formula", "ModelFrame", "parse_formula", "formula_from_columns", "model_frame", "category_codes"]
+__all__ = ["Variable", "Formula", "ModelFrame", "parse_formula", "formula_from_columns", "model_frame",
+           "category_codes"]
 
 INTERCEPT = "(Intercept)"
 
@@ -226,8 +227,9 @@ def parse_formula(text: str) -> Formula:
     if parser.peek() is None:
         raise parser.fail("nothing right of ~")
     terms, dropped = parser.sum()
-    if parser.peek() is not None:
-        raise parser.fail(f"unexpected {parser.peek()[1]!r}")
+    left_over = parser.peek()
+    if left_over is not None:
+        raise parser.fail(f"unexpected {left_over[1]!r}")
     appearance = {term: index for index, term in enumerate(terms)}
     ordered = sorted((term for term in terms if term), key=lambda term: (len(term), appearance[term]))
     return Formula(text=text.strip(), response=response, variables=tuple(parser.variables),
@@ -386,7 +388,7 @@ def category_codes(series: pd.Series, label: str, *, levels: Sequence[Any] | Non
 
 def _codings(formula: Formula, coded: Sequence[_Coded]) -> list[list[bool]]:
     """Per term, per variable: coded by all levels (True) or by contrasts (R's TermCode rule)."""
-    seen = [frozenset()] if formula.intercept else []
+    seen: list[frozenset] = [frozenset()] if formula.intercept else []
     result = []
     for term in formula.terms:
         flags = []
@@ -484,10 +486,13 @@ def model_frame(formula: Formula | str, data: pd.DataFrame, *, weights: np.ndarr
 
 def _response(series: pd.Series, label: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("float64").to_numpy(na_value=np.nan) if series.isna().any() else series.to_numpy(dtype=float)
+        if series.isna().any():
+            return series.astype("float64").to_numpy(na_value=np.nan)
+        return series.to_numpy(dtype=float)
     if _is_categorical(series) and not pd.api.types.is_object_dtype(series.dtype):
         raise EstimationError(
-            f"the response {label!r} is categorical ({series.dtype}); recode it to numbers (e.g. 1 = satisfied, 0 = not)"
+            f"the response {label!r} is categorical ({series.dtype}); recode it to numbers "
+            "(e.g. 1 = satisfied, 0 = not)"
         )
     values = _numbers(series, label)
     if np.isinf(values).any():

@@ -8,8 +8,8 @@ estimate; :func:`surveys.indicators.measures.measure_table` attaches the result 
 **One effective sample size everywhere** (:func:`effective_sample_size`): Kish's ``(Σw)² / Σw²`` over the
 final weights of the respondents in the estimate's base (and domain), which the estimators record in
 ``Estimate.extras["kish_effective_size"]``. The overview, the measure tables, the weights section, the verdict's
-refusal rule (:mod:`surveys.indicators.targets`) and the NCHS step-1 rule below all use this one number. (NCHS define the
-effective size as ``n / deff`` with the full design effect; Kish's counts the unequal weights only, which is what
+refusal rule (:mod:`surveys.indicators.targets`) and the NCHS step-1 rule below all use this one number. (NCHS define
+the effective size as ``n / deff`` with the full design effect; Kish's counts the unequal weights only, which is what
 the report can show consistently for every estimate. The clustering a design has still widens the Korn–Graubard
 interval the width rules read.)
 """
@@ -85,7 +85,8 @@ RELIABILITY_RULES: tuple[ReliabilityRule, ...] = (
                     lambda f, t: f.proportion and _presentable_width(f, t)
                     and (f.estimate <= 0 or f.width / f.estimate > t["maximum_relative_width"])),
     ReliabilityRule("complement_relative_width_above_maximum", "review",
-                    Text("补集（1−p）的相对宽度>130%，需复核", "relative width of the complement 1−p above 130%: review"),
+                    Text("补集（1−p）的相对宽度>130%，需复核",
+                         "relative width of the complement 1−p above 130%: review"),
                     lambda f, t: f.proportion and _presentable_width(f, t)
                     and (f.estimate >= 1 or f.width / (1 - f.estimate) > t["maximum_relative_width"])),
     ReliabilityRule("df_below_minimum", "review",
@@ -125,8 +126,8 @@ def assess_reliability(record: Estimate, *, thresholds: Mapping[str, float] = NC
                        rules: Sequence[ReliabilityRule] = RELIABILITY_RULES) -> Reliability:
     """Apply ``rules`` (default: the NCHS standard for proportions) to one estimate.
 
-    The width rules use the 95 % Korn–Graubard interval (:mod:`surveys.estimation.ci`, ``korn_graubard``) on the design's
-    degrees of freedom and the respondents, whatever interval the table shows. They apply to proportions only
+    The width rules use the 95 % Korn–Graubard interval (:mod:`surveys.estimation.ci`, ``korn_graubard``) on the
+    design's degrees of freedom and the respondents, whatever interval the table shows. They apply to proportions only
     (the standard has no width rule for means); effective size and df apply to every statistic. Suppression
     outranks review; with no rule firing the status is ``ok``.
     """

@@ -2,7 +2,7 @@
 
 Deputies' and members' satisfaction with the handling of their proposals is not a sample: every proposal
 handled this year gets a feedback form (征询意见表), and the indicator is computed on the forms that came back
-(PRACTICE.md §5; the base is the returned forms, e.g. Ningbo 2011: 526 of 527 returned forms satisfied with the
+(docs/scoring.md §5; the base is the returned forms, e.g. Ningbo 2011: 526 of 527 returned forms satisfied with the
 handling work = 99.8 %). There is no sampling error (``std_error`` is 0). What is uncertain is the forms that
 did not come back, so instead of a margin of error every rate carries **non-response bounds**:
 

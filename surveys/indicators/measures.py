@@ -6,7 +6,7 @@ estimated by the design's estimators:
 
 * **满意率** (``rate``): the design proportion of ``y = 1{answer in the positive set}`` — the scale's satisfied
   categories, or the measure's own ``satisfied_codes``. Two bases are always computed:
-  ``all`` (every valid answer; don't-know stays in the denominator, PRACTICE.md §3 (a)) and
+  ``all`` (every valid answer; don't-know stays in the denominator, docs/scoring.md §3 (a)) and
   ``exclude_dont_know`` (don't-know answers leave the base). The measure's ``base`` says which one the
   verdict uses (``used_for_verdict``). Items not asked because of skip logic (``asked_if`` does not hold, or
   the cell is empty / not-asked) are **never** in either base: they are domain rows with no value, so they

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
-import yaml
 
 from surveys.errors import SurveyError, TargetError
 from surveys.estimation.results import Estimate
@@ -41,6 +40,7 @@ from surveys.indicators.targets import (
     check_target,
 )
 from surveys.questionnaire import Text
+from surveys.spec_file import SpecReader, describe, read_yaml
 
 __all__ = [
     "SOURCE_KINDS",
@@ -71,15 +71,14 @@ _EXACT_COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {
     "<": lambda value, threshold: value < threshold,
     "==": lambda value, threshold: value == threshold,
 }
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"study", "plan", "period", "demo_data", "note", "targets"}
-_TARGET_KEYS = {"id", "section", "text", "short", "responsible", "source", "threshold", "comparison", "rule",
-                "threshold_source", "note"}
+_TOP_KEYS = ("study", "plan", "period", "demo_data", "note", "targets")
+_TARGET_KEYS = ("id", "section", "text", "short", "responsible", "source", "threshold", "comparison", "rule",
+                "threshold_source", "note")
 SHORT_NAME_LIMIT = 16  # characters of a short name (charts, the console and the overview use it)
-_SOURCE_KEYS = {"kind", "questionnaire", "measure", "type", "numerator", "denominator", "count", "value", "evidence",
-                "demo"}
-_FIGURE_KEYS = {"label", "value"}
-_EVIDENCE_KEYS = {"document", "date"}
+_SOURCE_KEYS = ("kind", "questionnaire", "measure", "type", "numerator", "denominator", "count", "value", "evidence",
+                "demo")
+_FIGURE_KEYS = ("label", "value")
+_EVIDENCE_KEYS = ("document", "date")
 _NO_DATA_LABEL = Text("无数据", "no data")
 # The verdicts in the summary line, in words that fit surveys, censuses and exact figures alike.
 _SUMMARY_WORDS = {
@@ -124,9 +123,9 @@ class RegisterSource:
     def describe(self, lang: str = "zh") -> str:
         if self.kind in ("survey", "census"):
             return f"{self.questionnaire}/{self.measure}"
-        if self.type == "rate":
+        if self.numerator is not None and self.denominator is not None:  # a rate
             return f"{self.numerator.label.get(lang)} / {self.denominator.label.get(lang)}"
-        return self.figure.label.get(lang)
+        return self.figure.label.get(lang) if self.figure is not None else ""
 
 
 @dataclass(frozen=True)
@@ -192,148 +191,111 @@ class TargetsRegister:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# loading and checking
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.items.append(f"{path}: {message}")
-
-
-def _text(value: Any, path: str, problems: _Problems) -> Text | None:
-    if not isinstance(value, Mapping) or not isinstance(value.get("zh"), str) or not value.get("zh"):
-        problems.add(path, f"expected a bilingual text {{zh: …, en: …}}; found {value!r}")
-        return None
-    unknown = set(value) - {"zh", "en"}
-    if unknown:
-        problems.add(path, f"unknown keys {sorted(unknown)}; a text has zh and en")
-    return Text(value["zh"], str(value.get("en") or ""))
-
-
-def _number(value: Any, path: str, problems: _Problems, *, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        problems.add(path, f"expected a number; found {type(value).__name__} {value!r}")
-        return None
-    return float(value)
-
-
-def _unknown(mapping: Mapping[str, Any], allowed: set[str], path: str, problems: _Problems) -> None:
-    for key in sorted(set(mapping) - allowed, key=str):
-        problems.add(f"{path}.{key}" if path else str(key), f"unknown key; expected one of {sorted(allowed)}")
-
-
-def _figure(value: Any, path: str, problems: _Problems) -> Figure | None:
+# loading and checking (the reader every spec uses: surveys.spec_file)
+def _figure(value: Any, path: str, reader: SpecReader) -> Figure | None:
     if not isinstance(value, Mapping):
-        problems.add(path, f"expected {{label: {{zh, en}}, value: <number or null>}}; found {value!r}")
+        reader.problem(path, f"expected {{label: {{zh, en}}, value: <number or null>}}, found {describe(value)}")
         return None
-    _unknown(value, _FIGURE_KEYS, path, problems)
-    label = _text(value.get("label"), f"{path}.label", problems)
-    number = _number(value.get("value"), f"{path}.value", problems, allow_none=True)
+    reader.mapping(value, path, (), _FIGURE_KEYS, partial=True)
+    label = reader.text(value.get("label"), f"{path}.label", english=False)
+    number = reader.number(value.get("value"), f"{path}.value", None)
     if number is not None and number < 0:
-        problems.add(f"{path}.value", f"expected a count or amount of at least 0; found {number:g}")
+        reader.problem(f"{path}.value", f"expected a count or amount of at least 0; found {number:g}")
     return Figure(label, number) if label else None
 
 
-def _source(value: Any, path: str, problems: _Problems) -> RegisterSource | None:
+def _evidence(value: Any, path: str, reader: SpecReader) -> tuple[str, str]:
+    """(document, date) of an administrative figure's evidence."""
+    if not isinstance(value, Mapping) or not value.get("document"):
+        reader.problem(path, "expected {document: <the record the figure comes from>, date: YYYY-MM-DD}, found "
+                             f"{describe(value)}")
+        return "", ""
+    reader.mapping(value, path, (), _EVIDENCE_KEYS, partial=True)
+    raw_date = value.get("date")
+    if isinstance(raw_date, (datetime.date, datetime.datetime)):
+        return str(value["document"]), raw_date.isoformat()[:10]
+    if isinstance(raw_date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):
+        return str(value["document"]), raw_date
+    reader.problem(f"{path}.date", f"expected a date YYYY-MM-DD, found {describe(raw_date)}")
+    return str(value["document"]), ""
+
+
+def _source(value: Any, path: str, reader: SpecReader) -> RegisterSource | None:
     if not isinstance(value, Mapping):
-        problems.add(path, f"expected a mapping with kind: {' | '.join(SOURCE_KINDS)}; found {value!r}")
+        reader.problem(path, f"expected a mapping with kind: {' | '.join(SOURCE_KINDS)}, found {describe(value)}")
         return None
-    _unknown(value, _SOURCE_KEYS, path, problems)
-    kind = value.get("kind")
-    if kind not in SOURCE_KINDS:
-        problems.add(f"{path}.kind", f"expected one of {list(SOURCE_KINDS)}; found {kind!r}")
+    reader.mapping(value, path, (), _SOURCE_KEYS, partial=True)
+    kind = reader.choice(value.get("kind"), f"{path}.kind", SOURCE_KINDS)
+    if kind is None:
         return None
+    demo = reader.boolean(value.get("demo"), f"{path}.demo", False)
     if kind in ("survey", "census"):
         for key in ("questionnaire", "measure"):
             if not isinstance(value.get(key), str) or not value.get(key):
-                problems.add(f"{path}.{key}", f"a {kind} source names its {key} id; found {value.get(key)!r}")
+                reader.problem(f"{path}.{key}", f"a {kind} source names its {key} id; found {describe(value.get(key))}")
         return RegisterSource(kind=kind, questionnaire=str(value.get("questionnaire", "")),
-                              measure=str(value.get("measure", "")), demo=bool(value.get("demo", False)))
+                              measure=str(value.get("measure", "")), demo=demo)
     kind_type = value.get("type")
     if kind_type not in ADMINISTRATIVE_TYPES:
-        problems.add(f"{path}.type", f"an administrative source is one of {list(ADMINISTRATIVE_TYPES)}; "
-                                     f"found {kind_type!r}")
+        reader.problem(f"{path}.type", f"an administrative source is one of {list(ADMINISTRATIVE_TYPES)}; "
+                                       f"found {describe(kind_type)}")
         return None
-    evidence = value.get("evidence")
-    document = date = ""
-    if not isinstance(evidence, Mapping) or not evidence.get("document"):
-        problems.add(f"{path}.evidence", "expected {document: <the record the figure comes from>, date: YYYY-MM-DD}; "
-                                         f"found {evidence!r}")
-    else:
-        _unknown(evidence, _EVIDENCE_KEYS, f"{path}.evidence", problems)
-        document = str(evidence["document"])
-        raw_date = evidence.get("date")
-        if isinstance(raw_date, (datetime.date, datetime.datetime)):
-            date = raw_date.isoformat()[:10]
-        elif isinstance(raw_date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):
-            date = raw_date
-        else:
-            problems.add(f"{path}.evidence.date", f"expected a date YYYY-MM-DD; found {raw_date!r}")
-    common = dict(kind=kind, type=kind_type, evidence_document=document, evidence_date=date,
-                  demo=bool(value.get("demo", False)))
+    document, date = _evidence(value.get("evidence"), f"{path}.evidence", reader)
+    common = dict(kind=kind, type=kind_type, evidence_document=document, evidence_date=date, demo=demo)
     if kind_type == "rate":
-        numerator = _figure(value.get("numerator"), f"{path}.numerator", problems)
-        denominator = _figure(value.get("denominator"), f"{path}.denominator", problems)
+        numerator = _figure(value.get("numerator"), f"{path}.numerator", reader)
+        denominator = _figure(value.get("denominator"), f"{path}.denominator", reader)
         if (numerator and denominator and numerator.value is not None and denominator.value is not None
                 and numerator.value > denominator.value):
-            problems.add(f"{path}.numerator.value", f"the numerator {numerator.value:g} exceeds the denominator "
-                                                    f"{denominator.value:g}; a rate is a part of its whole")
+            reader.problem(f"{path}.numerator.value", f"the numerator {numerator.value:g} exceeds the denominator "
+                                                      f"{denominator.value:g}; a rate is a part of its whole")
         return RegisterSource(numerator=numerator, denominator=denominator, **common)
-    figure = _figure(value.get(kind_type), f"{path}.{kind_type}", problems)
+    figure = _figure(value.get(kind_type), f"{path}.{kind_type}", reader)
     return RegisterSource(figure=figure, **common)
 
 
-def _threshold(entry: Mapping[str, Any], source: RegisterSource | None, path: str, problems: _Problems) -> float | None:
-    threshold = _number(entry.get("threshold"), f"{path}.threshold", problems)
+def _threshold(entry: Mapping[str, Any], source: RegisterSource | None, path: str, reader: SpecReader) -> float | None:
+    threshold = reader.number(entry.get("threshold"), f"{path}.threshold")
     if threshold is None or source is None:
         return threshold
     is_share = source.kind in ("survey", "census") or source.type == "rate"
     if is_share and not 0.0 < threshold <= 1.0:
-        problems.add(f"{path}.threshold", f"expected a share in (0, 1] for a rate (0.80 for 80%); found {threshold:g}"
-                                          + ("; write a share (0.80, not 80)" if threshold > 1 else ""))
+        reader.problem(f"{path}.threshold", f"expected a share in (0, 1] for a rate (0.80 for 80%); found "
+                                            f"{threshold:g}" + ("; write a share (0.80, not 80)" if threshold > 1 else ""))
     if not is_share and threshold < 0:
-        problems.add(f"{path}.threshold", f"expected a count or value of at least 0; found {threshold:g}")
+        reader.problem(f"{path}.threshold", f"expected a count or value of at least 0; found {threshold:g}")
     return threshold
 
 
-def _target(entry: Any, path: str, problems: _Problems, seen: set[str]) -> RegisterTarget | None:
+def _target(entry: Any, path: str, reader: SpecReader, seen: set[str]) -> RegisterTarget | None:
     if not isinstance(entry, Mapping):
-        problems.add(path, f"expected a mapping (one target); found {entry!r}")
+        reader.problem(path, f"expected a mapping (one target), found {describe(entry)}")
         return None
-    _unknown(entry, _TARGET_KEYS, path, problems)
-    target_id = entry.get("id")
-    if not isinstance(target_id, str) or not _ID.match(target_id):
-        problems.add(f"{path}.id", f"expected an id of lower-case letters, digits and _; found {target_id!r}")
-    elif target_id in seen:
-        problems.add(f"{path}.id", f"the id '{target_id}' is used twice; ids are unique")
-    else:
+    reader.mapping(entry, path, (), _TARGET_KEYS, partial=True)
+    target_id = reader.string(entry.get("id"), f"{path}.id", identifier=True)
+    if target_id in seen:
+        reader.problem(f"{path}.id", f"the id '{target_id}' is used twice; ids are unique")
+    elif target_id is not None:
         seen.add(target_id)
-    text = _text(entry.get("text"), f"{path}.text", problems)
-    responsible = _text(entry.get("responsible"), f"{path}.responsible", problems)
-    source = _source(entry.get("source"), f"{path}.source", problems)
-    threshold = _threshold(entry, source, path, problems)
-    comparison = entry.get("comparison", ">=")
+    text = reader.text(entry.get("text"), f"{path}.text", english=False)
+    responsible = reader.text(entry.get("responsible"), f"{path}.responsible", english=False)
+    source = _source(entry.get("source"), f"{path}.source", reader)
+    threshold = _threshold(entry, source, path, reader)
     exact = source is None or source.kind == "administrative"
-    allowed = tuple(_EXACT_COMPARISONS) if exact else _SAMPLE_COMPARISONS
-    if comparison not in allowed:
-        problems.add(f"{path}.comparison", f"expected one of {list(allowed)}; found {comparison!r}")
+    comparison = reader.choice(entry.get("comparison"), f"{path}.comparison",
+                               tuple(_EXACT_COMPARISONS) if exact else _SAMPLE_COMPARISONS, ">=")
     rule = entry.get("rule", "ci_lower_bound")
     if rule not in VERDICT_RULES:
-        problems.add(f"{path}.rule",
-                     f"expected a verdict rule of surveys.indicators.targets {sorted(VERDICT_RULES)}; found {rule!r}")
-    threshold_source = entry.get("threshold_source", "plan")
-    if threshold_source not in THRESHOLD_SOURCES:
-        problems.add(f"{path}.threshold_source",
-                     f"expected one of {list(THRESHOLD_SOURCES)}; found {threshold_source!r}")
-    note = _text(entry["note"], f"{path}.note", problems) if "note" in entry else None
-    short = _text(entry["short"], f"{path}.short", problems) if "short" in entry else None
+        reader.problem(f"{path}.rule", f"expected a verdict rule of surveys.indicators.targets {sorted(VERDICT_RULES)}; "
+                                       f"found {describe(rule)}")
+    threshold_source = reader.choice(entry.get("threshold_source"), f"{path}.threshold_source", THRESHOLD_SOURCES,
+                                     "plan")
+    note = reader.text(entry["note"], f"{path}.note", english=False) if "note" in entry else None
+    short = reader.text(entry["short"], f"{path}.short", english=False) if "short" in entry else None
     if short is not None and len(short.zh) > SHORT_NAME_LIMIT:
-        problems.add(f"{path}.short.zh", f"a short name has at most {SHORT_NAME_LIMIT} characters (charts and the "
-                                         f"overview print it on one line); found {len(short.zh)}: {short.zh!r}")
-    if None in (text, responsible, source, threshold) or not isinstance(target_id, str):
+        reader.problem(f"{path}.short.zh", f"a short name has at most {SHORT_NAME_LIMIT} characters (charts and the "
+                                           f"overview print it on one line); found {len(short.zh)}: {short.zh!r}")
+    if text is None or responsible is None or source is None or threshold is None or target_id is None:
         return None
     return RegisterTarget(id=target_id, text=text, responsible=responsible, source=source, threshold=threshold,
                           comparison=str(comparison), rule=str(rule), section=str(entry.get("section", "")),
@@ -343,68 +305,59 @@ def _target(entry: Any, path: str, problems: _Problems, seen: set[str]) -> Regis
 def parse_register(document: Any, *, path: pathlib.Path | None = None,
                    questionnaires: Mapping[str, Any] | None = None) -> TargetsRegister:
     """Check a parsed register document (see :func:`load_register`)."""
-    name = str(path) if path else "the register"
-    problems = _Problems()
+    reader = SpecReader(path, what="targets register", error=TargetError,
+                        schema="analysis/README.md, 'Targets register'")
     if not isinstance(document, Mapping):
-        raise TargetError(f"{name}: expected a YAML mapping with a 'targets' list; found {type(document).__name__}")
-    _unknown(document, _TOP_KEYS, "", problems)
-    plan = _text(document.get("plan"), "plan", problems)
+        raise TargetError(f"{path or 'the register'}: expected a YAML mapping with a 'targets' list; found "
+                          f"{describe(document)}")
+    reader.mapping(document, "", (), _TOP_KEYS, partial=True)
+    plan = reader.text(document.get("plan"), "plan", english=False)
     raw_targets = document.get("targets")
     targets: list[RegisterTarget] = []
     if not isinstance(raw_targets, list) or not raw_targets:
-        problems.add("targets", f"expected a non-empty list of targets; found {raw_targets!r}")
+        reader.problem("targets", f"expected a non-empty list of targets, found {describe(raw_targets)}")
     else:
         seen: set[str] = set()
         for index, entry in enumerate(raw_targets):
-            target = _target(entry, f"targets[{index}]", problems, seen)
+            target = _target(entry, f"targets[{index}]", reader, seen)
             if target is not None:
                 targets.append(target)
     if questionnaires is not None:
         for index, target in enumerate(targets):
-            _check_measure(target, questionnaires, f"targets[{index}].source", problems)
-    if problems.items:
-        listing = "\n".join(f"  - {item}" for item in problems.items)
-        raise TargetError(f"{name}: {len(problems.items)} problem(s) in the targets register; fix them and load it "
-                          f"again (schema: analysis/README.md, 'Targets register'):\n{listing}")
+            _check_measure(target, questionnaires, f"targets[{index}].source", reader)
+    reader.fail()
     return TargetsRegister(path=path, study=str(document.get("study", "")), plan=plan,
-                           period=str(document.get("period", "")), demo_data=bool(document.get("demo_data", False)),
+                           period=str(document.get("period", "")),
+                           demo_data=reader.boolean(document.get("demo_data"), "demo_data", False),
                            targets=tuple(targets))
 
 
-def _check_measure(target: RegisterTarget, questionnaires: Mapping[str, Any], path: str, problems: _Problems) -> None:
+def _check_measure(target: RegisterTarget, questionnaires: Mapping[str, Any], path: str, reader: SpecReader) -> None:
     source = target.source
     if source.kind == "administrative":
         return
     questionnaire = questionnaires.get(source.questionnaire)
     if questionnaire is None:
-        problems.add(f"{path}.questionnaire",
-                     f"no questionnaire '{source.questionnaire}'; known: {sorted(questionnaires)}")
+        reader.problem(f"{path}.questionnaire",
+                       f"no questionnaire '{source.questionnaire}'; known: {sorted(questionnaires)}")
     elif not any(m.id == source.measure for m in questionnaire.measures):
-        problems.add(f"{path}.measure", f"questionnaire '{source.questionnaire}' has no measure '{source.measure}'; "
-                                        f"its measures are {[m.id for m in questionnaire.measures]}")
+        reader.problem(f"{path}.measure", f"questionnaire '{source.questionnaire}' has no measure '{source.measure}'; "
+                                          f"its measures are {[m.id for m in questionnaire.measures]}")
     else:
         own = questionnaire.measure(source.measure).target
         if own is not None and (own.threshold, own.comparison) != (target.threshold, target.comparison):
-            problems.add(path.rsplit(".", 1)[0] + ".threshold",
-                         f"{target.comparison} {target.threshold:g} differs from the target {own.comparison} "
-                         f"{own.threshold:g} of {source.questionnaire}/{source.measure} in its questionnaire; "
-                         "make the two agree")
+            reader.problem(path.rsplit(".", 1)[0] + ".threshold",
+                           f"{target.comparison} {target.threshold:g} differs from the target {own.comparison} "
+                           f"{own.threshold:g} of {source.questionnaire}/{source.measure} in its questionnaire; "
+                           "make the two agree")
 
 
 def load_register(path: str | pathlib.Path, *, questionnaires: Mapping[str, Any] | None = None) -> TargetsRegister:
     """Read and check ``targets.yaml``; with ``questionnaires`` (id → Questionnaire) the survey and census
     sources are checked to name known measures. Every problem is reported at once in one TargetError."""
     path = pathlib.Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TargetError(f"{path}: no such targets register; create it (schema: analysis/README.md)") from None
-    except UnicodeDecodeError as error:
-        raise TargetError(f"{path}: not UTF-8 text ({error}); save the file as UTF-8") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise TargetError(f"{path}: not valid YAML: {error}") from None
+    document = read_yaml(path, error=TargetError, what="targets register",
+                         missing="no such targets register; create it (schema: analysis/README.md)")
     return parse_register(document, path=path, questionnaires=questionnaires)
 
 

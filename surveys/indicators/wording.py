@@ -1,8 +1,8 @@
 """Every word the indicator analyses print, in Chinese and English, in one table.
 
 Measure, item, district and category labels are data (questionnaire and margins); only the analyses' own
-sentences, column headings, quadrant names and method notes are worded here. ``say(key, lang, **values)``
-fills the placeholders.
+sentences, column headings, quadrant names and method notes are worded here (a
+:class:`~surveys.wording.Wording` table). ``say(key, lang, **values)`` fills the placeholders.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from surveys.errors import EstimationError
-from surveys.questionnaire import Text
+from surveys.wording import Text, Wording
 
 __all__ = ["WORDS", "QUADRANT_NAMES", "say", "join"]
 
@@ -113,7 +113,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "alpha_if_deleted": ("删除该项后的 α", "α if the item is deleted"),
 }
 
-WORDS: Mapping[str, Text] = MappingProxyType({key: Text(zh, en) for key, (zh, en) in _WORDS.items()})
+WORDS = Wording(_WORDS, error=EstimationError)
 
 #: quadrant code → its name (四分图: 优势区 / 维持区 / 改进区 / 机会区).
 QUADRANT_NAMES: Mapping[str, Text] = MappingProxyType(
@@ -123,10 +123,7 @@ QUADRANT_NAMES: Mapping[str, Text] = MappingProxyType(
 
 def say(key: str, lang: str, **values: Any) -> str:
     """The wording ``key`` in ``lang`` ("zh" or "en") with ``values`` filled in."""
-    if lang not in ("zh", "en"):
-        raise EstimationError(f"language must be 'zh' or 'en'; found {lang!r}")
-    text = WORDS[key].get(lang)
-    return text.format(**values) if values else text
+    return WORDS.get(key, lang, **values)
 
 
 def join(parts: list[str], lang: str) -> str:

@@ -1,4 +1,4 @@
-"""Recognising the platform of an export from its header signature (FORMATS.md §12).
+"""Recognising the platform of an export from its header signature (docs/formats.md §12).
 
 ``提交答卷时间`` + ``所用时间`` (or ``序号`` with ``N、`` / ``第N题(`` headers) → 问卷星;
 ``开始答题时间``/``结束答题时间`` + ``答题时长`` → 腾讯问卷; ``提交时间`` with ``填写设备`` / ``微信OpenID`` /

@@ -1,11 +1,11 @@
-"""Decoding export bytes: BOM sniffing, then strict UTF-8, then GB18030 (FORMATS.md §2.5, NEEDS.md §2).
+"""Decoding export bytes: BOM sniffing, then strict UTF-8, then GB18030 (docs/formats.md §2.5, docs/needs.md §2).
 
 Chinese Excel saves CSV as GBK without a BOM, newer platforms write UTF-8 with or without a BOM, and
 Qualtrics' TSV is UTF-16. The order is: a BOM decides (UTF-8, UTF-16 LE/BE, UTF-32); without one,
 UTF-16 is recognised from its zero bytes (the byte order whose decoding gives separators and line
 breaks); otherwise strict UTF-8, then strict GB18030 (a superset of
 GBK and GB2312). The name of the codec that succeeded is returned so the batch can record it.
-Validated against the real exports in ``shared/real-exports`` (UTF-8 with BOM) and synthetic UTF-8,
+Validated against public real exports (UTF-8 with BOM; read in place by the conformance tests) and synthetic UTF-8,
 GB18030 and UTF-16 files in ``tests/test_ingest_encoding.py``.
 """
 from __future__ import annotations

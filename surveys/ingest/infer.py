@@ -64,7 +64,7 @@ class KnownScale:
 
 
 # The conventions of the bundled instruments (questionnaires/README.md): codes 1..k in display order,
-# don't-know code 9, satisfied = the levels down to 基本满意, scores 100/80/60/30/0 (PRACTICE.md §2.2).
+# don't-know code 9, satisfied = the levels down to 基本满意, scores 100/80/60/30/0 (docs/scoring.md §2.2).
 KNOWN_SCALES: Mapping[str, KnownScale] = MappingProxyType({
     "satisfaction5": KnownScale(
         "satisfaction5", ("非常满意", "满意", "基本满意", "不满意", "非常不满意"),

@@ -1,10 +1,10 @@
-"""金数据 (jinshuju.net) exports (FORMATS.md §4): one header row, questions without numbering.
+"""金数据 (jinshuju.net) exports (docs/formats.md §4): one header row, questions without numbering.
 
 Meta columns by name: ``序号, 提交时间, 修改时间, 微信昵称, 微信OpenID, 微信UnionID, 测评得分,
 测评时长 ("1分" / "24秒"), 邀请链接, 填写设备, 操作系统, 浏览器, 填写地区 ("中国 山西省 临汾市"), IP``.
 Every other column is a question keyed by its header (a repeated header gets ``.1``, as pandas
 names it). 0–10 scales are integers and are kept as codes. Built from the layout described in
-FORMATS.md (the real file is held back as an independent check) and tested on synthetic files.
+docs/formats.md (the real file is held back as an independent check) and tested on synthetic files.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each platform module gives a map *header → normalised name* (``提交答卷时间 → submitted_at``,
 ``所用时间 → duration_seconds``, ``来自IP → ip``…); the columns are looked up by name, never by
-position, because 问卷星's meta order changed between versions (FORMATS.md §2.2). Values are parsed
+position, because 问卷星's meta order changed between versions (docs/formats.md §2.2). Values are parsed
 by the normalised name: ``*_at`` are string timestamps (``2023/9/8 12:24:22``, ``2021-02-02 20:26:58``,
 ``02-Feb-2021 20:26:58``), ``duration_seconds`` accepts ``137秒``, ``1分24秒``, ``38`` and ``0:02:17``,
 ``ip`` splits ``1.2.3.4(江苏-南京)`` into the address and ``ip_location``; scores, shares and

@@ -8,7 +8,7 @@ choice or matrix row, each (code, label) seen in the same row and question adds 
 ``value_labels``; a code seen with two labels is a :class:`ParseProblem`. Option columns already name
 their options. Other-text (``〖…〗``), which old code files lose, is taken from the label file, and so is
 ``NOT_ASKED`` where the code file has no answer (a skipped ranking is all ``-2`` there).
-Validated on the two real pairs in ``shared/real-exports`` (800 and 4 rows).
+Validated on two public real pairs (800 and 4 rows; read in place by ``tests/test_wjx_pair_decoding.py``).
 """
 from __future__ import annotations
 

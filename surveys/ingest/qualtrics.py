@@ -1,4 +1,4 @@
-"""Qualtrics CSV/TSV/xlsx exports (FORMATS.md §5): three header rows, or two in the legacy layout.
+"""Qualtrics CSV/TSV/xlsx exports (docs/formats.md §5): three header rows, or two in the legacy layout.
 
 Current layout: row 1 export tags (``StartDate, …, ResponseId, Q1, Q2``), row 2 the question text
 (localised), row 3 ``{"ImportId":"QID1"}`` JSON. Legacy (before 2017): row 1 ``V1…V10, Q1, Q2``,

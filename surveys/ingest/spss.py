@@ -1,12 +1,12 @@
-"""SPSS ``.sav`` files (FORMATS.md §9) through the optional ``pyreadstat`` package.
+"""SPSS ``.sav`` files (docs/formats.md §9) through the optional ``pyreadstat`` package.
 
 What statistics-bureau CATI centres and commissioned third parties hand over, and what 问卷星
 exports as SAV. The dictionary is used as is: the variable label is the title, value labels become
 ``value_labels`` (and make the variable a single choice kept as codes), user-missing values and
 ranges become ``None`` with the codes recorded in ``missing_codes``, and dichotomy multiple-response
 sets become one multiple-choice question whose answer is the tuple of positions counted. Meta
-variables are found by name (问卷星 and generic names). Validated against the pyreadstat test files
-in ``shared/real-exports`` (value labels, user-missing values and ranges, an MR set).
+variables are found by name (问卷星 and generic names). Validated against pyreadstat's public test
+files (value labels, user-missing values and ranges, an MR set; read in place by the conformance tests).
 """
 from __future__ import annotations
 

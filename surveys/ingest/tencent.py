@@ -1,4 +1,4 @@
-"""腾讯问卷 (wj.qq.com) CSV/xlsx exports (FORMATS.md §3).
+"""腾讯问卷 (wj.qq.com) CSV/xlsx exports (docs/formats.md §3).
 
 Every field quoted and a trailing comma on each line (the empty last column is dropped); meta
 columns by name (``编号, 开始答题时间, 结束答题时间, 答题时长, 地理位置…, 自定义字段`` and the newer
@@ -7,7 +7,7 @@ question headers ``N.题干``. Single choices are written ``A.选项``: the lett
 position (``value_labels``) and the answer is the label without it. ``N.题干:选项`` columns are a
 multiple choice when every non-empty cell repeats the option (or is a tick), else matrix rows;
 ``N.题干:_填空k`` / ``N.题干_填空k`` are the blanks of a multi-blank fill-in. Nothing distinguishes
-skipped from unanswered: both are ``None``. Built from the layouts quoted in FORMATS.md §3 (no real
+skipped from unanswered: both are ``None``. Built from the layouts quoted in docs/formats.md §3 (no real
 file was available) and tested on synthetic files.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""问卷星 (wjx.cn) exports: xlsx, BIFF .xls and CSV, 按选项文本 and 按选项序号 (FORMATS.md §2).
+"""问卷星 (wjx.cn) exports: xlsx, BIFF .xls and CSV, 按选项文本 and 按选项序号 (docs/formats.md §2).
 
 Meta columns are found by name in either order (2016: ``序号, 提交答卷时间, 所用时间, 来自IP, 来源,
 来源详情``; 2018+: ``…, 来源, 来源详情, 来自IP``), plus ``总分`` and custom parameters when present.
@@ -11,8 +11,8 @@ Question headers follow :mod:`surveys.ingest.wjx_headers`. Values:
   *position* (an ``int``); 0/1 option columns → the tuple of chosen positions; rank columns (``-2`` =
   not ranked) → positions, first-ranked first; a text cell inside an option group is other-text.
 
-Validated against the four real 问卷星 files in ``shared/real-exports`` (both layouts, both codings,
-800 and 4 rows) and synthetic files in ``tests/test_ingest_wjx.py``.
+Validated against four public real 问卷星 exports (both layouts, both codings, 800 and 4 rows; read in place by
+``tests/test_ingest_conformance.py``, not part of the repository) and synthetic files in ``tests/test_ingest_wjx.py``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The grammar of 问卷星 question headers (FORMATS.md §2.3–2.4), turned into one layout per question.
+"""The grammar of 问卷星 question headers (docs/formats.md §2.3–2.4), turned into one layout per question.
 
 Headers seen in real exports:
 
@@ -24,7 +24,7 @@ _BLANK_ITEM = re.compile(r"^[(（](\d+)[)）](.+)$", re.DOTALL)
 _MATRIX_DASH = "—"
 _SUFFIX = re.compile(r"\s*(?:[(（]\s*([^()（）]*?(?:题|滑动条))\s*(?:\*?\s*必答)?\s*[)）]|【([^【】]*?题)】)\s*$", re.DOTALL)
 
-# type suffix → kind (OpenAPI question types, FORMATS.md §2.1)
+# type suffix → kind (OpenAPI question types, docs/formats.md §2.1)
 SUFFIX_KINDS = {
     "单选题": "single", "下拉框题": "single", "量表题": "single", "评分题": "single", "NPS量表题": "single",
     "判断题": "single", "多选题": "multiple", "排序题": "ranking", "填空题": "text", "多项填空题": "text",

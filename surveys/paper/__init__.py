@@ -1,4 +1,4 @@
-"""Paper forms: the data-entry workbook, double-entry reconciliation and OMR sentinels (FORMATS.md §11).
+"""Paper forms: the data-entry workbook, double-entry reconciliation and OMR sentinels (docs/formats.md §11).
 
 Three stages of the paper route, each a function returning a new object:
 

@@ -24,9 +24,9 @@ class OmrSentinels:
     item (missing, plus a ``multiple_marks`` problem). ``invalid``: a mark the scanner could not read
     (faint, erased; missing, plus an ``invalid_mark`` problem). Each takes one value or several;
     values compare canonically, so ``-1`` matches the cell ``"-1"``. Conventions seen in practice
-    (FORMATS.md §11, :data:`OMR_CONVENTIONS`): an empty cell for no mark and ``*`` for a double mark
+    (docs/formats.md §11, :data:`OMR_CONVENTIONS`): an empty cell for no mark and ``*`` for a double mark
     (the default); ``-1`` = no answer and ``-9999`` = invalid mark (double or faint) in the export of
-    the Japanese service cited in FORMATS.md §11 [D].
+    the OMR service whose documentation docs/formats.md §11 describes.
     """
 
     blank: tuple[str, ...] = ("",)
@@ -44,8 +44,8 @@ class OmrSentinels:
 
 
 OMR_CONVENTIONS: Mapping[str, OmrSentinels] = MappingProxyType({
-    "blank_and_star": OmrSentinels(blank="", multiple="*"),
-    "minus_one_and_9999": OmrSentinels(blank=("", "-1"), multiple=(), invalid="-9999"),
+    "blank_and_star": OmrSentinels(blank=("",), multiple=("*",)),
+    "minus_one_and_9999": OmrSentinels(blank=("", "-1"), multiple=(), invalid=("-9999",)),
 })
 
 

@@ -92,7 +92,8 @@ class Reconciliation:
         ]
 
     def report_frame(self) -> pd.DataFrame:
-        """Every finding in one table with a ``kind`` column: value_differs, keyed_once, duplicate_form, no_form_number."""
+        """Every finding in one table with a ``kind`` column: value_differs, keyed_once, duplicate_form,
+        no_form_number."""
         differs = self.discrepancies.assign(kind="value_differs", detail="")
         once = pd.DataFrame({
             "kind": "keyed_once", "form": self.keyed_once["form"],
@@ -103,8 +104,8 @@ class Reconciliation:
             "kind": "duplicate_form", "form": self.duplicates["form"],
             "detail": self.duplicates["file"] + " file rows " + self.duplicates["rows"].map(
                 lambda rows: ", ".join(str(row) for row in rows))})
-        unnumbered = pd.DataFrame({"kind": "no_form_number", "form": "",
-                                   "detail": self.unnumbered["file"] + " file row " + self.unnumbered["row"].astype(str)})
+        detail = self.unnumbered["file"] + " file row " + self.unnumbered["row"].astype(str)
+        unnumbered = pd.DataFrame({"kind": "no_form_number", "form": "", "detail": detail})
         columns = ["kind", *_DISCREPANCY_COLUMNS, "detail"]
         frames = [frame.reindex(columns=columns) for frame in (differs, once, duplicates, unnumbered) if len(frame)]
         if not frames:

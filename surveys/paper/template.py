@@ -154,8 +154,8 @@ def write_entry_template(questionnaire: Questionnaire, path: str | pathlib.Path,
 
     codebook = workbook.create_sheet(CODEBOOK_SHEET)
     rows = _codebook_rows(questionnaire, pairs)
-    for row_number, row in enumerate(rows, start=1):
-        for column, value in enumerate(row, start=1):
+    for row_number, cells in enumerate(rows, start=1):
+        for column, value in enumerate(cells, start=1):
             write_text_cell(codebook.cell(row=row_number, column=column), value)
     for cell in codebook[1]:
         cell.font, cell.fill = header_font, header_fill

@@ -1,8 +1,9 @@
 """Questionnaires: the instrument definitions (YAML) as checked records.
 
 ``model`` holds the records (:class:`Questionnaire`, items, scales, measures, targets, the platform mappings),
-``fields`` and ``sections`` read the parts of a definition, ``schema`` reads and checks a whole file
-(:func:`load_questionnaire`), ``codebook`` prints one for a reader.
+``sections`` reads the parts of a definition that refer to items, ``schema`` reads and checks a whole file
+(:func:`load_questionnaire`, with the spec reader every YAML spec uses: :mod:`surveys.spec_file`), ``codebook``
+prints one for a reader.
 """
 from __future__ import annotations
 

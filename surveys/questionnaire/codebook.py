@@ -8,31 +8,40 @@ mappings (column keys and option orders that differ from the scale).
 from __future__ import annotations
 
 from surveys.display import display_width as _display_width
+from surveys.errors import QuestionnaireError
 from surveys.questionnaire.model import Condition, Item, Measure, Questionnaire, Scale
+from surveys.wording import Wording
 
 __all__ = ["render_codebook"]
 
-_HEADINGS = {
-    "zh": {
-        "unit": "责任单位", "population": "调查对象", "modes": "调查方式", "scales": "量表", "items": "题目",
-        "measures": "指标", "weighting": "加权变量", "platforms": "平台映射", "satisfied": "计入满意率",
-        "dont_know": "不了解/不适用", "score": "分值", "asked_if": "跳题逻辑：仅当", "optional": "选答",
-        "required": "必答", "correct": "正确答案", "target": "目标", "headline": "核心指标",
-        "from_frame": "非题目（来自抽样框或数据来源）", "item": "题目", "base_all": "基数：全部有效回答（含不了解）",
-        "base_exclude": "基数：剔除不了解", "positive": "计为满意的代码", "options": "选项顺序",
-        "scale": "量表", "rule": "判定规则", "and": "且",
-    },
-    "en": {
-        "unit": "Responsible unit", "population": "Population", "modes": "Modes", "scales": "Scales",
-        "items": "Items", "measures": "Measures", "weighting": "Weighting variables",
-        "platforms": "Platform mappings", "satisfied": "counts as satisfied", "dont_know": "don't know / n.a.",
-        "score": "score", "asked_if": "Asked only if", "optional": "optional", "required": "required",
-        "correct": "correct answer", "target": "target", "headline": "HEADLINE", "from_frame": "not an item (from the frame or the source file)",
-        "item": "item", "base_all": "base: all valid answers (don't-know kept)",
-        "base_exclude": "base: don't-know excluded", "positive": "positive codes", "options": "option order",
-        "scale": "scale", "rule": "verdict rule", "and": "and",
-    },
-}
+_HEADINGS = Wording({
+    "unit": ("责任单位", "Responsible unit"),
+    "population": ("调查对象", "Population"),
+    "modes": ("调查方式", "Modes"),
+    "scales": ("量表", "Scales"),
+    "items": ("题目", "Items"),
+    "measures": ("指标", "Measures"),
+    "weighting": ("加权变量", "Weighting variables"),
+    "platforms": ("平台映射", "Platform mappings"),
+    "satisfied": ("计入满意率", "counts as satisfied"),
+    "dont_know": ("不了解/不适用", "don't know / n.a."),
+    "score": ("分值", "score"),
+    "asked_if": ("跳题逻辑：仅当", "Asked only if"),
+    "optional": ("选答", "optional"),
+    "required": ("必答", "required"),
+    "correct": ("正确答案", "correct answer"),
+    "target": ("目标", "target"),
+    "headline": ("核心指标", "HEADLINE"),
+    "from_frame": ("非题目（来自抽样框或数据来源）", "not an item (from the frame or the source file)"),
+    "item": ("题目", "item"),
+    "base_all": ("基数：全部有效回答（含不了解）", "base: all valid answers (don't-know kept)"),
+    "base_exclude": ("基数：剔除不了解", "base: don't-know excluded"),
+    "positive": ("计为满意的代码", "positive codes"),
+    "options": ("选项顺序", "option order"),
+    "scale": ("量表", "scale"),
+    "rule": ("判定规则", "verdict rule"),
+    "and": ("且", "and"),
+}, error=QuestionnaireError)
 
 
 def _condition_text(condition: Condition, questionnaire: Questionnaire, lang: str) -> str:
@@ -117,9 +126,7 @@ def _platform_lines(questionnaire: Questionnaire, words: dict[str, str], lang: s
 
 def render_codebook(questionnaire: Questionnaire, lang: str = "zh") -> str:
     """The codebook of ``questionnaire`` as plain text in ``lang`` ("zh" or "en")."""
-    words = _HEADINGS.get(lang)
-    if words is None:
-        questionnaire.title.get(lang)  # raises the language error
+    words = {key: _HEADINGS.get(key, lang) for key in _HEADINGS}
     q = questionnaire
     lines = [f"{q.title.get(lang)}  [{q.id} v{q.version}]", f"{words['unit']}: {q.unit.get(lang)}",
              f"{words['population']}: {q.population_label.get(lang)} ({q.population})",

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from surveys.errors import QuestionnaireError
+from surveys.wording import Text  # the zh/en text type, here where labels are defined
 
 __all__ = [
     "Text",
@@ -66,25 +67,6 @@ Answer = Any  # an int code, None (not answered / not asked) or a collection of 
 
 def _frozen_mapping(pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> Mapping[Any, Any]:
     return MappingProxyType(dict(pairs))
-
-
-@dataclass(frozen=True)
-class Text:
-    """A bilingual label: Chinese (the text respondents saw) and its English translation."""
-
-    zh: str
-    en: str
-
-    def get(self, lang: str = "zh") -> str:
-        """The label in ``lang`` ("zh" or "en"); an empty English label falls back to Chinese."""
-        if lang == "zh":
-            return self.zh
-        if lang == "en":
-            return self.en or self.zh
-        raise QuestionnaireError(f"language must be 'zh' or 'en'; found {lang!r}")
-
-    def __str__(self) -> str:
-        return self.zh
 
 
 @dataclass(frozen=True)

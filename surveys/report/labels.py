@@ -1,7 +1,7 @@
 """Every word the workbook and the HTML report print, in Chinese and English, in one table.
 
 Indicator names, units, districts, positive sets and bases are data and come with the report's tables;
-only the report's own furniture is worded here. Verdict names come from
+only the report's own furniture is worded here (a :class:`~surveys.wording.Wording` table). Verdict names come from
 :data:`surveys.indicators.targets.VERDICT_LABELS` so that the charts, the workbook and the HTML say the same thing.
 """
 from __future__ import annotations
@@ -11,10 +11,9 @@ from typing import Any, Mapping
 
 from surveys.errors import ReportError
 from surveys.indicators.targets import VERDICT_LABELS
+from surveys.wording import LANGUAGES, Wording
 
 __all__ = ["LANGUAGES", "LABELS", "VERDICT_STYLES", "VerdictStyle", "label", "verdict_label", "check_language"]
-
-LANGUAGES = ("zh", "en")
 
 _LABELS: dict[str, tuple[str, str]] = {
     # sheets and sections
@@ -392,26 +391,26 @@ LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
 )
 
 
-def check_language(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise ReportError(f"report language must be one of {LANGUAGES}; found {lang!r}; use lang='zh' or lang='en'")
-    return lang
+def _code_as_shown(key: str) -> str:
+    """An unknown vocabulary code (``role_x``, ``variable_x``) is shown as the code itself: a new code from another
+    stage must never break the report."""
+    return key.split("_", 1)[-1] if "_" in key else key
+
+
+_WORDING = Wording(_LABELS, error=ReportError, subject="report language", unknown=_code_as_shown)
+check_language = _WORDING.check_language
+_VERDICTS = Wording(VERDICT_LABELS, error=ReportError, subject="report language")
 
 
 def label(key: str, lang: str, **values: Any) -> str:
     """The report wording ``key`` in ``lang`` with ``values`` filled in; an unknown vocabulary code is
-    shown as the code itself (a new code from another stage must never break the report)."""
-    entry = LABELS.get(key)
-    if entry is None:
-        return key.split("_", 1)[-1] if "_" in key else key
-    return entry[check_language(lang)].format(**values) if values else entry[check_language(lang)]
+    shown as the code itself."""
+    return _WORDING.get(key, lang, **values)
 
 
 def verdict_label(verdict: str, lang: str) -> str:
     """The words of ``verdict`` (surveys.indicators.targets.VERDICT_LABELS; ``no_data``: 无数据)."""
-    if verdict in VERDICT_LABELS:
-        return VERDICT_LABELS[verdict][check_language(lang)]
-    return label(verdict, lang)
+    return _VERDICTS.get(verdict, lang) if verdict in _VERDICTS else label(verdict, lang)
 
 
 class VerdictStyle:

@@ -7,7 +7,7 @@ Every sheet prints the sections of :mod:`surveys.report.views` (the same tables 
 * **no text cell can be a formula**: every text is written with ``data_type = "s"`` (openpyxl would
   otherwise store a text starting with ``=`` as a formula), texts starting with ``= + - @`` also get
   Excel's quote prefix so that editing the cell keeps it text, and control characters XML cannot hold
-  are replaced (NEEDS.md §10: CSV/Excel formula injection from free-text answers);
+  are replaced (docs/needs.md §10: CSV/Excel formula injection from free-text answers);
 * the verdict column is coloured by conditional-formatting rules (one per verdict, on the verdict's
   label), and the label itself says the verdict, so colour is never the only carrier;
 * headers are frozen, column widths fitted to the text (East Asian wide characters count 2), sheet

@@ -12,8 +12,8 @@ An analyst handed a 问卷星 download (or a Qualtrics CSV, an SPSS file…) get
   marked as the study's choice (``threshold_source: study``), domains by the demographic items;
 
 and a checklist (:attr:`StudyDraft.checklist`, printed by the command). ``surveys run DIR/study.yaml --out OUT``
-then writes the report at once. Validated on every real response export in ``shared/real-exports``
-(tests/test_init.py): init, then run, with every row accounted for.
+then writes the report at once. Validated on every public real response export the conformance tests read in
+place (tests/test_init.py): init, then run, with every row accounted for.
 """
 from __future__ import annotations
 
@@ -146,7 +146,8 @@ def _margins(questionnaire: Questionnaire) -> Margins | None:
     comments = (*template.comments,
                 "left blank, a variable is skipped (study.yaml: blank: skip); with none filled in, the run is "
                 "unweighted and the report says so on every page",
-                "options nobody chose in the export are not listed: nobody answered them, so nobody is weighted by them")
+                "options nobody chose in the export are not listed: nobody answered them, so nobody is weighted "
+                "by them")
     return Margins(tuple(tables), "", comments)
 
 
@@ -224,7 +225,7 @@ def _checklist(out_dir: pathlib.Path, questionnaire: Questionnaire, margins: Mar
              "(unweighted until margins.csv is filled in)",
              f"[ ] check the headline measure {headline.id} on {item.id} ({item.text.zh[:30]}) and its satisfied "
              f"categories in questionnaire.yaml{headline_note}",
-             f"[ ] replace the 80% target with the plan's own (study.yaml measures[0].threshold; then "
+             "[ ] replace the 80% target with the plan's own (study.yaml measures[0].threshold; then "
              "threshold_source: plan)"]
     if margins is not None:
         variables = ", ".join(f"{table.variable} ({table.label.split(' / ')[0]})" for table in margins)

@@ -28,8 +28,10 @@ runs it. The format is documented in ``analysis/README.md`` (section "Study spec
     targets:        targets register (relative to the spec), see "Targets register" in analysis/README.md
     report:         {lang: zh | en}
 
-Every problem of a spec is collected and raised together as one :class:`~surveys.errors.StudyError` naming the
-file and each key path, what was expected, what was found and what to do.
+The spec is read and checked the way every spec is (:mod:`surveys.spec_file`: a key repeated in one mapping is an
+error); every problem is collected and raised together as one :class:`~surveys.errors.StudyError` naming the
+file and each key path, what was expected, what was found and what to do. Each section's keys are one tuple
+below (``_TOP_KEYS``, ``_INPUT_KEYS``, ...): adding a key is adding it there and reading it in its section.
 """
 from __future__ import annotations
 
@@ -39,11 +41,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-import yaml
-
 from surveys.errors import QuestionnaireError, StudyError
 from surveys.questionnaire import Questionnaire, Text, load_questionnaire
 from surveys.resources import questionnaire_dir
+from surveys.spec_file import SpecReader, describe, read_yaml
 
 __all__ = [
     "Study",
@@ -71,22 +72,24 @@ _MODES = ("online", "paper")
 _LANGS = ("zh", "en")
 _COMPARISONS = (">=", ">")
 
-_TOP_KEYS = {"study", "wave", "data", "questionnaires", "inputs", "validation", "margins", "weighting",
-             "measures", "domains", "estimation", "targets", "report", "design", "robustness"}
-_DESIGN_KEYS = {"strata", "clusters", "description"}
-_ROBUSTNESS_KEYS = {"trim"}
+_TOP_KEYS = ("study", "wave", "data", "questionnaires", "inputs", "validation", "margins", "weighting",
+             "measures", "domains", "estimation", "targets", "report", "design", "robustness")
+_DESIGN_KEYS = ("strata", "clusters", "description")
+_ROBUSTNESS_KEYS = ("trim",)
 # The column the weighting stage gives every respondent: the name of the margins population they belong to.
 POPULATION_COLUMN = "population"
-_INPUT_KEYS = {"file", "questionnaire", "platform", "mode", "wave", "variant", "encoding", "sheet", "pair",
-               "copy_of", "columns"}
-_MARGIN_KEYS = {"file", "population", "label", "variables", "rows", "questionnaires", "total", "blank"}
-_WEIGHTING_KEYS = {"method", "base_weight", "max_iterations", "tolerance", "on_nonconvergence",
-                   "min_category_respondents", "collapse", "bounds", "trim"}
-_TRIM_KEYS = {"lower", "upper", "strict"}
-_MEASURE_KEYS = {"questionnaire", "measure", "threshold", "comparison", "rule", "census", "threshold_source"}
+# each section's keys: the required ones first
+_QUESTIONNAIRE_KEYS = ("id", "version", "file")
+_INPUT_KEYS = ("file", "questionnaire", "platform", "mode", "wave", "variant", "encoding", "sheet", "pair",
+               "copy_of", "columns")
+_MARGIN_KEYS = ("file", "population", "label", "variables", "rows", "questionnaires", "total", "blank")
+_WEIGHTING_KEYS = ("method", "base_weight", "max_iterations", "tolerance", "on_nonconvergence",
+                   "min_category_respondents", "collapse", "bounds", "trim")
+_TRIM_KEYS = ("lower", "upper", "strict")
+_MEASURE_KEYS = ("questionnaire", "measure", "threshold", "comparison", "rule", "census", "threshold_source")
 _THRESHOLD_SOURCES = ("plan", "study")
 _BLANK = ("error", "skip")
-_ESTIMATION_KEYS = {"ci_method", "level"}
+_ESTIMATION_KEYS = ("ci_method", "level")
 _DEFAULT_DOMAINS = ("district", "mode", "respondent_type", "sex", "age_group")
 
 
@@ -250,88 +253,15 @@ class Study:
 
 # ------------------------------------------------------------------------------------------ reading helpers
 
-class _Reader:
-    """Collects the problems of one spec, each as ``key path: expected ...; found ...; what to do``."""
-
-    def __init__(self, path: pathlib.Path) -> None:
-        self.path = path
-        self.problems: list[str] = []
-
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(f"{key}: {message}")
-
-    def mapping(self, value: Any, key: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict | None:
-        if not isinstance(value, Mapping):
-            self.problem(key, f"expected a mapping, found {_describe(value)}")
-            return None
-        for name in sorted(set(value) - allowed):
-            self.problem(f"{key}.{name}", f"unknown key; expected one of {sorted(allowed)}; remove or rename it")
-        for name in required:
-            if value.get(name) in (None, ""):
-                self.problem(f"{key}.{name}", "required key is missing; add it")
-        return dict(value)
-
-    def string(self, value: Any, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> str | None:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.problem(key, f"expected a text value, found {_describe(value)}")
-            return default
-        text = str(value).strip()
-        if choices and text not in choices:
-            self.problem(key, f"expected one of {list(choices)}, found {text!r}")
-            return default
-        return text
-
-    def number(self, value: Any, key: str, default: float, low: float, high: float) -> float:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= float(value) <= high:
-            self.problem(key, f"expected a number in [{low:g}, {high:g}], found {_describe(value)}")
-            return default
-        return float(value)
-
-    def strings(self, value: Any, key: str) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
-                                                  for v in value):
-            self.problem(key, f"expected a list of names, found {_describe(value)}")
-            return None
-        return tuple(str(v) for v in value)
-
-    def fail(self) -> None:
-        if self.problems:
-            lines = "\n".join(f"  - {problem}" for problem in self.problems)
-            raise StudyError(f"{self.path}: {len(self.problems)} problem(s) in the study spec:\n{lines}")
+def _text(reader: SpecReader, value: Any, key: str) -> Text | None:
+    """A text ``{zh, en}`` (the English may be left out: the Chinese stands in), or one text for both languages."""
+    if isinstance(value, str) and value.strip():
+        return Text(value.strip(), value.strip())
+    text = reader.text(value, key, english=False)
+    return None if text is None else Text(text.zh, text.en or text.zh)
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    text = repr(value)
-    return f"{type(value).__name__} {text[:60] + '…' if len(text) > 60 else text}"
-
-
-def _read_document(path: pathlib.Path) -> Any:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise StudyError(f"{path}: study spec not found; expected a study.yaml file; check the path") from None
-    except OSError as error:
-        raise StudyError(f"{path}: cannot read the study spec ({error.strerror or error})") from None
-    except UnicodeDecodeError as error:
-        raise StudyError(f"{path}: expected UTF-8 text, found an undecodable byte at {error.start}; "
-                         "save the file as UTF-8") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise StudyError(f"{path}: not valid YAML ({error}); fix the line it names") from None
-
-
-def _resolve_file(reader: _Reader, base: pathlib.Path, text: str, key: str) -> pathlib.Path | None:
+def _resolve_file(reader: SpecReader, base: pathlib.Path, text: str, key: str) -> pathlib.Path | None:
     """``text`` relative to ``base``; a glob pattern must match exactly one file."""
     candidate = pathlib.Path(text).expanduser()
     full = candidate if candidate.is_absolute() else base / candidate
@@ -352,19 +282,19 @@ def _resolve_file(reader: _Reader, base: pathlib.Path, text: str, key: str) -> p
 
 # ------------------------------------------------------------------------------------------ sections
 
-def _questionnaires(reader: _Reader, document: Mapping, spec_dir: pathlib.Path) -> dict[str, Questionnaire]:
+def _questionnaires(reader: SpecReader, document: Mapping, spec_dir: pathlib.Path) -> dict[str, Questionnaire]:
     entries = document.get("questionnaires")
     if not isinstance(entries, list) or not entries:
-        reader.problem("questionnaires", f"expected a list of {{id, version, file}}, found {_describe(entries)}")
+        reader.problem("questionnaires", f"expected a list of {{id, version, file}}, found {describe(entries)}")
         return {}
     loaded: dict[str, Questionnaire] = {}
     for index, entry in enumerate(entries):
         key = f"questionnaires[{index}]"
-        entry = reader.mapping(entry, key, {"id", "version", "file"}, ("id",))
-        if entry is None or not entry.get("id"):
+        entry = reader.mapping(entry, key, ("id",), _QUESTIONNAIRE_KEYS, partial=True)
+        q_id = None if entry is None else reader.string(entry["id"], f"{key}.id", numbers=True)
+        if entry is None or q_id is None:
             continue
-        q_id = str(entry["id"])
-        file_text = str(entry.get("file") or f"{q_id}.yaml")
+        file_text = reader.string(entry.get("file"), f"{key}.file", f"{q_id}.yaml")
         local = spec_dir / file_text
         path = local if local.is_file() else questionnaire_dir() / file_text
         if not path.is_file():
@@ -388,8 +318,8 @@ def _questionnaires(reader: _Reader, document: Mapping, spec_dir: pathlib.Path) 
     return loaded
 
 
-def _known_questionnaire(reader: _Reader, value: Any, key: str, questionnaires: Mapping[str, Any]) -> str | None:
-    q_id = reader.string(value, key)
+def _known_questionnaire(reader: SpecReader, value: Any, key: str, questionnaires: Mapping[str, Any]) -> str | None:
+    q_id = reader.string(value, key, None, numbers=True)
     if q_id is not None and questionnaires and q_id not in questionnaires:
         reader.problem(key, f"expected one of the spec's questionnaires {sorted(questionnaires)}, found {q_id!r}; "
                             "add it under questionnaires or fix the id")
@@ -397,16 +327,16 @@ def _known_questionnaire(reader: _Reader, value: Any, key: str, questionnaires: 
     return q_id
 
 
-def _inputs(reader: _Reader, document: Mapping, data_dir: pathlib.Path, wave: str,
+def _inputs(reader: SpecReader, document: Mapping, data_dir: pathlib.Path, wave: str,
             questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyInput, ...]:
     entries = document.get("inputs")
     if not isinstance(entries, list) or not entries:
-        reader.problem("inputs", f"expected a list of export files, found {_describe(entries)}; list the exports")
+        reader.problem("inputs", f"expected a list of export files, found {describe(entries)}; list the exports")
         return ()
     raw: list[tuple[str, dict]] = []
     for index, entry in enumerate(entries):
         key = f"inputs[{index}]"
-        entry = reader.mapping(entry, key, _INPUT_KEYS, ("file", "questionnaire", "platform"))
+        entry = reader.mapping(entry, key, ("file", "questionnaire", "platform"), _INPUT_KEYS, partial=True)
         if entry is not None:
             raw.append((key, entry))
     resolved = {key: _resolve_file(reader, data_dir, str(entry["file"]), f"{key}.file")
@@ -424,18 +354,18 @@ def _inputs(reader: _Reader, document: Mapping, data_dir: pathlib.Path, wave: st
     inputs = []
     for key, entry in raw:
         q_id = _known_questionnaire(reader, entry.get("questionnaire"), f"{key}.questionnaire", questionnaires)
-        platform = reader.string(entry.get("platform"), f"{key}.platform", choices=_PLATFORMS)
+        platform = reader.choice(entry.get("platform"), f"{key}.platform", _PLATFORMS)
         default_mode = "paper" if platform == "paper" else "online"
-        mode = reader.string(entry.get("mode"), f"{key}.mode", default_mode, _MODES)
+        mode = reader.choice(entry.get("mode"), f"{key}.mode", _MODES, default_mode)
         path = resolved.get(key)
         if q_id is None or platform is None or path is None:
             continue
         inputs.append(StudyInput(
             file=str(entry["file"]), path=path, questionnaire=q_id, platform=platform, mode=mode or default_mode,
-            wave=reader.string(entry.get("wave"), f"{key}.wave", wave) or wave,
-            variant=reader.string(entry.get("variant"), f"{key}.variant", "") or "",
-            encoding=reader.string(entry.get("encoding"), f"{key}.encoding"),
-            sheet=reader.string(entry.get("sheet"), f"{key}.sheet"),
+            wave=reader.string(entry.get("wave"), f"{key}.wave", wave, numbers=True) or wave,
+            variant=reader.string(entry.get("variant"), f"{key}.variant", "", numbers=True) or "",
+            encoding=reader.string(entry.get("encoding"), f"{key}.encoding", None),
+            sheet=reader.string(entry.get("sheet"), f"{key}.sheet", None, numbers=True),
             pair=reference(entry.get("pair"), f"{key}.pair"),
             copy_of=reference(entry.get("copy_of"), f"{key}.copy_of"),
             columns=MappingProxyType(_columns(reader, entry.get("columns"), f"{key}.columns")),
@@ -449,125 +379,118 @@ def _inputs(reader: _Reader, document: Mapping, data_dir: pathlib.Path, wave: st
     return tuple(inputs)
 
 
-def _columns(reader: _Reader, value: Any, key: str) -> dict[str, str]:
+def _columns(reader: SpecReader, value: Any, key: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(v, (str, int)) for v in value.values()):
-        reader.problem(key, f"expected a mapping item id → the file's column header, found {_describe(value)}")
+        reader.problem(key, f"expected a mapping item id → the file's column header, found {describe(value)}")
         return {}
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _rows(reader: _Reader, value: Any, key: str) -> dict[str, tuple[int, ...]]:
+def _rows(reader: SpecReader, value: Any, key: str) -> dict[str, tuple[int, ...]]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        reader.problem(key, f"expected a mapping variable → list of codes, found {_describe(value)}")
+        reader.problem(key, f"expected a mapping variable → list of codes, found {describe(value)}")
         return {}
     rows = {}
     for variable, codes in value.items():
         codes = codes if isinstance(codes, list) else [codes]
         if not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
-            reader.problem(f"{key}.{variable}", f"expected a list of whole-number codes, found {_describe(codes)}")
+            reader.problem(f"{key}.{variable}", f"expected a list of whole-number codes, found {describe(codes)}")
             continue
         rows[str(variable)] = tuple(codes)
     return rows
 
 
-def _margins(reader: _Reader, document: Mapping, data_dir: pathlib.Path,
+def _margins(reader: SpecReader, document: Mapping, data_dir: pathlib.Path,
              questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMargins, ...]:
     entries = document.get("margins") or []
     if not isinstance(entries, list):
-        reader.problem("margins", f"expected a list of margin files, found {_describe(entries)}")
+        reader.problem("margins", f"expected a list of margin files, found {describe(entries)}")
         return ()
     margins = []
     for index, entry in enumerate(entries):
         key = f"margins[{index}]"
-        entry = reader.mapping(entry, key, _MARGIN_KEYS, ("file",))
+        entry = reader.mapping(entry, key, ("file",), _MARGIN_KEYS, partial=True)
         if entry is None or not entry.get("file"):
             continue
         path = _resolve_file(reader, data_dir, str(entry["file"]), f"{key}.file")
-        applies = reader.strings(entry.get("questionnaires"), f"{key}.questionnaires")
+        applies = reader.names(entry.get("questionnaires"), f"{key}.questionnaires")
         for q_id in applies or ():
             _known_questionnaire(reader, q_id, f"{key}.questionnaires", questionnaires)
         if path is None:
             continue
-        label = entry.get("label")
-        if label is not None and not (isinstance(label, Mapping) and isinstance(label.get("zh"), str)):
-            reader.problem(f"{key}.label", f"expected the population in words {{zh: …, en: …}}, found {_describe(label)}")
-            label = None
+        label = None if entry.get("label") is None else _text(reader, entry["label"], f"{key}.label")
         total = entry.get("total")
         if total is not None and (isinstance(total, bool) or not isinstance(total, (int, float)) or total <= 0):
-            reader.problem(f"{key}.total", f"expected the population's size (a number > 0), found {_describe(total)}")
+            reader.problem(f"{key}.total", f"expected the population's size (a number > 0), found {describe(total)}")
             total = None
         margins.append(StudyMargins(
-            label=Text(label["zh"], str(label.get("en") or label["zh"])) if label else None,
-            path=path, population=reader.string(entry.get("population"), f"{key}.population", "") or "",
-            variables=reader.strings(entry.get("variables"), f"{key}.variables"),
+            label=label,
+            path=path, population=reader.string(entry.get("population"), f"{key}.population", "", numbers=True) or "",
+            variables=reader.names(entry.get("variables"), f"{key}.variables"),
             rows=MappingProxyType(_rows(reader, entry.get("rows"), f"{key}.rows")), questionnaires=applies,
             total=None if total is None else float(total),
-            blank=reader.string(entry.get("blank"), f"{key}.blank", "error", _BLANK) or "error",
+            blank=reader.choice(entry.get("blank"), f"{key}.blank", _BLANK, "error") or "error",
         ))
     return tuple(margins)
 
 
-def _weighting(reader: _Reader, document: Mapping) -> WeightingSpec:
+def _weighting(reader: SpecReader, document: Mapping) -> WeightingSpec:
     value = document.get("weighting")
     if value is None:
         return WeightingSpec()
-    entry = reader.mapping(value, "weighting", _WEIGHTING_KEYS)
+    entry = reader.mapping(value, "weighting", (), _WEIGHTING_KEYS, partial=True)
     if entry is None:
         return WeightingSpec()
     default = WeightingSpec()
-    iterations = entry.get("max_iterations", default.max_iterations)
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        reader.problem("weighting.max_iterations", f"expected a whole number ≥ 1, found {_describe(iterations)}")
-        iterations = default.max_iterations
-    minimum = entry.get("min_category_respondents", default.min_category_respondents)
-    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
-        reader.problem("weighting.min_category_respondents", f"expected a whole number ≥ 0, found {_describe(minimum)}")
-        minimum = default.min_category_respondents
+    iterations = reader.integer(entry.get("max_iterations"), "weighting.max_iterations", default.max_iterations,
+                                minimum=1)
+    minimum = reader.integer(entry.get("min_category_respondents"), "weighting.min_category_respondents",
+                             default.min_category_respondents, minimum=0)
     return WeightingSpec(
         min_category_respondents=minimum, collapse=MappingProxyType(_collapse(reader, entry.get("collapse"))),
         bounds=_bounds(reader, entry.get("bounds")), trim=_trim(reader, entry.get("trim")),
-        method=reader.string(entry.get("method"), "weighting.method", default.method, WEIGHTING_METHODS),
-        base_weight=reader.string(entry.get("base_weight"), "weighting.base_weight", default.base_weight,
-                                  BASE_WEIGHTS),
+        method=reader.choice(entry.get("method"), "weighting.method", WEIGHTING_METHODS, default.method),
+        base_weight=reader.choice(entry.get("base_weight"), "weighting.base_weight", BASE_WEIGHTS,
+                                  default.base_weight),
         max_iterations=iterations,
-        tolerance=reader.number(entry.get("tolerance"), "weighting.tolerance", default.tolerance, 1e-15, 0.1),
-        on_nonconvergence=reader.string(entry.get("on_nonconvergence"), "weighting.on_nonconvergence",
-                                        default.on_nonconvergence, ("raise", "warn")),
+        tolerance=reader.number(entry.get("tolerance"), "weighting.tolerance", default.tolerance, low=1e-15, high=0.1),
+        on_nonconvergence=reader.choice(entry.get("on_nonconvergence"), "weighting.on_nonconvergence",
+                                        ("raise", "warn"), default.on_nonconvergence),
     )
 
 
-def _collapse(reader: _Reader, value: Any) -> dict[str, Mapping[str, str]]:
+def _collapse(reader: SpecReader, value: Any) -> dict[str, Mapping[str, str]]:
     from surveys.columns import category_code
 
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(merge, Mapping) for merge in value.values()):
         reader.problem("weighting.collapse", f"expected variable → {{category: the category it joins}}, e.g. "
-                                             f"{{age_group: {{6: 5}}}}; found {_describe(value)}")
+                                             f"{{age_group: {{6: 5}}}}; found {describe(value)}")
         return {}
     return {str(variable): MappingProxyType({category_code(old): category_code(new) for old, new in merge.items()})
             for variable, merge in value.items()}
 
 
-def _bounds(reader: _Reader, value: Any) -> tuple[float, float] | None:
+def _bounds(reader: SpecReader, value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
     if (not isinstance(value, list) or len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float))
                                                               for v in value) or not 0 <= value[0] < 1 < value[1]):
         reader.problem("weighting.bounds", f"expected [lower, upper] bounds on the raking factors with 0 ≤ lower < 1 "
-                                           f"< upper, e.g. [0.3, 3]; found {_describe(value)}")
+                                           f"< upper, e.g. [0.3, 3]; found {describe(value)}")
         return None
     return float(value[0]), float(value[1])
 
 
-def _trim(reader: _Reader, value: Any) -> TrimSpec | None:
+def _trim(reader: SpecReader, value: Any) -> TrimSpec | None:
     if value is None:
         return None
-    entry = reader.mapping(value, "weighting.trim", _TRIM_KEYS)
+    entry = reader.mapping(value, "weighting.trim", (), _TRIM_KEYS, partial=True)
     if entry is None:
         return None
     found = {}
@@ -575,7 +498,7 @@ def _trim(reader: _Reader, value: Any) -> TrimSpec | None:
         number = entry.get(name)
         if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0):
             reader.problem(f"weighting.trim.{name}", f"expected a multiple of the mean weight (a number ≥ 0, e.g. "
-                                                     f"{'0.3' if name == 'lower' else '3'}); found {_describe(number)}")
+                                                     f"{'0.3' if name == 'lower' else '3'}); found {describe(number)}")
             number = None
         found[name] = None if number is None else float(number)
     if found["lower"] is None and found["upper"] is None:
@@ -588,22 +511,23 @@ def _trim(reader: _Reader, value: Any) -> TrimSpec | None:
         return None
     strict = entry.get("strict", False)
     if not isinstance(strict, bool):
-        reader.problem("weighting.trim.strict", f"expected true or false, found {_describe(strict)}")
+        reader.problem("weighting.trim.strict", f"expected true or false, found {describe(strict)}")
         strict = False
     return TrimSpec(found["lower"], found["upper"], strict)
 
 
-def _measures(reader: _Reader, document: Mapping, questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMeasure, ...]:
+def _measures(reader: SpecReader, document: Mapping,
+              questionnaires: Mapping[str, Questionnaire]) -> tuple[StudyMeasure, ...]:
     entries = document.get("measures")
     if entries is None:  # default: every questionnaire's headline measure with its own target
         return tuple(_from_questionnaire(q, q.headline.id, {}) for q in questionnaires.values())
     if not isinstance(entries, list):
-        reader.problem("measures", f"expected a list of {{questionnaire, measure, ...}}, found {_describe(entries)}")
+        reader.problem("measures", f"expected a list of {{questionnaire, measure, ...}}, found {describe(entries)}")
         return ()
     measures = []
     for index, entry in enumerate(entries):
         key = f"measures[{index}]"
-        entry = reader.mapping(entry, key, _MEASURE_KEYS, ("questionnaire",))
+        entry = reader.mapping(entry, key, ("questionnaire",), _MEASURE_KEYS, partial=True)
         if entry is None:
             continue
         q_id = _known_questionnaire(reader, entry.get("questionnaire"), f"{key}.questionnaire", questionnaires)
@@ -620,7 +544,7 @@ def _measures(reader: _Reader, document: Mapping, questionnaires: Mapping[str, Q
 
 
 def _from_questionnaire(questionnaire: Questionnaire, measure_id: str, entry: Mapping,
-                        reader: _Reader | None = None, key: str = "") -> StudyMeasure:
+                        reader: SpecReader | None = None, key: str = "") -> StudyMeasure:
     """The spec's target for a measure; keys it leaves out come from the questionnaire's own target."""
     from surveys.indicators.targets import VERDICT_RULES
 
@@ -636,39 +560,32 @@ def _from_questionnaire(questionnaire: Questionnaire, measure_id: str, entry: Ma
                                                       f"number, or one the study chose), found {threshold_source!r}")
             threshold_source = "plan"
         if threshold is not None:
-            threshold = reader.number(threshold, f"{key}.threshold", 0.0, 0.0, 1.0)
+            threshold = reader.number(threshold, f"{key}.threshold", 0.0, low=0.0, high=1.0)
         if comparison not in _COMPARISONS:
             reader.problem(f"{key}.comparison", f"expected one of {list(_COMPARISONS)}, found {comparison!r}")
         if rule not in VERDICT_RULES:
             reader.problem(f"{key}.rule", f"expected a verdict rule {sorted(VERDICT_RULES)}, found {rule!r}")
         if not isinstance(census, bool):
-            reader.problem(f"{key}.census", f"expected true or false, found {_describe(census)}")
+            reader.problem(f"{key}.census", f"expected true or false, found {describe(census)}")
             census = False
     return StudyMeasure(questionnaire.id, measure_id, None if threshold is None else float(threshold), comparison,
                         rule, bool(census), threshold_source)
 
 
-def _validation(reader: _Reader, value: Any) -> Mapping[str, Any]:
+def _validation(reader: SpecReader, value: Any) -> Mapping[str, Any]:
     """The quality rules, checked now (``ValidationRules.from_mapping``) so a typo is reported with the spec."""
-    from surveys.errors import ValidationError
     from surveys.validate import ValidationRules
 
-    if not isinstance(value, Mapping):
-        reader.problem("validation", f"expected a mapping of rule settings, found {_describe(value)}")
-        return {}
-    try:
-        ValidationRules.from_mapping(dict(value))
-    except ValidationError as error:
-        reader.problem("validation", str(error))
-        return {}
-    return value
+    before = len(reader.problems)
+    ValidationRules.from_mapping(value, reader=reader, key="validation")
+    return value if len(reader.problems) == before and isinstance(value, Mapping) else {}
 
 
-def _estimation(reader: _Reader, document: Mapping) -> EstimationSpec:
+def _estimation(reader: SpecReader, document: Mapping) -> EstimationSpec:
     from surveys.estimation.ci import CI_METHODS
 
-    entry = reader.mapping(document.get("estimation") or {}, "estimation", _ESTIMATION_KEYS) or {}
-    domains = reader.strings(document.get("domains"), "domains")
+    entry = reader.mapping(document.get("estimation") or {}, "estimation", (), _ESTIMATION_KEYS, partial=True) or {}
+    domains = reader.names(document.get("domains"), "domains")
     method = reader.string(entry.get("ci_method"), "estimation.ci_method", "logit")
     usable = sorted(set(CI_METHODS) - {"likelihood"})
     if method == "likelihood":
@@ -679,41 +596,36 @@ def _estimation(reader: _Reader, document: Mapping) -> EstimationSpec:
     elif method not in CI_METHODS:
         reader.problem("estimation.ci_method", f"expected one of {usable}, found {method!r}")
         method = "logit"
-    return EstimationSpec(ci_method=method, level=reader.number(entry.get("level"), "estimation.level", 0.95, 0.5,
-                                                                 0.999),
-                          domains=_DEFAULT_DOMAINS if domains is None else domains)
+    level = reader.number(entry.get("level"), "estimation.level", 0.95, low=0.5, high=0.999)
+    return EstimationSpec(ci_method=method, level=level, domains=_DEFAULT_DOMAINS if domains is None else domains)
 
 
-def _design(reader: _Reader, document: Mapping) -> SampleDesignSpec:
+def _design(reader: SpecReader, document: Mapping) -> SampleDesignSpec:
     value = document.get("design")
     if value is None:
         return SampleDesignSpec()
-    entry = reader.mapping(value, "design", _DESIGN_KEYS)
+    entry = reader.mapping(value, "design", (), _DESIGN_KEYS, partial=True)
     if entry is None:
         return SampleDesignSpec()
-    strata = reader.strings(entry.get("strata"), "design.strata") or ()
-    clusters = reader.string(entry.get("clusters"), "design.clusters") or None
+    strata = reader.names(entry.get("strata"), "design.strata") or ()
+    clusters = reader.string(entry.get("clusters"), "design.clusters", None, numbers=True) or None
     description = entry.get("description")
-    text = None
-    if isinstance(description, Mapping) and isinstance(description.get("zh"), str):
-        text = Text(description["zh"], str(description.get("en") or description["zh"]))
-    elif description is not None:
-        reader.problem("design.description", f"expected {{zh: …, en: …}}, found {_describe(description)}")
+    text = None if description is None else _text(reader, description, "design.description")
     if clusters is not None and clusters in strata:
         reader.problem("design.clusters", f"'{clusters}' is also a stratum; a column is either one or the other")
     return SampleDesignSpec(strata=strata, clusters=clusters, description=text)
 
 
-def _robustness(reader: _Reader, document: Mapping) -> RobustnessSpec:
+def _robustness(reader: SpecReader, document: Mapping) -> RobustnessSpec:
     value = document.get("robustness")
     if value is None:
         return RobustnessSpec()
-    entry = reader.mapping(value, "robustness", _ROBUSTNESS_KEYS) or {}
+    entry = reader.mapping(value, "robustness", (), _ROBUSTNESS_KEYS, partial=True) or {}
     trim = entry.get("trim", list(RobustnessSpec().trim))
     if (not isinstance(trim, list) or len(trim) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float))
                                                             for v in trim) or not 0 <= trim[0] < 1 < trim[1]):
         reader.problem("robustness.trim", f"expected [lower, upper] multiples of the mean weight with lower < 1 < "
-                                          f"upper (e.g. [0.2, 5.0]), found {_describe(trim)}")
+                                          f"upper (e.g. [0.2, 5.0]), found {describe(trim)}")
         return RobustnessSpec()
     return RobustnessSpec(trim=(float(trim[0]), float(trim[1])))
 
@@ -728,21 +640,18 @@ def load_study(path: str | pathlib.Path, *, data_dir: str | pathlib.Path | None 
     spec's folder (questionnaires fall back to the bundled ones).
     """
     path = pathlib.Path(path).expanduser().resolve()
-    document = _read_document(path)
-    reader = _Reader(path)
+    document = read_yaml(path, error=StudyError, what="study spec",
+                         missing="study spec not found; expected a study.yaml file; check the path")
+    reader = SpecReader(path, what="study spec", error=StudyError, schema="analysis/README.md, 'Study spec'",
+                        heading="{count} problem(s) in the {what}; fix them and load it again")
     if not isinstance(document, Mapping):
-        raise StudyError(f"{path}: expected a mapping of sections (study, inputs, ...), found {_describe(document)}")
-    for name in sorted(set(document) - _TOP_KEYS, key=str):
-        reader.problem(str(name), f"unknown section; expected one of {sorted(_TOP_KEYS)}; remove or rename it")
+        raise StudyError(f"{path}: expected a mapping of sections (study, inputs, ...), found {describe(document)}")
+    reader.mapping(document, "", (), _TOP_KEYS, partial=True, noun="section")
     spec_dir = path.parent
-    header = reader.mapping(document.get("study") or {}, "study", {"id", "title"}, ("id",)) or {}
-    title = header.get("title") or {}
-    if isinstance(title, str):
-        title = {"zh": title, "en": title}
-    if not isinstance(title, Mapping):
-        reader.problem("study.title", f"expected {{zh, en}}, found {_describe(title)}")
-        title = {}
-    wave = reader.string(document.get("wave"), "wave", "") or ""
+    header = reader.mapping(document.get("study") or {}, "study", ("id",), ("title",), partial=True) or {}
+    study_id = reader.string(header.get("id"), "study.id", None, numbers=True)
+    title = _text(reader, header.get("title"), "study.title") if header.get("title") else None
+    wave = reader.string(document.get("wave"), "wave", "", numbers=True) or ""
     if data_dir is not None:
         data = pathlib.Path(data_dir).expanduser().resolve()
     else:
@@ -754,17 +663,16 @@ def load_study(path: str | pathlib.Path, *, data_dir: str | pathlib.Path | None 
     inputs = _inputs(reader, document, data, wave, questionnaires) if data.is_dir() else ()
     margins = _margins(reader, document, data, questionnaires) if data.is_dir() else ()
     validation = _validation(reader, document.get("validation") or {})
-    report = reader.mapping(document.get("report") or {}, "report", {"lang"}) or {}
+    report = reader.mapping(document.get("report") or {}, "report", (), ("lang",), partial=True) or {}
     targets = None
     if document.get("targets"):
         targets = _resolve_file(reader, spec_dir, str(document["targets"]), "targets")
     study = Study(
-        path=path, id=str(header.get("id") or path.parent.name),
-        title=Text(str(title.get("zh", "")), str(title.get("en", title.get("zh", "")))), wave=wave,
+        path=path, id=study_id or path.parent.name, title=title or Text("", ""), wave=wave,
         data_dir=data, questionnaires=MappingProxyType(questionnaires), inputs=inputs, margins=margins,
         weighting=_weighting(reader, document), measures=_measures(reader, document, questionnaires),
         estimation=_estimation(reader, document), validation=MappingProxyType(dict(validation)),
-        targets=targets, lang=reader.string(report.get("lang"), "report.lang", "zh", _LANGS) or "zh",
+        targets=targets, lang=reader.choice(report.get("lang"), "report.lang", _LANGS, "zh") or "zh",
         design=_design(reader, document), robustness=_robustness(reader, document),
     )
     for q_id in study.survey_questionnaires:

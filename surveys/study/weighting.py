@@ -42,7 +42,7 @@ import dataclasses
 import math
 import pathlib
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -80,8 +80,8 @@ class WeightedDesign:
     """A questionnaire's design after weighting, with the populations it was raked to.
 
     ``method``: ``rake``, ``bounded_rake`` (raking with bounds on the factors) or ``none`` (every respondent
-    weighs the same: no margins, or none filled in); ``notes``: what the reader of the results should know, in Chinese and
-    English (margin tables left blank and skipped, respondents weighted as ``(missing)``, trimming).
+    weighs the same: no margins, or none filled in); ``notes``: what the reader of the results should know, in Chinese
+    and English (margin tables left blank and skipped, respondents weighted as ``(missing)``, trimming).
     """
 
     questionnaire: str
@@ -118,7 +118,8 @@ def _frame_rows(data: pd.DataFrame, entry: StudyMargins) -> np.ndarray:
     for variable, codes in entry.rows.items():
         if variable in data.columns:
             wanted = {category_code(code) for code in codes}
-            inside &= data[variable].map(lambda v: not _is_missing(v) and category_code(v) in wanted).to_numpy(bool)
+            inside &= data[variable].map(
+                lambda v, wanted=wanted: not _is_missing(v) and category_code(v) in wanted).to_numpy(bool)
     return inside
 
 
@@ -426,9 +427,11 @@ def _trimmed(design: Any, trim: Any) -> tuple[Any, Text]:
     lower = None if trim.lower is None else trim.lower * mean
     upper = None if trim.upper is None else trim.upper * mean
     trimmed = design.trim_weights(lower=lower, upper=upper, strict=trim.strict)
-    bounds = f"[{trim.lower if trim.lower is not None else 0:g}, {trim.upper if trim.upper is not None else math.inf:g}]"
+    low, high = trim.lower if trim.lower is not None else 0, trim.upper if trim.upper is not None else math.inf
+    bounds = f"[{low:g}, {high:g}]"
     changed = trimmed.adjustments[-1].trimmed
-    return trimmed, Text(f"权重截尾至平均权重的 {bounds} 倍（{changed} 个权重被调整）；截尾后各边际只近似达到（见边际表）",
+    return trimmed, Text(f"权重截尾至平均权重的 {bounds} 倍（{changed} 个权重被调整）；"
+                         "截尾后各边际只近似达到（见边际表）",
                          f"weights trimmed to {bounds} × the mean weight ({changed} weights changed); the margins "
                          "are then met only approximately (see the margins table)")
 
@@ -480,7 +483,7 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
             notes += [note for note in (_missing_note(data, population, table, questionnaire),) if note is not None]
             data[name] = column.to_numpy(object)
             tables.append(margin)
-            sparse = _sparse_categories(data[name].map(lambda value: merges.get(value, value)),
+            sparse = _sparse_categories(data[name].map(lambda value, merges=merges: merges.get(value, value)),
                                         _merged_table(margin, merges), weighting.min_category_respondents)
             merged = {category: sparse.get(merges.get(category, category), merges.get(category, category))
                       for category in dict.fromkeys((*margin.categories, *merges))}
@@ -489,7 +492,8 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
                 collapse[name] = merged
     design = _sample_design(data, questionnaire_id, study, BASE_WEIGHT_COLUMN, clusters=clusters)
     if weighting.bounds is not None:
-        weighted, method = _bounded(design, tables, collapse, weighting, study, questionnaire_id, clusters), "bounded_rake"
+        weighted = _bounded(design, tables, collapse, weighting, study, questionnaire_id, clusters)
+        method = "bounded_rake"
     else:
         weighted, method = design.rake(tables, max_iterations=weighting.max_iterations, tolerance=weighting.tolerance,
                                        on_nonconvergence=weighting.on_nonconvergence, collapse=collapse or None), "rake"

@@ -246,9 +246,11 @@ def model_matrix(data: pd.DataFrame, totals: Any, *, population_total: float | N
         if (codes < 0).any():
             problems.append(f"'{variable}' is missing for {int((codes < 0).sum())} respondents; impute it or drop them")
         if absent:
-            problems.append(f"'{variable}' has no total for {', '.join(absent)}; add them or collapse them with another category")
+            problems.append(f"'{variable}' has no total for {', '.join(absent)}; add them or collapse them with "
+                            "another category")
         if empty:
-            problems.append(f"'{variable}' has totals for categories without respondents: {', '.join(empty)}; collapse them with another category")
+            problems.append(f"'{variable}' has totals for categories without respondents: {', '.join(empty)}; "
+                            "collapse them with another category")
         categorical[variable] = tuple(data_levels)
         for index, level in enumerate(data_levels[1:], start=1):
             columns.append((codes == index).astype(float))
@@ -272,13 +274,15 @@ def model_matrix(data: pd.DataFrame, totals: Any, *, population_total: float | N
     for variable, total in numeric.items():
         values = data[variable].to_numpy(dtype=float)
         if np.isnan(values).any():
-            problems.append(f"'{variable}' is missing for {int(np.isnan(values).sum())} respondents; impute it or drop them")
+            problems.append(f"'{variable}' is missing for {int(np.isnan(values).sum())} respondents; impute it or "
+                            "drop them")
         columns.append(values)
         names.append(variable)
         targets.append(total)
     if problems:
         raise WeightingError("cannot calibrate:\n  " + "\n  ".join(problems))
-    return ModelMatrix(np.column_stack(columns), tuple(names), np.asarray(targets, dtype=float), categorical, tuple(numeric))
+    return ModelMatrix(np.column_stack(columns), tuple(names), np.asarray(targets, dtype=float), categorical,
+                       tuple(numeric))
 
 
 # ------------------------------------------------------------------------------------------

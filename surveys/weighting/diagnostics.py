@@ -100,8 +100,9 @@ def explosion_flags(statistics: Mapping[str, float], factor_min: float, factor_m
     flags = []
     if factor_max > FACTOR_LIMIT or (factor_min > 0 and factor_min < 1.0 / FACTOR_LIMIT):
         flags.append(Text(
-            f"权重离散过大：调整系数范围 {factor_min:.3g}–{factor_max:.3g}（界限 1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}）；"
-            "可合并稀疏类别、限定调整系数上下界或截尾（研究设定中的 weighting.collapse、weighting.bounds、weighting.trim）",
+            f"权重离散过大：调整系数范围 {factor_min:.3g}–{factor_max:.3g}"
+            f"（界限 1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}）；可合并稀疏类别、限定调整系数上下界或截尾"
+            "（研究设定中的 weighting.collapse、weighting.bounds、weighting.trim）",
             f"weights exploded: adjustment factors range {factor_min:.3g}–{factor_max:.3g} (limit "
             f"1/{FACTOR_LIMIT:g}–{FACTOR_LIMIT:g}); collapse sparse categories, bound the factors or trim the "
             "weights (weighting.collapse, weighting.bounds, weighting.trim in a study spec)"))
@@ -109,7 +110,8 @@ def explosion_flags(statistics: Mapping[str, float], factor_min: float, factor_m
     if kish > KISH_LIMIT:
         effective, respondents = statistics["effective_sample_size"], statistics["respondents"]
         flags.append(Text(
-            f"权重离散过大：Kish 设计效应 {kish:.3g} > {KISH_LIMIT:g}（有效样本量 {effective:.1f}，受访者 {respondents}）；"
+            f"权重离散过大：Kish 设计效应 {kish:.3g} > {KISH_LIMIT:g}"
+            f"（有效样本量 {effective:.1f}，受访者 {respondents}）；"
             "可合并稀疏类别或截尾（weighting.collapse、weighting.trim）",
             f"weights exploded: Kish design effect {kish:.3g} > {KISH_LIMIT:g} (effective n {effective:.1f} of "
             f"{respondents}); collapse sparse categories or trim the weights"))

@@ -28,7 +28,7 @@ import io
 import math
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -246,9 +246,9 @@ def load_margins(path: str | pathlib.Path, *, blank: str = "error") -> Margins:
 
     ``blank="skip"`` accepts a variable whose rows are ALL left blank (an unfilled template): its table has
     neither populations nor shares (``MarginTable.is_complete`` is False) and the caller decides what to do with
-    it; a variable filled in part is still a problem. Every problem (wrong header, a row with the wrong number of fields, a number that is not a
-    number or is negative, a variable mixing populations and shares, shares not summing to 1, a
-    joint category with the wrong number of codes, a repeated category, a date that is not ISO, a
+    it; a variable filled in part is still a problem. Every problem (wrong header, a row with the wrong number of
+    fields, a number that is not a number or is negative, a variable mixing populations and shares, shares not summing
+    to 1, a joint category with the wrong number of codes, a repeated category, a date that is not ISO, a
     variable split into several blocks) is collected and raised together as one
     :class:`~surveys.errors.WeightingError` naming the file and line.
     """
@@ -269,7 +269,8 @@ def load_margins(path: str | pathlib.Path, *, blank: str = "error") -> Margins:
         elif line.strip():
             data_lines.append((number, line))
     if not data_lines:
-        raise WeightingError(f"margin file {path} has no header and no rows; expected the header {','.join(MARGIN_COLUMNS)}")
+        raise WeightingError(f"margin file {path} has no header and no rows; expected the header "
+                             f"{','.join(MARGIN_COLUMNS)}")
     parsed = [(number, row) for number, line in data_lines for row in csv.reader([line])]
     header_line, header = parsed[0]
     header = [h.strip() for h in header]
@@ -292,7 +293,8 @@ def _margins_from_rows(
     for number, fields in rows:
         if len(fields) != len(MARGIN_COLUMNS):
             problems.append(
-                f"line {number}: expected {len(MARGIN_COLUMNS)} fields ({','.join(MARGIN_COLUMNS)}); found {len(fields)}"
+                f"line {number}: expected {len(MARGIN_COLUMNS)} fields ({','.join(MARGIN_COLUMNS)}); "
+                f"found {len(fields)}"
             )
             continue
         variable = fields[0].strip()
@@ -378,10 +380,10 @@ def _table_from_block(variable: str, block: list[tuple[int, list[str]]]) -> tupl
     first_line = block[0][0]
     population_tuple = share_tuple = None
     if all(has_population):
-        population_tuple = tuple(populations)
+        population_tuple = tuple(cast("list[float]", populations))
     elif all(has_share):
-        share_tuple = tuple(shares)
-        total = sum(shares)
+        share_tuple = tuple(cast("list[float]", shares))
+        total = sum(share_tuple)
         if abs(total - 1.0) > SHARE_SUM_TOLERANCE:
             problems.append(
                 f"line {first_line}: the shares of '{variable}' sum to {total:.8g}, not 1 (tolerance "
@@ -417,7 +419,8 @@ def template_for(questionnaire: Any, *, source: str = "", as_of: str = "") -> Ma
     tables = []
     for variable in variables:
         codes = tuple(category_code(c.code) for c in variable.categories)
-        labels = tuple(_label_text(c.label) + (f" [{c.key}]" if getattr(c, "key", None) else "") for c in variable.categories)
+        labels = tuple(_label_text(c.label) + (f" [{c.key}]" if getattr(c, "key", None) else "")
+                       for c in variable.categories)
         tables.append(
             MarginTable(
                 variable.id,
@@ -433,7 +436,8 @@ def template_for(questionnaire: Any, *, source: str = "", as_of: str = "") -> Ma
         f"margins for questionnaire '{name}': fill in the population count of every row (0 for a category "
         "without people); shares (0-1) only when the study spec gives the population's total (margins[].total) "
         "or another variable has counts",
-        "columns: variable, category (code; joint tables 'a+b' use 'code|code'), population, share, source, as_of (YYYY-MM-DD)",
+        "columns: variable, category (code; joint tables 'a+b' use 'code|code'), population, share, source, "
+        "as_of (YYYY-MM-DD)",
     )
     return Margins(tuple(tables), "", comments)
 
@@ -464,7 +468,7 @@ def as_margin_table(population: Any, by: str | Sequence[str] | None = None) -> M
     mapping or Series whose values are all ≤ 1 and sum to 1 (within 1e-6) is read as shares.
     ``by`` is the variable (``"a+b"`` or a list for a joint table).
     """
-    by_name = JOINT_VARIABLE_SEPARATOR.join(by) if isinstance(by, (list, tuple)) else by
+    by_name = by if by is None or isinstance(by, str) else JOINT_VARIABLE_SEPARATOR.join(by)
     if isinstance(population, MarginTable):
         if by_name is not None and population.variable != by_name:
             raise WeightingError(
@@ -495,7 +499,8 @@ def as_margin_table(population: Any, by: str | Sequence[str] | None = None) -> M
             absent = [v for v in wanted if v not in variables]
             if absent:
                 raise WeightingError(
-                    f"the population DataFrame for '{by_name}' has no column {absent}; its columns are {list(population.columns)}"
+                    f"the population DataFrame for '{by_name}' has no column {absent}; its columns are "
+                    f"{list(population.columns)}"
                 )
             variables = wanted
         keys = [
@@ -519,7 +524,8 @@ def as_margin_table(population: Any, by: str | Sequence[str] | None = None) -> M
             raise WeightingError("a population mapping needs by= to say which variable it describes")
         return _table_from_mapping(by_name, population)
     raise WeightingError(
-        f"population margins must be a MarginTable, Margins, pandas Series/DataFrame or mapping; found {type(population).__name__}"
+        "population margins must be a MarginTable, Margins, pandas Series/DataFrame or mapping; found "
+        f"{type(population).__name__}"
     )
 
 

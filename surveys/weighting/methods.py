@@ -1,7 +1,8 @@
 """Weighting: post-stratification, raking, calibration and trimming of a survey design.
 
 Each function takes a design (:class:`~surveys.design.SurveyDesign` or
-:class:`~surveys.design.ReplicateDesign`) and returns a NEW design whose weights are adjusted and
+:class:`~surveys.design.ReplicateDesign`; typed as the interface of :mod:`surveys.design_interface`, since the
+weighting stage imports no design class) and returns a NEW design of the same kind whose weights are adjusted and
 whose ``adjustments`` end with a record of what was done. The record serves two purposes:
 
 * variance: the engine passes the influence values of every estimator through
@@ -13,7 +14,7 @@ whose ``adjustments`` end with a record of what was done. The record serves two 
 
 Everything is validated against R survey 4.1.1 (``postStratify``, ``rake``, ``calibrate``,
 ``trimWeights`` on ``dclus1`` and on ``as.svrepdesign(dclus1)``; the reference cases of
-``shared/reference/r_survey``): the final weights match R's exported weights at 1e-9 relative.
+``tests/reference/r_survey``): the final weights match R's exported weights at 1e-9 relative.
 
 Population margins are data (:mod:`surveys.weighting.margins`): pass a :class:`~surveys.weighting.margins.Margins`
 loaded from a margin file, a pandas Series/DataFrame as in R (``stype``, ``Freq``) or a mapping.
@@ -47,6 +48,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from surveys.design_interface import Design, DesignT
 from surveys.errors import ConvergenceError, WeightingError
 from surveys.weighting.calibration import (
     CALIBRATION_FUNCTIONS,
@@ -99,7 +101,7 @@ class WeightingConvergenceWarning(RuntimeWarning):
 # ------------------------------------------------------------------------------------------
 
 
-def _replicates(design: Any) -> np.ndarray | None:
+def _replicates(design: Design) -> np.ndarray | None:
     """The (n × R) replicate analysis weights of a replicate design, None for other designs."""
     if getattr(design, "is_replicate", True) is False:
         return None
@@ -107,7 +109,8 @@ def _replicates(design: Any) -> np.ndarray | None:
     return None if replicate is None else np.asarray(replicate, dtype=float)
 
 
-def _finish(design: Any, weights: np.ndarray, replicate: np.ndarray | None, adjustment: Adjustment | None):
+def _finish(design: DesignT, weights: np.ndarray, replicate: np.ndarray | None,
+            adjustment: Adjustment | None) -> DesignT:
     """The new design; ``replicate`` is the adjusted replicate matrix of a replicate design."""
     if replicate is not None:
         result = design.with_weights(weights, replicate, adjustment)
@@ -139,13 +142,13 @@ def _map_back(weights: np.ndarray, encoding: CellEncoding, start: np.ndarray, fi
 
 
 def poststratify(
-    design: Any,
+    design: DesignT,
     by: str | Sequence[str],
     population: Any,
     *,
     collapse: Mapping[str, Mapping[Any, Any]] | None = None,
     population_total: float | None = None,
-):
+) -> DesignT:
     """Post-stratify: ``w ← w · N_g / N̂_g`` in every post-stratum g of ``by`` (one variable, or a
     list for their cross-classification), as R ``postStratify(design, ~by, population)``.
 
@@ -177,7 +180,7 @@ def poststratify(
 
 
 def rake(
-    design: Any,
+    design: DesignT,
     margins: Any,
     *,
     max_iterations: int = 100,
@@ -186,7 +189,7 @@ def rake(
     collapse: Mapping[str, Mapping[Any, Any]] | None = None,
     population_total: float | None = None,
     on_nonconvergence: str = "raise",
-):
+) -> DesignT:
     """Rake (iterative proportional fitting) to several margins; R ``rake()``.
 
     ``margins``: :class:`~surveys.weighting.margins.Margins`, a mapping variable → population, or a list of
@@ -222,14 +225,15 @@ def rake(
             raise WeightingError(f"epsilon must be > 0; found {epsilon!r}")
         rule = "r_epsilon"
         threshold = float(epsilon) if epsilon >= 1 else float(epsilon) * float(weights.sum())
-    fit = fit_cells(start, resolved.codes, resolved.targets, rule=rule, threshold=threshold, max_iterations=int(max_iterations))
+    fit = fit_cells(start, resolved.codes, resolved.targets, rule=rule, threshold=threshold,
+                    max_iterations=int(max_iterations))
     notes = []
     if not fit.converged:
         criterion = (
             f"largest relative margin gap {fit.largest_gap:.3g} (tolerance {threshold:g})"
             if rule == "relative_gap"
             else f"largest change of a cell total {fit.change_trace[-1]:.3g} (epsilon {epsilon:g}"
-            + ("" if epsilon >= 1 else f" × Σw = {threshold:.4g}")
+            + ("" if epsilon is None or epsilon >= 1 else f" × Σw = {threshold:.4g}")
             + f"); largest relative margin gap {fit.largest_gap:.3g}"
         )
         message = (
@@ -243,7 +247,8 @@ def rake(
     new_replicate = None
     if replicate is not None:
         cells = encoding.totals(replicate)
-        new_replicate = _map_back(replicate, encoding, cells, replay_sweeps(cells, resolved.codes, resolved.targets, fit.sweeps))
+        new_replicate = _map_back(replicate, encoding, cells,
+                                  replay_sweeps(cells, resolved.codes, resolved.targets, fit.sweeps))
     adjustment = Raking(
         old_weights=weights, new_weights=new_weights, encoding=encoding, margins=resolved,
         start_totals=start, final_totals=fit.cell_totals, iterations=fit.sweeps, converged=fit.converged,
@@ -265,7 +270,7 @@ def _check_bounds(name: str, bounds: Any, default: tuple[float, float]) -> tuple
 
 
 def calibrate(
-    design: Any,
+    design: DesignT,
     totals: Any,
     *,
     calfun: str = "linear",
@@ -275,7 +280,7 @@ def calibrate(
     tolerance: float = 1e-7,
     population_total: float | None = None,
     on_nonconvergence: str = "raise",
-):
+) -> DesignT:
     """Calibrate the weights to population ``totals``; R ``calibrate(design, formula, population)``.
 
     ``totals``: R's named vector as a mapping (``{"(Intercept)": 6194, "stypeH": 755, "stypeM":
@@ -294,7 +299,8 @@ def calibrate(
     bounds = _check_bounds("bounds", bounds, (-math.inf, math.inf))
     trim = None if trim is None else _check_bounds("trim", trim, (-math.inf, math.inf))
     if CALIBRATION_FUNCTIONS[calfun].needs_finite_bounds and not all(map(math.isfinite, bounds)):
-        raise WeightingError(f"calfun='{calfun}' needs finite bounds=(lower, upper) with lower < 1 < upper; found {bounds}")
+        raise WeightingError(f"calfun='{calfun}' needs finite bounds=(lower, upper) with lower < 1 < upper; "
+                             f"found {bounds}")
     if not bounds[0] <= 1 <= bounds[1]:
         raise WeightingError(f"bounds on g must contain 1 (no change); found {bounds}")
     weights = np.asarray(design.weights, dtype=float)
@@ -326,7 +332,8 @@ def calibrate(
         if trim is not None and not closed_form:
             g, clipped = trim_factors(g, column_weights, trim)
             if clipped and not what:
-                notes.append(f"{clipped} g-factor(s) trimmed to [{trim[0]:g}, {trim[1]:g}]; the totals are no longer met exactly")
+                notes.append(f"{clipped} g-factor(s) trimmed to [{trim[0]:g}, {trim[1]:g}]; the totals are no "
+                             "longer met exactly")
         return fit, g
 
     fit, g = factors(weights, "")
@@ -336,7 +343,8 @@ def calibrate(
     if replicate is not None:
         new_replicate = np.empty_like(replicate)
         for column in range(replicate.shape[1]):
-            new_replicate[:, column] = replicate[:, column] * factors(replicate[:, column], f", replicate {column + 1}")[1]
+            new_replicate[:, column] = (replicate[:, column]
+                                        * factors(replicate[:, column], f", replicate {column + 1}")[1])
     adjustment = Calibration(
         old_weights=weights, new_weights=new_weights, model=model, calfun=calfun, bounds=bounds, trim=trim,
         iterations=fit.iterations, converged=fit.converged, trace=fit.misfit_trace, notes=tuple(notes),
@@ -354,7 +362,8 @@ def _trim_once(weights: np.ndarray, lower: float, upper: float) -> tuple[np.ndar
     inside = positive & ~outside
     if not inside.any():
         raise WeightingError(
-            f"every weight lies outside [{lower:g}, {upper:g}], so nothing can take the trimmed weight; widen the bounds"
+            f"every weight lies outside [{lower:g}, {upper:g}], so nothing can take the trimmed weight; widen the "
+            "bounds"
         )
     clipped[inside] += float(np.sum(weights - clipped)) / int(inside.sum())
     return clipped, int(outside.sum())
@@ -379,7 +388,8 @@ def _trim_column(weights: np.ndarray, lower: float, upper: float, strict: bool) 
     return new, trimmed, rounds
 
 
-def trim_weights(design: Any, lower: float | None = None, upper: float | None = None, strict: bool = False):
+def trim_weights(design: DesignT, lower: float | None = None, upper: float | None = None,
+                 strict: bool = False) -> DesignT:
     """Trim weights to [lower, upper]; R ``trimWeights(design, upper, lower, strict)``.
 
     Weights outside are set to the bound; the total trimmed amount is added EQUALLY (additively)
@@ -408,7 +418,7 @@ def trim_weights(design: Any, lower: float | None = None, upper: float | None = 
     return _finish(design, new_weights, new_replicate, adjustment)
 
 
-def design_weight_summary(design: Any) -> pd.DataFrame:
+def design_weight_summary(design: Design) -> pd.DataFrame:
     """One row per weighting stage of ``design``: the starting weights, then each adjustment.
 
     Columns: stage, method, respondents, total_weight, kish_design_effect, effective_sample_size,
