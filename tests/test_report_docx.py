@@ -20,12 +20,12 @@ from docx.shared import Mm
 from matplotlib.figure import Figure
 
 from surveys.cli import main
+from surveys.indicators.targets import VERDICT_LABELS
 from surveys.report import ReportError, ReportInput, ReportMethod, write_docx
 from surveys.report.docx_layout import PAGE
 from surveys.report.docx_widths import column_widths, table_height, text_width
 from surveys.report.narrative import indicator_sentence, value_text
 from surveys.report.text import format_value
-from surveys.indicators.targets import VERDICT_LABELS
 from surveys.validate import REASON_LABELS
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]

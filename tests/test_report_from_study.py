@@ -180,7 +180,7 @@ def test_the_chinese_overview_and_robustness_sections_have_no_english(demo_run, 
 def _english_codes(result) -> set[str]:
     """Every code the toolkit could print instead of words: reason codes, file roles, population keys, verdict and
     rule names, the weight warning's English."""
-    from surveys.indicators.targets import VERDICTS, VERDICT_RULES
+    from surveys.indicators.targets import VERDICT_RULES, VERDICTS
     from surveys.validate import REASON_LABELS
 
     roles = {"ingested", "labels", "second_keying", "copy", "census_forms", "census_register"}

@@ -44,8 +44,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from surveys.errors import ReportError
-from surveys.report.figures import CSS_DPI, natural_size
 from surveys.report.docx_widths import column_widths, table_height, text_width
+from surveys.report.figures import CSS_DPI, natural_size
 from surveys.report.labels import VERDICT_STYLES, label
 from surveys.report.text import clean_text, format_value
 from surveys.report.views import Cell, Table

@@ -32,8 +32,8 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from surveys.errors import ReportError
 from surveys.display import wrap
+from surveys.errors import ReportError
 from surveys.report.figures import natural_size
 from surveys.report.labels import VERDICT_STYLES, label, verdict_label
 from surveys.report.model import ReportInput
