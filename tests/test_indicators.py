@@ -42,13 +42,17 @@ GRASSROOTS = "grassroots_governance"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo_full")
     generate_demo(folder, sample_scale=1.0)
-    study = load_study(DEMO_SPEC, data_dir=folder)
-    result = run_study(study)
+    return run_study(load_study(DEMO_SPEC, data_dir=folder)), folder
+
+
+@pytest.fixture(scope="module")
+def demo(run):
+    result, folder = run
     truth = json.loads((folder / "truth" / "truth.json").read_text(encoding="utf-8"))["instruments"][GRASSROOTS]
-    return result.designs[GRASSROOTS].design, study.questionnaires[GRASSROOTS], truth
+    return result.designs[GRASSROOTS].design, result.study.questionnaires[GRASSROOTS], truth
 
 
 # ------------------------------------------------------------------------------------------ the demo city
@@ -176,6 +180,62 @@ def test_the_chart_draws_the_demo_drivers(demo):
 
     figure = importance_performance_chart(drivers(design, questionnaire), lang="en")
     assert figure.axes[0].get_xlabel().startswith("Satisfaction rate")
+
+
+# ------------------------------------------------------------------------------------------ the run's stage
+def _target(result, questionnaire_id):
+    return next(row for row in result.scoreboard if row.source.startswith(questionnaire_id + "/"))
+
+
+def test_the_run_keeps_each_analysis_once_per_survey_target(run, tmp_path):
+    result, _ = run
+    survey = [row for row in result.scoreboard if row.source_kind == "survey"]
+    assert list(result.group_comparisons) == list(result.drivers) == [row.target_id for row in survey]
+    assert list(result.reliability) == [row.source.partition("/")[0] for row in survey]
+    row = _target(result, GRASSROOTS)
+    groups = result.group_comparisons[row.target_id]
+    # the group rates are the run's measure-table rows, not computed again
+    table = result.measures[GRASSROOTS]
+    for comparison in groups:
+        for group in comparison.groups:
+            assert group.estimate is table.find(groups.measure_id, domain_variable=comparison.variable,
+                                                domain_value=group.value).estimate
+    # the same figures as the analyses run on their own
+    design, questionnaire = result.designs[GRASSROOTS].design, result.study.questionnaires[GRASSROOTS]
+    alone = group_comparisons(design, questionnaire, by=[c.variable for c in groups])
+    assert [c.p_value for c in alone] == pytest.approx([c.p_value for c in groups], rel=1e-12)
+    assert [g.adjusted_p_value for c in alone for g in c.groups] == pytest.approx(
+        [g.adjusted_p_value for c in groups for g in c.groups], rel=1e-12)
+    assert drivers(design, questionnaire).to_frame().equals(result.drivers[row.target_id].to_frame())
+    # market supervision: two items asked of market entities only share one "no answer" indicator
+    market = result.drivers[_target(result, "market_supervision").target_id]
+    assert market.item("inspection_fairness").no_answer_share > 0.3
+    assert sum(term.endswith("__no_answer") for term in market.model.terms) == 1
+    frames = {"group_comparisons.csv": result.group_comparisons_frame(), "drivers.csv": result.drivers_frame(),
+              "reliability.csv": result.reliability_frame(), "reliability_items.csv": result.reliability_items_frame()}
+    assert len(frames["group_comparisons.csv"]) == sum(len(c.groups) for g in result.group_comparisons.values()
+                                                       for c in g)
+    assert list(frames["drivers.csv"].columns[:3]) == ["target_id", "questionnaire", "measure_id"]
+    from surveys.cli.results import write_outputs
+
+    written = {path.name: path for path in write_outputs(result, tmp_path)}
+    for name, frame in frames.items():
+        assert len(pd.read_csv(written[name], encoding="utf-8-sig")) == len(frame) > 0
+
+
+def test_the_spec_switches_each_analysis_off(tmp_path):
+    import dataclasses
+
+    from surveys.study.spec import AnalysisSpec
+
+    generate_demo(tmp_path, sample_scale=0.4, instruments=[GRASSROOTS])
+    study = load_study(tmp_path / "study.yaml")
+    result = run_study(dataclasses.replace(study, analysis=AnalysisSpec(groups=True, drivers=False,
+                                                                         reliability=False)))
+    assert len(result.group_comparisons) == 1 and not result.drivers and not result.reliability
+    assert result.drivers_frame().empty and result.reliability_items_frame().empty
+    result = run_study(dataclasses.replace(study, analysis=AnalysisSpec(False, False, False)))
+    assert not result.group_comparisons and result.group_comparisons_frame().empty
 
 
 # ------------------------------------------------------------------------------------------ pieces

@@ -49,6 +49,9 @@ def write_outputs(result: Any, out_dir: pathlib.Path) -> list[pathlib.Path]:
                         ("weighting_effect.csv", result.weighting_effect_frame()),
                         ("mode_differences.csv", result.mode_difference_frame()),
                         ("robustness.csv", result.robustness_frame()),
+                        ("group_comparisons.csv", result.group_comparisons_frame()),
+                        ("drivers.csv", result.drivers_frame()), ("reliability.csv", result.reliability_frame()),
+                        ("reliability_items.csv", result.reliability_items_frame()),
                         ("issues.csv", result.issues), ("keying.csv", result.keying_frame())):
         _write_csv(frame, out_dir / name)
         written.append(out_dir / name)

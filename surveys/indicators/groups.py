@@ -35,6 +35,7 @@ from surveys.estimation.results import Estimate
 from surveys.indicators.measures import (
     MEASURE_DOMAINS,
     MeasureRow,
+    MeasureTable,
     measure_table,
     measure_values,
 )
@@ -269,15 +270,27 @@ def _comparison(design: Any, questionnaire: Questionnaire, rows: list[MeasureRow
                            groups=tuple(groups), alpha=alpha)
 
 
+def _check_table(table: MeasureTable, measure_id: str, base: str, variables: Sequence[str], data: pd.DataFrame) -> None:
+    """A measure table passed in must hold the measure's rows by every grouping variable with respondents."""
+    held = {row.domain_variable for row in table if row.measure_id == measure_id and row.base == base}
+    lacking = [v for v in variables if v not in held and data[v].notna().any()]
+    if "" not in held or lacking:
+        raise EstimationError(f"the measure table given has no rows of '{measure_id}' (base {base}) "
+                              f"{'overall' if '' not in held else 'by ' + ', '.join(lacking)}; make it with "
+                              f"measure_table(..., domains={list(variables)}) or leave table out")
+
+
 def group_comparisons(design: Any, questionnaire: Questionnaire, measure: Measure | str | None = None, *,
                       by: Sequence[str] | None = None, base: str | None = None, level: float = 0.95,
                       alpha: float = 0.05, adjustment: str = "holm", ci_method: str = "logit",
-                      composite: str = "respondent_mean") -> GroupComparisons:
+                      composite: str = "respondent_mean", table: MeasureTable | None = None) -> GroupComparisons:
     """The measure (default: the questionnaire's headline) by each grouping variable, with a test across the
     groups and the groups significantly below the rest (see the module docstring).
 
     ``by`` defaults to :data:`surveys.indicators.measures.MEASURE_DOMAINS` present in the data; a variable named in ``by``
-    but absent is an error. ``base`` defaults to the measure's own.
+    but absent is an error. ``base`` defaults to the measure's own. ``table``: the measure table the group rates
+    are read from (a study's own, made with the same ``level``, ``ci_method`` and ``composite``, so that every rate
+    is computed once); default: computed here.
     """
     if adjustment not in MULTIPLICITY_ADJUSTMENTS:
         raise EstimationError(f"unknown adjustment {adjustment!r}; expected one of {', '.join(MULTIPLICITY_ADJUSTMENTS)}")
@@ -297,13 +310,17 @@ def group_comparisons(design: Any, questionnaire: Questionnaire, measure: Measur
     values = measure_values(data, questionnaire, measure, base=base, composite=composite)
     if values.statistic == "ratio":
         raise EstimationError(f"measure '{measure.id}' is a pooled ratio; compare groups on composite='respondent_mean'")
-    table = measure_table(design, questionnaire, domains=variables, measures=[measure.id], level=level,
-                          ci_method=ci_method, composite=composite)
+    if table is None:
+        table = measure_table(design, questionnaire, domains=variables, measures=[measure.id], level=level,
+                              ci_method=ci_method, composite=composite)
+    else:
+        _check_table(table, measure.id, values.base, variables, design.data)
     overall = table.find(measure.id, base=values.base).estimate
     derived = design.with_columns(**{_VALUE: values.values})
     comparisons = []
     for variable in variables:
-        rows = [row for row in table if row.base == values.base and row.domain_variable == variable]
+        rows = [row for row in table if row.measure_id == measure.id and row.base == values.base
+                and row.domain_variable == variable]
         if len(rows) < 2:
             continue
         comparisons.append(_comparison(design, questionnaire, rows, variable, values.statistic, derived, level=level,

@@ -12,7 +12,9 @@
   items held fixed — and their intervals come from the design (strata, clusters, weighting). When at least
   :data:`NO_ANSWER_MINIMUM` respondents of the base did not answer an item (not asked by skip logic, left
   blank, or don't-know outside the base), it enters as 0 for them with a separate "no answer" indicator, so
-  they stay in the model and the item's effect is estimated among those who answered it; fewer
+  they stay in the model and the item's effect is estimated among those who answered it (items left unanswered
+  by exactly the same respondents — asked under the same skip condition — share one indicator, which would
+  otherwise repeat the same column); fewer
   non-answers would make that indicator unestimable (it would separate), so those few respondents leave
   the model instead (R's ``na.omit``; ``model.rows_dropped`` counts them).
   Standardised or correlation-based importances were not chosen: they mix the item's effect with how
@@ -39,7 +41,7 @@ from surveys.indicators.measures import estimate_measure, measure_values
 from surveys.indicators.wording import QUADRANT_NAMES, join, say
 from surveys.questionnaire import Measure, Questionnaire, Text
 
-__all__ = ["QUADRANTS", "CUT_RULES", "NO_ANSWER_MINIMUM", "DriverItem", "DriverAnalysis", "drivers"]
+__all__ = ["QUADRANTS", "CUT_RULES", "NO_ANSWER_MINIMUM", "DriverItem", "DriverAnalysis", "drivers", "topic_items"]
 
 #: quadrant codes in reading order (四分图: 优势区, 维持区, 改进区, 机会区).
 QUADRANTS = ("strength", "maintain", "improve", "opportunity")
@@ -150,6 +152,12 @@ def _quadrant(importance: float, performance: float, importance_cut: float, perf
     return "maintain" if rated else "opportunity"
 
 
+def topic_items(questionnaire: Questionnaire, measure: Measure) -> list[str]:
+    """The rated topic items a driver analysis of ``measure`` uses by default: every ``satisfaction`` item but the
+    measure's own (at least two are needed)."""
+    return [item.id for item in questionnaire.items_with_role("satisfaction") if item.id not in measure.items]
+
+
 def _topic_items(questionnaire: Questionnaire, measure: Measure, items: Sequence[str] | None) -> list[str]:
     if items is not None:
         chosen = list(items)
@@ -159,7 +167,7 @@ def _topic_items(questionnaire: Questionnaire, measure: Measure, items: Sequence
                 raise EstimationError(f"driver item {item_id!r} is not a rated item of '{questionnaire.id}' (an item "
                                       "on a scale with satisfied categories); check the id")
         return chosen
-    chosen = [item.id for item in questionnaire.items_with_role("satisfaction") if item.id not in measure.items]
+    chosen = topic_items(questionnaire, measure)
     if len(chosen) < 2:
         raise EstimationError(f"'{questionnaire.id}' has {len(chosen)} rated topic items besides the overall measure; "
                               "a driver analysis needs at least two")
@@ -185,6 +193,7 @@ def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | 
     performances: dict[str, Estimate] = {}
     no_answer: dict[str, float] = {}
     in_base = ~np.isnan(outcome.values) & (design.weights > 0)
+    no_answer_patterns: set[bytes] = set()
     for item_id in chosen:
         rate = Measure(id=f"{item_id}__rate", kind="rate", items=(item_id,), label=questionnaire.item(item_id).text,
                        base=base)
@@ -195,8 +204,11 @@ def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | 
         predictors.append(f"{_PREFIX}{item_id}")
         if (missing & in_base).sum() >= NO_ANSWER_MINIMUM:
             columns[f"{_PREFIX}{item_id}"] = np.where(missing, 0.0, values)
-            columns[f"{_PREFIX}{item_id}__no_answer"] = missing.astype(float)
-            predictors.append(f"{_PREFIX}{item_id}__no_answer")
+            pattern = (missing & in_base).tobytes()
+            if pattern not in no_answer_patterns:  # the same respondents as an earlier item's: one indicator
+                no_answer_patterns.add(pattern)
+                columns[f"{_PREFIX}{item_id}__no_answer"] = missing.astype(float)
+                predictors.append(f"{_PREFIX}{item_id}__no_answer")
         else:
             columns[f"{_PREFIX}{item_id}"] = values
     family = "quasibinomial" if outcome.statistic == "proportion" else "gaussian"
