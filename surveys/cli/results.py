@@ -382,6 +382,10 @@ def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
             jobs.append((stem, lambda m=page, v=variables, c=categories, name=_titled("margins_title", questionnaire,
                                                                                        lang, part):
                          charts.margins_chart(m, lang=lang, variable_labels=v, category_labels=c, title=name)))
+    for stem, target_id in _driver_charts(result).items():
+        questionnaire = result.study.questionnaires[result.questionnaire_of(target_id)]
+        jobs.append((stem, lambda a=result.drivers[target_id], name=_driver_title(questionnaire, lang):
+                     charts.importance_performance_chart(a, lang=lang, title=name)))
     for questionnaire_id, census in result.censuses.items():
         headline = result.study.questionnaires[questionnaire_id].headline.id
         by = [v for v in dict.fromkeys(census.to_frame()["domain_variable"]) if v]
@@ -389,6 +393,23 @@ def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
             jobs.append((f"handling_{questionnaire_id}_{variable}", lambda c=census, h=headline, v=variable:
                          charts.handling_chart(c, lang=lang, measure_id=h, domain_variable=v)))
     return jobs
+
+
+def _driver_charts(result: Any) -> dict[str, str]:
+    """Chart file stem → target id of every driver analysis: ``drivers_<questionnaire>`` (with the measure id when a
+    questionnaire has several analysed targets)."""
+    questionnaires = {target_id: result.questionnaire_of(target_id) for target_id in result.drivers}
+    counts = pd.Series(list(questionnaires.values()), dtype=object).value_counts()
+    return {(f"drivers_{questionnaire}" if counts[questionnaire] == 1
+             else f"drivers_{questionnaire}_{result.drivers[target_id].measure_id}"): target_id
+            for target_id, questionnaire in questionnaires.items()}
+
+
+def _driver_title(questionnaire: Any, lang: str) -> str:
+    """The quadrant chart's title: 重要性–表现四分图 · the survey's title."""
+    from surveys.report.labels import label
+
+    return f"{label('chart_drivers', lang)} · {questionnaire.title.get(lang)}"
 
 
 def write_charts(result: Any, out_dir: pathlib.Path, lang: str) -> tuple[list[pathlib.Path], list[str]]:
@@ -435,6 +456,11 @@ def report_chart_titles(result: Any, lang: str) -> dict[str, str]:
             elif variable:  # a census by one classification of its register: name the classification
                 words[0] = _classification_words(questionnaire, variable, lang)
         titles[stem] = " · ".join(words)
+    from surveys.report.views import analysis_chart_name
+
+    for stem, target_id in _driver_charts(result).items():  # each in its target's analysis section
+        questionnaire = result.study.questionnaires[result.questionnaire_of(target_id)]
+        titles[stem] = analysis_chart_name(target_id, _driver_title(questionnaire, lang))
     return titles
 
 

@@ -169,15 +169,18 @@ class GroupComparisons:
                 })
         return pd.DataFrame.from_records(records)
 
-    def findings(self, lang: str = "zh") -> list[str]:
-        """One sentence pair per grouping variable: is there a difference, and which groups are below."""
+    def findings(self, lang: str = "zh", measure: str | None = None) -> list[str]:
+        """One sentence pair per grouping variable: is there a difference, and which groups are below. ``measure``
+        names the measure in the sentences (default: its label; a report may use the indicator's short name)."""
         sentences = []
-        measure = self.measure_label.get(lang)
+        measure = measure or self.measure_label.get(lang)
         for comparison in self.comparisons:
             test = say(comparison.test_method, lang, statistic=_number(comparison.statistic))
             key = "group_difference" if comparison.significant else "group_no_difference"
-            text = say(key, lang, variable=comparison.label.get(lang), measure=measure, test=test,
-                       p=_p(comparison.p_value))
+            variable = comparison.label.get(lang)
+            if lang == "en":  # "differs by age group", mid-sentence
+                variable = variable[:1].lower() + variable[1:]
+            text = say(key, lang, variable=variable, measure=measure, test=test, p=_p(comparison.p_value))
             below = comparison.below
             if below:
                 entries = [self._entry(group, lang) for group in below]

@@ -57,7 +57,8 @@ NO_ANSWER_MINIMUM = 30
 
 @dataclass(frozen=True)
 class DriverItem:
-    """One topic item: its performance (weighted 满意率), its importance (model coefficient) and quadrant."""
+    """One topic item: its performance (weighted 满意率), its importance (model coefficient) and quadrant.
+    ``label`` is the item's short name (its question when it has none), ``question`` the question."""
 
     item_id: str
     label: Text
@@ -71,11 +72,13 @@ class DriverItem:
     no_answer_share: float
     quadrant: str
     priority: int | None
+    question: Text | None = None
 
     def to_dict(self) -> dict[str, Any]:
         p = self.performance
         return {
             "item_id": self.item_id, "label_zh": self.label.zh, "label_en": self.label.get("en"),
+            "question_zh": (self.question or self.label).zh, "question_en": (self.question or self.label).get("en"),
             "performance": p.estimate, "performance_std_error": p.std_error, "performance_ci_low": p.ci_low,
             "performance_ci_high": p.ci_high, "respondents": p.respondents, "importance": self.importance,
             "importance_std_error": self.importance_std_error, "importance_ci_low": self.importance_ci_low,
@@ -224,7 +227,8 @@ def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | 
     priority = {item_id: rank for rank, item_id in enumerate(improve, start=1)}
     records = tuple(
         DriverItem(
-            item_id=item_id, label=questionnaire.item(item_id).text, performance=performances[item_id],
+            item_id=item_id, label=questionnaire.item(item_id).name, question=questionnaire.item(item_id).text,
+            performance=performances[item_id],
             importance=importance[item_id].estimate, importance_std_error=importance[item_id].std_error,
             importance_ci_low=importance[item_id].ci_low, importance_ci_high=importance[item_id].ci_high,
             importance_p_value=importance[item_id].p_value, odds_ratio=importance[item_id].odds_ratio,

@@ -53,7 +53,8 @@ _TOP_OPTIONAL = ("population_label", "description", "weighting", "platforms")
 _CATEGORY_REQUIRED = ("code", "zh", "en")
 _CATEGORY_OPTIONAL = ("satisfied", "dont_know", "score")
 _ITEM_REQUIRED = ("id", "text", "type", "role")
-_ITEM_OPTIONAL = ("scale", "required", "asked_if", "correct_answer", "note")
+_ITEM_OPTIONAL = ("scale", "required", "asked_if", "correct_answer", "note", "short")
+SHORT_ITEM_NAME_LIMIT = 16  # characters of an item's short name (tables and charts)
 
 
 # --------------------------------------------------------------------------- scales
@@ -189,6 +190,10 @@ def _item(value: Any, path: str, earlier: dict[str, Item], positions: dict[str, 
     role = read_choice(spec["role"], join_path(path, "role"), ITEM_ROLES, problems)
     required = read_boolean(spec.get("required"), join_path(path, "required"), problems, True)
     note = read_text(spec["note"], join_path(path, "note"), problems) if "note" in spec else None
+    short = read_text(spec["short"], join_path(path, "short"), problems) if "short" in spec else None
+    if short is not None and len(short.zh) > SHORT_ITEM_NAME_LIMIT:
+        problems.add(join_path(path, "short"), f"expected a short name of at most {SHORT_ITEM_NAME_LIMIT} characters; "
+                     f"found {len(short.zh)} ({short.zh!r}); shorten it (the question stays in text)")
     scale_id = spec.get("scale")
     scale = None
     if item_type in _CHOICE_TYPES:
@@ -240,7 +245,7 @@ def _item(value: Any, path: str, earlier: dict[str, Item], positions: dict[str, 
     if None in (item_id, text, item_type, role):
         return None
     return Item(item_id, text, item_type, scale_id if scale is not None else None, role, required,
-                tuple(conditions), correct, note)
+                tuple(conditions), correct, note, short)
 
 
 def _items(value: Any, scales: dict[str, Scale], problems: Problems) -> tuple[Item, ...]:

@@ -143,12 +143,12 @@ class StudyResult:
     def group_comparisons_frame(self) -> pd.DataFrame:
         """Every survey target × grouping variable × group (surveys.indicators.GroupComparisons.to_frame), with the
         target and questionnaire in front."""
-        return _by_key(self.group_comparisons, "target_id", self._questionnaire_of)
+        return _by_key(self.group_comparisons, "target_id", self.questionnaire_of)
 
     def drivers_frame(self) -> pd.DataFrame:
         """Every survey target × topic item: performance, importance, quadrant, priority
         (surveys.indicators.DriverAnalysis.to_frame), with the target and questionnaire in front."""
-        return _by_key(self.drivers, "target_id", self._questionnaire_of)
+        return _by_key(self.drivers, "target_id", self.questionnaire_of)
 
     def reliability_frame(self) -> pd.DataFrame:
         """Every multi-item scale of every survey questionnaire: Cronbach's α with its interval."""
@@ -158,7 +158,8 @@ class StudyResult:
         """Every scale × item: the item–rest correlation and α with the item left out."""
         return _by_key(self.reliability, "questionnaire", frame=lambda scales: scales.item_frame())
 
-    def _questionnaire_of(self, target_id: str) -> str:
+    def questionnaire_of(self, target_id: str) -> str:
+        """The questionnaire id of a target of the scoreboard ('' for a target without one)."""
         return next((row.source.partition("/")[0] for row in self.scoreboard if row.target_id == target_id), "")
 
     def keying_frame(self) -> pd.DataFrame:
