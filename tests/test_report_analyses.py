@@ -83,7 +83,7 @@ def test_one_section_per_target_after_its_questionnaire_with_the_chart_after_the
     groups, drivers = analysis.tables[:2]
     assert groups.notes[0].startswith("按区县分组") and groups.notes[-1] == "p 值按 Holm 法校正。"
     assert [row[0].value for row in groups.rows] == ["区县", "", ""]  # the variable on its first row only
-    assert [row[-2].value for row in groups.rows] == ["显著偏低", "差异不显著", "差异不显著"]
+    assert [row[-2].value for row in groups.rows] == ["显著偏低", "差异不显著", "样本不足，不作比较"]
     assert [cell.muted for cell in groups.rows[2]] == [True] * len(groups.rows[2])  # an unreliable group
     assert drivers.note == "先改进：减负（71.7%）。" and drivers.notes == ("分界线：平均值。", "重要性 = 对数优势比。")
     assert [row[0].value for row in drivers.rows] == [1, 2, 3, 4]  # numbered as the chart numbers the items

@@ -203,6 +203,12 @@ def test_each_survey_target_has_a_chinese_what_to_improve_section_with_its_quadr
         assert match.group(1).count("<img") == 1
     method = _section_text(document, "方法")
     assert "改进分析的方法" in method and "效度" in method  # what α means and does not mean
+    # a group too small to publish is never named below or above the rest, however small its p-value
+    groups = [group for comparisons in result.group_comparisons.values() for comparison in comparisons
+              for group in comparison.groups]
+    unreliable = [group for group in groups if group.reliability == "suppress"]
+    assert unreliable and not any(group.below or group.above for group in unreliable)
+    assert any(group.adjusted_p_value < 0.05 for group in unreliable)  # the case the rule is for
 
 
 def test_the_quadrant_charts_are_drawn_for_every_driver_analysis_and_titled_with_their_survey(demo_run, result):

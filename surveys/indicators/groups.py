@@ -14,7 +14,9 @@
   (:func:`surveys.estimation.difference_test`, R ``svyttest``); the p-values of one variable's groups are
   adjusted for multiple comparisons (:data:`MULTIPLICITY_ADJUSTMENTS`, Holm by default, which keeps the
   family-wise error rate at ``alpha`` without assuming independent tests). A group is *below* the rest when
-  its difference is negative and its adjusted p-value is below ``alpha``.
+  its difference is negative and its adjusted p-value is below ``alpha``, unless its own estimate is too unreliable
+  to publish (NCHS ``suppress``, e.g. 22 respondents all satisfied: a rate of 100% with no variance makes any
+  difference look certain); such a group is never named below or above.
 
 Rows outside the measure's base (not asked, don't-know with ``exclude_dont_know``) and rows without a value
 of the grouping variable take no part (zero influence; never dropped from the design).
@@ -258,7 +260,7 @@ def _comparison(design: Any, questionnaire: Questionnaire, rows: list[MeasureRow
     groups = []
     for row, difference, p_raw, p_adjusted in zip(rows, differences, raw, adjusted):
         gap = difference.difference if difference is not None else math.nan
-        significant = bool(np.isfinite(p_adjusted) and p_adjusted < alpha)
+        significant = bool(np.isfinite(p_adjusted) and p_adjusted < alpha) and row.reliability.status != "suppress"
         groups.append(GroupRate(
             variable=variable, value=row.domain_value, label=row.domain_label, estimate=row.estimate,
             reliability=row.reliability.status, difference=gap,

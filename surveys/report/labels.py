@@ -323,6 +323,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rest_below": ("显著偏低", "significantly lower"),
     "rest_above": ("显著偏高", "significantly higher"),
     "rest_none": ("差异不显著", "not significant"),
+    "rest_unreliable": ("样本不足，不作比较", "too few to compare"),
     "col_item": ("分项", "Item"),
     "col_importance_interval": ("重要性 {level} 置信区间", "Importance, {level} CI"),
     "col_performance_interval": ("满意率 {level} 置信区间", "Satisfaction rate, {level} CI"),

@@ -599,7 +599,8 @@ def _group_table(frame: pd.DataFrame, lang: str, level: float) -> Table:
                              for _, row in frame.iterrows()])
     rows = []
     for shown, (_, row) in zip(variables, frame.iterrows()):
-        versus = "rest_below" if row["below"] else ("rest_above" if row["above"] else "rest_none")
+        versus = ("rest_unreliable" if row["reliability"] == "suppress" else
+                  "rest_below" if row["below"] else "rest_above" if row["above"] else "rest_none")
         cells = (Cell(shown), Cell(_text(row, "label", lang) or row["value"]),
                  Cell(_number(row["estimate"]), value_kind),
                  Cell((_number(row["ci_low"]), _number(row["ci_high"])), value_kind),
