@@ -73,6 +73,9 @@ def test_group_comparisons_find_the_planted_age_gradient(demo):
     assert len(frame) == sum(len(c.groups) for c in result) and set(frame["variable"]) == {"district", "mode", "sex",
                                                                                           "age_group"}
     assert (frame["adjusted_p_value"] >= frame["p_value"] - 1e-15).all()
+    # a comparison by one variable alone has no other variable to hold fixed
+    assert math.isnan(group_comparisons(design, questionnaire, by=["sex"]).comparison("sex").controlled_p_value)
+    assert frame["controlled_p_value"].notna().all()
     # the group rates are the report's own numbers (the measure table's domain estimates)
     table = surveys.measure_table(design, questionnaire, domains=["age_group"], measures=[result.measure_id])
     youngest = table.find(result.measure_id, domain_variable="age_group", domain_value=1).estimate
@@ -116,6 +119,10 @@ def test_the_planted_mode_effect_online_answers_are_more_critical(demo):
     result = group_comparisons(design, questionnaire, by=["mode"])
     online = next(g for g in result.comparison("mode").groups if g.value == "online")
     assert online.below
+    # the group comparisons say so themselves: with district, sex and age group held fixed the difference remains
+    mode = group_comparisons(design, questionnaire).comparison("mode")
+    assert mode.controlled_p_value < 0.01 and [name.zh for name in mode.controlled_by] == ["区县", "性别", "年龄组"]
+    assert "在区县、性别、年龄组相同的受访者中，差异仍然显著" in group_comparisons(design, questionnaire).findings("zh")[1]
     # not only a younger, more urban sample: with district, age group and sex held fixed the gap remains
     satisfied = measure_values(design.data, questionnaire, questionnaire.headline).values
     derived = design.with_columns(satisfied=satisfied)

@@ -187,7 +187,7 @@ def test_each_survey_target_has_a_chinese_what_to_improve_section_with_its_quadr
     _, results = demo_run
     document = (results / "report.html").read_text(encoding="utf-8")
     # names a Chinese reader meets as names: the statisticians behind the tests and α, the Logistic model
-    names = _NAMES | {"Rao", "Scott", "Holm", "Cronbach", "Logistic", "KR"}
+    names = _NAMES | {"Rao", "Scott", "Wald", "Holm", "Cronbach", "Logistic", "KR"}
     for row in result.scoreboard:
         if row.target_id not in result.drivers:
             continue

@@ -10,6 +10,11 @@
   table (:func:`surveys.estimation.association_test`, R ``svychisq``); for a mean (index, composite) the
   design-based Wald F test of the group coefficients of ``value ~ group``
   (:meth:`surveys.estimation.Regression.term_test`, R ``regTermTest``);
+* the same test with the other grouping variables held fixed: the design-based Wald F test of the variable's
+  terms in one model of the measure on every grouping variable (logistic for a rate, linear for a mean; R
+  ``regTermTest`` on a ``svyglm``), on the respondents with a value of every variable. A difference that stays
+  significant is not only a difference in who the groups' respondents are (an online sample younger and more
+  urban than the paper one); one that vanishes is;
 * each group against the other respondents: the difference group − rest with its design-based t test
   (:func:`surveys.estimation.difference_test`, R ``svyttest``); the p-values of one variable's groups are
   adjusted for multiple comparisons (:data:`MULTIPLICITY_ADJUSTMENTS`, Holm by default, which keeps the
@@ -23,6 +28,7 @@ of the grouping variable take no part (zero influence; never dropped from the de
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -112,6 +118,12 @@ class GroupComparison:
     p_value: float
     groups: tuple[GroupRate, ...]
     alpha: float
+    # the test with the other grouping variables held fixed (NaN when there is none, or the model cannot be fitted)
+    controlled_statistic: float = math.nan
+    controlled_ndf: float = math.nan
+    controlled_ddf: float = math.nan
+    controlled_p_value: float = math.nan
+    controlled_by: tuple[Text, ...] = ()
 
     @property
     def significant(self) -> bool:
@@ -167,6 +179,9 @@ class GroupComparisons:
                     "above": group.above, "test_method": comparison.test_method,
                     "test_statistic": comparison.statistic, "test_ndf": comparison.ndf,
                     "test_ddf": comparison.ddf, "test_p_value": comparison.p_value,
+                    "controlled_statistic": comparison.controlled_statistic,
+                    "controlled_ndf": comparison.controlled_ndf, "controlled_ddf": comparison.controlled_ddf,
+                    "controlled_p_value": comparison.controlled_p_value,
                     "adjustment": self.adjustment, "alpha": self.alpha,
                 })
         return pd.DataFrame.from_records(records)
@@ -189,6 +204,13 @@ class GroupComparisons:
                 text += (" " if lang == "en" else "") + say("group_below", lang, groups=join(entries, lang))
             else:
                 text += (" " if lang == "en" else "") + say("group_none_below", lang)
+            if comparison.significant and math.isfinite(comparison.controlled_p_value):
+                kept = comparison.controlled_p_value < comparison.alpha
+                others = join([name.get(lang) if lang == "zh" else name.get(lang)[:1].lower() + name.get(lang)[1:]
+                               for name in comparison.controlled_by], lang)
+                text += (" " if lang == "en" else "") + say(
+                    "group_controlled" if kept else "group_not_controlled", lang, others=others,
+                    statistic=_number(comparison.controlled_statistic), p=_p(comparison.controlled_p_value))
             sentences.append(text)
         return sentences
 
@@ -244,6 +266,32 @@ def _against_rest(derived: Any, column: pd.Series, value: Any, level: float):
                                levels=[0.0, 1.0])
     except EstimationError:
         return None
+
+
+def _controlled(derived: Any, variables: Sequence[str], statistic: str) -> dict[str, tuple[float, float, float, float]]:
+    """Variable → (F, ndf, ddf, p) of its terms in one model on every grouping variable that varies among the
+    respondents with a value of all of them (e.g. not respondent type when only residents were asked their age);
+    {} without such a model."""
+    data = derived.data
+    complete = data[_VALUE].notna().to_numpy() & (derived.weights > 0)
+    for variable in variables:
+        complete &= data[variable].notna().to_numpy()
+    varying = [v for v in variables if data.loc[complete, v].nunique() > 1]
+    if len(varying) < 2:
+        return {}
+    family = "quasibinomial" if statistic == "proportion" else "gaussian"
+    try:
+        model = regression(derived, response=_VALUE, predictors=varying, factors=varying, family=family)
+    except EstimationError:
+        return {}
+    tests = {}
+    for variable in varying:
+        try:
+            test = model.term_test(f"factor({variable})")
+        except EstimationError:
+            continue
+        tests[variable] = (test.statistic, test.ndf, test.ddf, test.p_value)
+    return tests
 
 
 def _comparison(design: Any, questionnaire: Questionnaire, rows: list[MeasureRow], variable: str, statistic: str,
@@ -322,14 +370,24 @@ def group_comparisons(design: Any, questionnaire: Questionnaire, measure: Measur
         _check_table(table, measure.id, values.base, variables, design.data)
     overall = table.find(measure.id, base=values.base).estimate
     derived = design.with_columns(**{_VALUE: values.values})
-    comparisons = []
+    compared = {}
     for variable in variables:
         rows = [row for row in table if row.measure_id == measure.id and row.base == values.base
                 and row.domain_variable == variable]
-        if len(rows) < 2:
-            continue
-        comparisons.append(_comparison(design, questionnaire, rows, variable, values.statistic, derived, level=level,
-                                       alpha=alpha, adjustment=adjustment))
+        if len(rows) >= 2:
+            compared[variable] = rows
+    controlled = _controlled(derived, list(compared), values.statistic)
+    comparisons = []
+    for variable, rows in compared.items():
+        comparison = _comparison(design, questionnaire, rows, variable, values.statistic, derived, level=level,
+                                 alpha=alpha, adjustment=adjustment)
+        if variable in controlled:
+            statistic, ndf, ddf, p_value = controlled[variable]
+            others = tuple(_variable_label(questionnaire, other) for other in controlled if other != variable)
+            comparison = dataclasses.replace(comparison, controlled_statistic=float(statistic),
+                                             controlled_ndf=float(ndf), controlled_ddf=float(ddf),
+                                             controlled_p_value=float(p_value), controlled_by=others)
+        comparisons.append(comparison)
     return GroupComparisons(measure_id=measure.id, measure_label=measure.label, statistic=values.statistic,
                             base=values.base, overall=overall, comparisons=tuple(comparisons),
                             adjustment=adjustment, alpha=alpha, level=level)

@@ -32,6 +32,16 @@ _WORDS: dict[str, tuple[str, str]] = {
         "没有显著低于其余受访者的组。",
         "No group is significantly below the other respondents.",
     ),
+    "group_controlled": (
+        "在{others}相同的受访者中，差异仍然显著（设计 Wald F = {statistic}，p {p}），不只是各组受访者构成不同。",
+        "With {others} held fixed the difference remains (design-based Wald F = {statistic}, p {p}): it is not only "
+        "a difference in who the groups' respondents are.",
+    ),
+    "group_not_controlled": (
+        "在{others}相同的受访者中，差异不再显著（设计 Wald F = {statistic}，p {p}）：差异主要来自各组受访者构成不同。",
+        "With {others} held fixed the difference is no longer significant (design-based Wald F = {statistic}, "
+        "p {p}): it comes mainly from who the groups' respondents are.",
+    ),
     "group_entry": ("{label}（{rate}，低 {gap} 个百分点）", "{label} ({rate}, {gap} points lower)"),
     "group_entry_mean": ("{label}（{rate}，低 {gap}）", "{label} ({rate}, {gap} lower)"),
     "rao_scott_f": ("Rao–Scott 校正 F = {statistic}", "Rao–Scott F = {statistic}"),

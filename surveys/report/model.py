@@ -215,6 +215,8 @@ _GROUP_COMPARISONS = (
     _c("test_ndf", "number", "its numerator degrees of freedom"),
     _c("test_ddf", "number", "its denominator degrees of freedom"),
     _c("test_p_value", "number", "its p-value"),
+    _c("controlled_statistic", "number", "the variable's Wald F with the other grouping variables held fixed"),
+    _c("controlled_p_value", "number", "its p-value (NaN: no such model)"),
     _c("finding_zh", "text", "the variable's finding in words: is there a difference, which groups are below"),
     _c("finding_en", "text", "the same in English"),
     _c("note_zh", "text", "how the groups were tested (multiplicity adjustment, level)"),
