@@ -189,6 +189,22 @@ def test_the_chart_draws_the_demo_drivers(demo):
     assert figure.axes[0].get_xlabel().startswith("Satisfaction rate")
 
 
+def test_answers_that_separate_a_model_give_no_certain_looking_number(demo):
+    """A group where everyone is satisfied separates a logistic model: the coefficient runs off and its linearized
+    variance collapses. The controlled test leaves such a variable out; the driver analysis refuses."""
+    design, questionnaire, _ = demo
+    county = design.data["district"] == 10
+    everyone = design.with_columns(overall=design.data["overall"].where(~county, 1))  # 非常满意 in 石桥县
+    comparisons = group_comparisons(everyone, questionnaire)
+    assert math.isnan(comparisons.comparison("district").controlled_p_value)
+    mode = comparisons.comparison("mode")
+    assert math.isfinite(mode.controlled_p_value) and "区县" not in [name.zh for name in mode.controlled_by]
+    relief = design.data["workload_relief"]
+    follows = design.with_columns(overall=design.data["overall"].where(~relief.isin([1, 2, 3]), 2))
+    with pytest.raises(EstimationError, match="separate the driver model.*'workload_relief'"):
+        drivers(follows, questionnaire)
+
+
 # ------------------------------------------------------------------------------------------ the run's stage
 def _target(result, questionnaire_id):
     return next(row for row in result.scoreboard if row.source.startswith(questionnaire_id + "/"))

@@ -270,13 +270,19 @@ def _against_rest(derived: Any, column: pd.Series, value: Any, level: float):
 
 def _controlled(derived: Any, variables: Sequence[str], statistic: str) -> dict[str, tuple[float, float, float, float]]:
     """Variable → (F, ndf, ddf, p) of its terms in one model on every grouping variable that varies among the
-    respondents with a value of all of them (e.g. not respondent type when only residents were asked their age);
-    {} without such a model."""
+    respondents with a value of all of them (e.g. not respondent type when only residents were asked their age)
+    and, for a rate, has no group where everyone (or no one) is satisfied: such a group separates the logistic
+    model, its coefficient runs off and its linearized variance collapses to 0, which would make any difference
+    look certain. {} without such a model."""
     data = derived.data
     complete = data[_VALUE].notna().to_numpy() & (derived.weights > 0)
     for variable in variables:
         complete &= data[variable].notna().to_numpy()
-    varying = [v for v in variables if data.loc[complete, v].nunique() > 1]
+    rows = data.loc[complete]
+    varying = [v for v in variables if rows[v].nunique() > 1]
+    if statistic == "proportion":
+        varying = [v for v in varying if rows.groupby(v, observed=True)[_VALUE].agg(["min", "max"]).pipe(
+            lambda bounds: bool((bounds["min"] < bounds["max"]).all()))]
     if len(varying) < 2:
         return {}
     family = "quasibinomial" if statistic == "proportion" else "gaussian"
@@ -284,6 +290,8 @@ def _controlled(derived: Any, variables: Sequence[str], statistic: str) -> dict[
         model = regression(derived, response=_VALUE, predictors=varying, factors=varying, family=family)
     except EstimationError:
         return {}
+    if not all(math.isfinite(c.std_error) and c.std_error > 0 for c in model.coefficients):
+        return {}  # a group all satisfied (or none) separates the model: its coefficients carry no test
     tests = {}
     for variable in varying:
         try:

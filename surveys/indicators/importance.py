@@ -177,6 +177,26 @@ def _topic_items(questionnaire: Questionnaire, measure: Measure, items: Sequence
     return chosen
 
 
+def _check_separation(columns: Mapping[str, np.ndarray], predictors: Sequence[str], in_base: np.ndarray,
+                      questionnaire: Questionnaire) -> None:
+    """Refuse a logistic model that the answers separate: when everyone satisfied with an item (or everyone not,
+    or everyone without an answer) has the same overall answer, the item's log odds ratio runs off to infinity and
+    its linearized variance collapses, an importance that would look the most certain of all."""
+    outcome = columns[f"{_PREFIX}outcome"]
+    for predictor in predictors:
+        values = columns[predictor]
+        rows = in_base & ~np.isnan(values)
+        for level in (0.0, 1.0):
+            answers = outcome[rows & (values == level)]
+            if len(answers) and (answers.min() == answers.max()):
+                item_id = predictor[len(_PREFIX):].removesuffix("__no_answer")
+                raise EstimationError(
+                    f"the answers separate the driver model of '{questionnaire.id}': every respondent with "
+                    f"{predictor[len(_PREFIX):]} = {level:g} gives the same overall answer, so the importance of "
+                    f"'{item_id}' would be infinite; a driver analysis needs more respondents (or leave the item out "
+                    "with items=)")
+
+
 def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | None = None, *,
             items: Sequence[str] | None = None, base: str | None = None, cut: str = "mean", level: float = 0.95,
             ci_method: str = "logit") -> DriverAnalysis:
@@ -215,6 +235,8 @@ def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | 
         else:
             columns[f"{_PREFIX}{item_id}"] = values
     family = "quasibinomial" if outcome.statistic == "proportion" else "gaussian"
+    if family == "quasibinomial":
+        _check_separation(columns, predictors, in_base, questionnaire)
     model = regression(design.with_columns(**columns), response=f"{_PREFIX}outcome", predictors=predictors,
                        family=family, level=level)
     importance = {item_id: model.coefficient(f"{_PREFIX}{item_id}") for item_id in chosen}
