@@ -69,24 +69,58 @@ def test_scenario_districts_match_the_questionnaires(questionnaires):
 
 
 def test_closed_form_truth_matches_simulation(questionnaires, city):
+    """Grassroots governance carries every planted effect (districts, online answers, an overall item following some
+    topic items): the closed-form truths still hold, over the population answering in the planned mix of modes."""
     questionnaire = questionnaires["grassroots_governance"]
-    season = field_instrument(questionnaire, scenario.INSTRUMENTS["grassroots_governance"], city, 1, 0.05)
-    frame = resident_frame(city.residents, scenario.SATISFACTION_MODEL)
+    plan = scenario.INSTRUMENTS["grassroots_governance"]
+    assert plan.effects.district and plan.effects.online and plan.effects.importance
+    season = field_instrument(questionnaire, plan, city, 1, 0.05)
+    frame = resident_frame(city.residents, scenario.SATISFACTION_MODEL, plan.effects)
     rng = np.random.default_rng(2024)
-    cells = rng.choice(len(frame.cells), size=6000, p=frame.populations / frame.populations.sum())
+    draws = 6000
+    cells = rng.choice(len(frame.cells), size=draws, p=frame.populations / frame.populations.sum())
+    online = rng.random(draws) < plan.online / (plan.online + plan.paper)
     headline = questionnaire.headline
     item_id = headline.items[0]
     satisfied = questionnaire.scale_of(item_id).satisfied_codes
     answers = []
-    for cell in cells:
+    for cell, by_phone in zip(cells, online):
         row = frame.cells.iloc[cell]
         profile = {"district": int(row["district"]), "sex": int(row["sex"]), "age_group": int(row["age_group"])}
         answers.append(answer_questionnaire(questionnaire, season.model, frame, int(cell), profile, rng,
-                                            scenario.SATISFACTION_MODEL, {})[item_id])
-    simulated = np.mean([answer in satisfied for answer in answers])
+                                            scenario.SATISFACTION_MODEL, {},
+                                            mode_shift=plan.effects.online if by_phone else 0.0))
+    simulated = np.mean([answer[item_id] in satisfied for answer in answers])
     truth = season.model.truths["residents"][headline.id]
-    assert truth == pytest.approx(scenario.INSTRUMENTS["grassroots_governance"].headline_truth, abs=1e-9)
+    assert truth == pytest.approx(plan.headline_truth, abs=1e-9)
     assert simulated == pytest.approx(truth, abs=0.02)   # 6000 draws: standard error about 0.5 points
+    # a topic item the overall follows keeps its own truth too (don't-know answers in the base)
+    followed = max(plan.effects.importance, key=plan.effects.importance.get)
+    share = np.mean([answer[followed] in satisfied for answer in answers])
+    item_truth = season.model.items[followed].probabilities(
+        np.array([season.model.items[followed].alpha + frame.effects[c] + (plan.effects.online if o else 0.0)
+                  for c, o in zip(cells, online)]))
+    assert share == pytest.approx(np.mean([sum(item_truth[code][i] for code in satisfied) for i in range(draws)]),
+                                  abs=0.02)
+
+
+def test_the_planted_loadings_make_the_overall_follow_its_drivers(questionnaires, city):
+    """The overall answer goes with the items it loads on more closely than with the others (φ correlation of the
+    satisfied indicators: every item shares the person effect, the loaded ones their own part too)."""
+    plan = scenario.INSTRUMENTS["grassroots_governance"]
+    season = field_instrument(questionnaires["grassroots_governance"], plan, city, DEFAULT_SEED)
+    rows = [r.answers for r in season.online + season.paper]
+    satisfied = questionnaires["grassroots_governance"].scale_of("overall").satisfied_codes
+
+    def agreement(item_id: str) -> float:
+        pairs = [(a["overall"] in satisfied, a[item_id] in satisfied) for a in rows
+                 if a[item_id] not in (None, 9) and a[item_id] is not NOT_ASKED and a["overall"] not in (None, 9)]
+        return float(np.corrcoef(np.array(pairs, dtype=float).T)[0, 1])
+
+    strongest = max(plan.effects.importance, key=plan.effects.importance.get)
+    others = [item for item in ("affairs_openness", "democratic_decision", "democratic_supervision")
+              if item not in plan.effects.importance]
+    assert others and all(agreement(strongest) > agreement(item) + 0.1 for item in others)
 
 
 def test_default_season_lands_one_headline_in_each_verdict(questionnaires, city, seasons):

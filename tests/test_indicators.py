@@ -1,11 +1,13 @@
 """Indicator analyses: group comparisons, drivers and the importance–performance map, scale reliability.
 
 On the demo city at full sample size the analyses must find what the demo generator plants for grassroots
-self-governance (surveys/demo/scenario.py, the answer model of surveys/demo/model.py, the item intercepts
-recorded in truth/truth.json): lower satisfaction in the urban districts than in the counties, a rising
-age gradient, no mode effect of its own (the online sample is younger and more urban, so its raw rate is
-lower, but not once age and district are held fixed), and the items' satisfaction in the order of their
-planted intercepts. Plus the pieces on small seeded data: Holm's adjustment, α against a jackknife and the
+self-governance (the scenario's ``PlantedEffects`` in surveys/demo/scenario.py, the answer model of
+surveys/demo/model.py, recorded in truth/truth.json): the two planted districts and no other below the rest,
+online respondents below paper ones even with district, age group and sex held fixed (a real mode effect, not
+only a younger and more urban online sample), the items the overall answer follows as the most important in the
+order of their loadings, the two of them rated worst as the ranked 先改进 list, the items' satisfaction in the
+order of their planted intercepts; besides, lower satisfaction in the urban districts than in the counties and a
+rising age gradient. Plus the pieces on small seeded data: Holm's adjustment, α against a jackknife and the
 textbook formula, and the errors."""
 from __future__ import annotations
 
@@ -40,13 +42,17 @@ GRASSROOTS = "grassroots_governance"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo_full")
     generate_demo(folder, sample_scale=1.0)
-    study = load_study(DEMO_SPEC, data_dir=folder)
-    result = run_study(study)
+    return run_study(load_study(DEMO_SPEC, data_dir=folder)), folder
+
+
+@pytest.fixture(scope="module")
+def demo(run):
+    result, folder = run
     truth = json.loads((folder / "truth" / "truth.json").read_text(encoding="utf-8"))["instruments"][GRASSROOTS]
-    return result.designs[GRASSROOTS].design, study.questionnaires[GRASSROOTS], truth
+    return result.designs[GRASSROOTS].design, result.study.questionnaires[GRASSROOTS], truth
 
 
 # ------------------------------------------------------------------------------------------ the demo city
@@ -67,6 +73,9 @@ def test_group_comparisons_find_the_planted_age_gradient(demo):
     assert len(frame) == sum(len(c.groups) for c in result) and set(frame["variable"]) == {"district", "mode", "sex",
                                                                                           "age_group"}
     assert (frame["adjusted_p_value"] >= frame["p_value"] - 1e-15).all()
+    # a comparison by one variable alone has no other variable to hold fixed
+    assert math.isnan(group_comparisons(design, questionnaire, by=["sex"]).comparison("sex").controlled_p_value)
+    assert frame["controlled_p_value"].notna().all()
     # the group rates are the report's own numbers (the measure table's domain estimates)
     table = surveys.measure_table(design, questionnaire, domains=["age_group"], measures=[result.measure_id])
     youngest = table.find(result.measure_id, domain_variable="age_group", domain_value=1).estimate
@@ -93,35 +102,56 @@ def test_the_planted_district_effect_urban_below_the_counties(demo):
     assert np.mean(county) > np.mean(city)
 
 
-def test_no_planted_mode_effect_once_age_and_district_are_held_fixed(demo):
-    design, questionnaire, _ = demo
+def test_the_planted_districts_and_no_other_are_below_the_rest(demo):
+    design, questionnaire, truth = demo
+    planted = {int(code) for code, shift in truth["model"]["planted"]["district"].items() if shift < 0}
+    assert planted == {code for code, shift in scenario.INSTRUMENTS[GRASSROOTS].effects.district.items() if shift < 0}
+    comparison = group_comparisons(design, questionnaire, by=["district"]).comparison("district")
+    assert comparison.significant and comparison.p_value < 1e-3
+    assert {group.value for group in comparison.below} == planted
+    lowest = sorted(comparison.groups, key=lambda group: group.estimate.estimate)[:len(planted)]
+    assert {group.value for group in lowest} == planted
+
+
+def test_the_planted_mode_effect_online_answers_are_more_critical(demo):
+    design, questionnaire, truth = demo
+    assert truth["model"]["planted"]["online"] < 0
     result = group_comparisons(design, questionnaire, by=["mode"])
     online = next(g for g in result.comparison("mode").groups if g.value == "online")
-    assert online.below  # raw: the online sample is younger and more urban
-    urban_codes = [district.code for district in scenario.DISTRICTS if district.urban]
+    assert online.below
+    # the group comparisons say so themselves: with district, sex and age group held fixed the difference remains
+    mode = group_comparisons(design, questionnaire).comparison("mode")
+    assert mode.controlled_p_value < 0.01 and [name.zh for name in mode.controlled_by] == ["区县", "性别", "年龄组"]
+    assert "在区县、性别、年龄组相同的受访者中，差异仍然显著" in group_comparisons(design, questionnaire).findings("zh")[1]
+    # not only a younger, more urban sample: with district, age group and sex held fixed the gap remains
     satisfied = measure_values(design.data, questionnaire, questionnaire.headline).values
-    district = design.data["district"]
-    derived = design.with_columns(satisfied=satisfied, urban=np.where(district.isna(), np.nan,
-                                                                      district.isin(urban_codes).astype(float)))
-    model = surveys.regression(derived, "satisfied ~ urban + factor(age_group) + mode", family="logistic")
-    mode = model.coefficient("modepaper")
-    assert mode.ci_low < 0 < mode.ci_high
+    derived = design.with_columns(satisfied=satisfied)
+    model = surveys.regression(derived, "satisfied ~ factor(district) + factor(age_group) + sex + mode",
+                               family="logistic")
+    paper = model.coefficient("modepaper")
+    assert paper.ci_low > 0 and paper.p_value < 0.01
     assert model.term_test("factor(age_group)").p_value < 1e-4
 
 
-def test_drivers_rank_the_items_as_planted(demo):
+def test_drivers_find_the_planted_importances_and_rank_the_items_as_planted(demo):
     design, questionnaire, truth = demo
     analysis = drivers(design, questionnaire)
     planted = truth["model"]["alpha"]
+    loadings = truth["model"]["planted"]["importance"]
     items = [item.item_id for item in analysis.items]
     assert "overall" not in items and set(items) <= set(planted)
     performance = [analysis.item(i).performance.estimate for i in items]
     assert stats.spearmanr(performance, [planted[i] for i in items]).statistic > 0.85
     lowest = min(items, key=lambda i: planted[i])
     assert analysis.item(lowest).performance.estimate == min(performance)
-    # every item pulls overall satisfaction up (the planted person effect), with design-based intervals
-    assert all(item.importance > 0 for item in analysis.items)
-    assert sum(item.importance_ci_low > 0 for item in analysis.items) >= len(items) - 2
+    # the items the overall answer follows are the most important, in the order of their loadings
+    by_importance = sorted(analysis.items, key=lambda item: -item.importance)
+    assert [item.item_id for item in by_importance[:len(loadings)]] == sorted(loadings, key=lambda i: -loadings[i])
+    assert all(analysis.item(i).importance_ci_low > 0 for i in loadings)
+    # 先改进: the followed items rated below the others, most important first
+    mean_alpha = np.mean([planted[i] for i in items])
+    rated_low = [i for i in sorted(loadings, key=lambda i: -loadings[i]) if planted[i] < mean_alpha]
+    assert [item.item_id for item in analysis.priorities] == rated_low == ["workload_relief", "non_interference"]
     assert {item.quadrant for item in analysis.items} <= set(QUADRANTS)
     for item in analysis.items:
         important = item.importance >= analysis.importance_cut
@@ -132,7 +162,7 @@ def test_drivers_rank_the_items_as_planted(demo):
     assert all(item.quadrant == "improve" for item in analysis.priorities)
     frame = analysis.to_frame()
     assert list(frame["item_id"]) == items and frame["quadrant_zh"].isin([n.zh for n in QUADRANT_NAMES.values()]).all()
-    assert analysis.summary("zh").startswith(("先改进", "没有")) and analysis.summary("en")
+    assert analysis.summary("zh").startswith("先改进") and analysis.summary("en").startswith("Improve first")
     assert analysis.item("election_fairness").no_answer_share > 0.3  # asked of voters only: its own indicator
     assert "election_fairness__no_answer" in " ".join(analysis.model.terms)
 
@@ -157,6 +187,78 @@ def test_the_chart_draws_the_demo_drivers(demo):
 
     figure = importance_performance_chart(drivers(design, questionnaire), lang="en")
     assert figure.axes[0].get_xlabel().startswith("Satisfaction rate")
+
+
+def test_answers_that_separate_a_model_give_no_certain_looking_number(demo):
+    """A group where everyone is satisfied separates a logistic model: the coefficient runs off and its linearized
+    variance collapses. The controlled test leaves such a variable out; the driver analysis refuses."""
+    design, questionnaire, _ = demo
+    county = design.data["district"] == 10
+    everyone = design.with_columns(overall=design.data["overall"].where(~county, 1))  # 非常满意 in 石桥县
+    comparisons = group_comparisons(everyone, questionnaire)
+    assert math.isnan(comparisons.comparison("district").controlled_p_value)
+    mode = comparisons.comparison("mode")
+    assert math.isfinite(mode.controlled_p_value) and "区县" not in [name.zh for name in mode.controlled_by]
+    relief = design.data["workload_relief"]
+    follows = design.with_columns(overall=design.data["overall"].where(~relief.isin([1, 2, 3]), 2))
+    with pytest.raises(EstimationError, match="separate the driver model.*'workload_relief'"):
+        drivers(follows, questionnaire)
+
+
+# ------------------------------------------------------------------------------------------ the run's stage
+def _target(result, questionnaire_id):
+    return next(row for row in result.scoreboard if row.source.startswith(questionnaire_id + "/"))
+
+
+def test_the_run_keeps_each_analysis_once_per_survey_target(run, tmp_path):
+    result, _ = run
+    survey = [row for row in result.scoreboard if row.source_kind == "survey"]
+    assert list(result.group_comparisons) == list(result.drivers) == [row.target_id for row in survey]
+    assert list(result.reliability) == [row.source.partition("/")[0] for row in survey]
+    row = _target(result, GRASSROOTS)
+    groups = result.group_comparisons[row.target_id]
+    # the group rates are the run's measure-table rows, not computed again
+    table = result.measures[GRASSROOTS]
+    for comparison in groups:
+        for group in comparison.groups:
+            assert group.estimate is table.find(groups.measure_id, domain_variable=comparison.variable,
+                                                domain_value=group.value).estimate
+    # the same figures as the analyses run on their own
+    design, questionnaire = result.designs[GRASSROOTS].design, result.study.questionnaires[GRASSROOTS]
+    alone = group_comparisons(design, questionnaire, by=[c.variable for c in groups])
+    assert [c.p_value for c in alone] == pytest.approx([c.p_value for c in groups], rel=1e-12)
+    assert [g.adjusted_p_value for c in alone for g in c.groups] == pytest.approx(
+        [g.adjusted_p_value for c in groups for g in c.groups], rel=1e-12)
+    assert drivers(design, questionnaire).to_frame().equals(result.drivers[row.target_id].to_frame())
+    # market supervision: two items asked of market entities only share one "no answer" indicator
+    market = result.drivers[_target(result, "market_supervision").target_id]
+    assert market.item("inspection_fairness").no_answer_share > 0.3
+    assert sum(term.endswith("__no_answer") for term in market.model.terms) == 1
+    frames = {"group_comparisons.csv": result.group_comparisons_frame(), "drivers.csv": result.drivers_frame(),
+              "reliability.csv": result.reliability_frame(), "reliability_items.csv": result.reliability_items_frame()}
+    assert len(frames["group_comparisons.csv"]) == sum(len(c.groups) for g in result.group_comparisons.values()
+                                                       for c in g)
+    assert list(frames["drivers.csv"].columns[:3]) == ["target_id", "questionnaire", "measure_id"]
+    from surveys.cli.results import write_outputs
+
+    written = {path.name: path for path in write_outputs(result, tmp_path)}
+    for name, frame in frames.items():
+        assert len(pd.read_csv(written[name], encoding="utf-8-sig")) == len(frame) > 0
+
+
+def test_the_spec_switches_each_analysis_off(tmp_path):
+    import dataclasses
+
+    from surveys.study.spec import AnalysisSpec
+
+    generate_demo(tmp_path, sample_scale=0.4, instruments=[GRASSROOTS])
+    study = load_study(tmp_path / "study.yaml")
+    result = run_study(dataclasses.replace(study, analysis=AnalysisSpec(groups=True, drivers=False,
+                                                                         reliability=False)))
+    assert len(result.group_comparisons) == 1 and not result.drivers and not result.reliability
+    assert result.drivers_frame().empty and result.reliability_items_frame().empty
+    result = run_study(dataclasses.replace(study, analysis=AnalysisSpec(False, False, False)))
+    assert not result.group_comparisons and result.group_comparisons_frame().empty
 
 
 # ------------------------------------------------------------------------------------------ pieces

@@ -111,6 +111,14 @@ def test_minimal_definition_loads_into_frozen_records(tmp_path):
         questionnaire.platforms["wjx"].columns["overall"] = "9"  # type: ignore[index]
 
 
+def test_an_item_short_name_is_its_name_in_tables_and_charts(tmp_path):
+    document = _minimal()
+    document["items"][1]["short"] = _text("服务", "Service")
+    questionnaire = load_questionnaire(_write(tmp_path, document, "mini.yaml"))
+    assert questionnaire.item("service").name == surveys.Text("服务", "Service")
+    assert questionnaire.item("overall").name == questionnaire.item("overall").text  # none: the question
+
+
 def test_platform_options_follow_the_value_map_order_or_the_scale(tmp_path):
     questionnaire = load_questionnaire(_write(tmp_path, _minimal(), "mini.yaml"))
     assert questionnaire.position_code("wjx", "overall", 3) == 9  # 不了解 is the third option, code 9
@@ -225,6 +233,8 @@ ERROR_CASES = [
      "unknown item 'districts'"),
     ("don't-know category with a score", _set("scales/satisfaction/categories/2/score", 50),
      "scales.satisfaction.categories[2].score", "no score on a don't-know category"),
+    ("short name too long", _set("items/1/short", _text("您对本单位提供的各项公共服务的总体情况是否满意", "Service")),
+     "items[1].short", "at most 16 characters"),
 ]
 
 

@@ -4,6 +4,7 @@ every target; the scoreboard rows carry their margin of error, positive set, bas
 domain is kept and suppressed by the NCHS rules instead of failing the run."""
 from __future__ import annotations
 
+import html
 import math
 import pathlib
 import re
@@ -53,8 +54,13 @@ def test_workbook_has_the_sheets_numbers_as_numbers_and_no_formula(demo_run, res
     assert names[0] == "总览"
     assert {"指标明细", "稳健性", "方法", "数据质量", "权重", "图表"} <= set(names)
     assert names[1:3] == ["指标明细", "稳健性"]  # every column of every target, then what each verdict depends on
-    indicators = [n for n in names if n not in {"总览", "指标明细", "稳健性", "方法", "数据质量", "权重", "图表"}]
+    indicators = [n for n in names if n not in {"总览", "指标明细", "稳健性", "方法", "数据质量", "权重", "图表"}
+                  and not n.startswith("改进·")]
     assert len(indicators) == len(set(result.measures_frame()["questionnaire"])) + len(result.censuses)
+    # each survey target's what-to-improve sheet follows its questionnaire's sheet
+    analyses = [n for n in names if n.startswith("改进·")]
+    assert len(analyses) == len(set(result.group_comparisons) | set(result.drivers)) > 0
+    assert all(names[names.index(sheet) - 1] in indicators for sheet in analyses[:1])
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -154,7 +160,7 @@ def _section_text(document: str, title: str) -> str:
     """The visible text of the HTML section headed ``title`` (tags dropped)."""
     match = re.search(rf'<section[^>]*>\s*<h2>{re.escape(title)}</h2>(.*?)</section>', document, flags=re.S)
     assert match, title
-    return re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", match.group(1)))
+    return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", match.group(1))))
 
 
 # words a Chinese reader meets as names, not as English: the statistician Kish, the logit scale, and GDP as the
@@ -205,6 +211,47 @@ def test_the_chinese_report_prints_no_code_where_a_word_belongs(demo_run, result
             assert not any("weights exploded" in cell for cell in cells), sheet.title
     finally:
         workbook.close()
+
+
+def test_each_survey_target_has_a_chinese_what_to_improve_section_with_its_quadrant_chart(demo_run, result):
+    _, results = demo_run
+    document = (results / "report.html").read_text(encoding="utf-8")
+    # names a Chinese reader meets as names: the statisticians behind the tests and α, the Logistic model
+    names = _NAMES | {"Rao", "Scott", "Wald", "Holm", "Cronbach", "Logistic", "KR"}
+    for row in result.scoreboard:
+        if row.target_id not in result.drivers:
+            continue
+        title = f"改进分析：{row.short.zh}"
+        section = _section_text(document, title)
+        assert not set(re.findall(r"[A-Za-z]{2,}", section)) - names, (title, sorted(set(re.findall(r"[A-Za-z]{2,}",
+                                                                                             section)) - names))
+        assert "哪些群体满意率偏低" in section and "先改进什么" in section and "Holm" in section
+        assert "重要性–表现四分图" in section  # the chart's caption, right after the drivers table
+        drivers = result.drivers[row.target_id]
+        assert drivers.summary("zh") in section
+        match = re.search(rf'<section[^>]*>\s*<h2>{re.escape(title)}</h2>(.*?)</section>', document, flags=re.S)
+        assert match.group(1).count("<img") == 1
+    method = _section_text(document, "方法")
+    assert "改进分析的方法" in method and "效度" in method  # what α means and does not mean
+    # a group too small to publish is never named below or above the rest, however small its p-value
+    groups = [group for comparisons in result.group_comparisons.values() for comparison in comparisons
+              for group in comparison.groups]
+    unreliable = [group for group in groups if group.reliability == "suppress"]
+    assert unreliable and not any(group.below or group.above for group in unreliable)
+    assert any(group.adjusted_p_value < 0.05 for group in unreliable)  # the case the rule is for
+
+
+def test_the_quadrant_charts_are_drawn_for_every_driver_analysis_and_titled_with_their_survey(demo_run, result):
+    from surveys.cli.results import report_chart_titles
+
+    _, results = demo_run
+    titles = report_chart_titles(result, "zh")
+    stems = [stem for stem in titles if stem.startswith("drivers_")]
+    assert len(stems) == len(result.drivers) > 0
+    for stem in stems:
+        assert (results / "charts" / f"{stem}.png").is_file()
+        questionnaire = result.study.questionnaires[stem.removeprefix("drivers_")]
+        assert titles[stem].endswith(f"重要性–表现四分图 · {questionnaire.title.zh}")
 
 
 # ------------------------------------------------------------------------------------------ charts

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from surveys.errors import StudyError
-from surveys.study.spec import Study, load_study
+from surveys.study.spec import AnalysisSpec, Study, load_study
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"
@@ -71,6 +71,12 @@ def test_a_minimal_spec_resolves_paths_pairs_globs_and_defaults(tmp_path, data):
     assert study.weighting.method == "rake" and study.estimation.ci_method == "logit" and study.lang == "zh"
 
 
+def test_the_analyses_run_by_default_and_each_can_be_switched_off(tmp_path, data):
+    assert load_study(_spec(tmp_path, _minimal(data="data"))).analysis == AnalysisSpec(True, True, True)
+    study = load_study(_spec(tmp_path, _minimal(data="data", analysis={"drivers": False})))
+    assert (study.analysis.groups, study.analysis.drivers, study.analysis.reliability) == (True, False, True)
+
+
 def test_data_dir_argument_overrides_the_spec(tmp_path, data):
     (tmp_path / "elsewhere").mkdir()
     spec = _spec(tmp_path / "elsewhere", _minimal())
@@ -113,6 +119,10 @@ def test_the_bundled_demo_spec_loads_against_generated_files(tmp_path):
      "margins[0].rows.respondent_type", "expected a list of whole-number codes"),
     ({"targets": "targets.yaml"}, "targets", "file 'targets.yaml' not found"),
     ({"validation": {"speedr": {"seconds_per_item": 2}}}, "validation", "unknown rule 'speedr'"),
+    ({"analysis": {"groups": "yes"}}, "analysis.groups", "expected true or false, found 'yes'"),
+    ({"analysis": {"quadrants": True}}, "analysis.quadrants", "unknown key; 'analysis' takes ['groups', 'drivers', "
+                                                              "'reliability']"),
+    ({"analysis": [True]}, "analysis", "expected a mapping"),
 ])
 def test_each_problem_names_the_file_and_key(tmp_path, data, changes, key, expected):
     spec = _spec(tmp_path, _minimal(data="data", **changes))

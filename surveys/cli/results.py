@@ -49,6 +49,9 @@ def write_outputs(result: Any, out_dir: pathlib.Path) -> list[pathlib.Path]:
                         ("weighting_effect.csv", result.weighting_effect_frame()),
                         ("mode_differences.csv", result.mode_difference_frame()),
                         ("robustness.csv", result.robustness_frame()),
+                        ("group_comparisons.csv", result.group_comparisons_frame()),
+                        ("drivers.csv", result.drivers_frame()), ("reliability.csv", result.reliability_frame()),
+                        ("reliability_items.csv", result.reliability_items_frame()),
                         ("issues.csv", result.issues), ("keying.csv", result.keying_frame())):
         _write_csv(frame, out_dir / name)
         written.append(out_dir / name)
@@ -380,6 +383,11 @@ def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
             jobs.append((stem, lambda m=page, v=variables, c=categories, name=_titled("margins_title", questionnaire,
                                                                                        lang, part):
                          charts.margins_chart(m, lang=lang, variable_labels=v, category_labels=c, title=name)))
+    for stem, target_id in _driver_charts(result).items():
+        questionnaire = result.study.questionnaires[result.questionnaire_of(target_id)]
+        title = _driver_title(questionnaire, lang)
+        jobs.append((stem, lambda a=result.drivers[target_id], name=title:
+                     charts.importance_performance_chart(a, lang=lang, title=name)))
     for questionnaire_id, census in result.censuses.items():
         headline = result.study.questionnaires[questionnaire_id].headline.id
         by = [v for v in dict.fromkeys(census.to_frame()["domain_variable"]) if v]
@@ -387,6 +395,23 @@ def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
             jobs.append((f"handling_{questionnaire_id}_{variable}", lambda c=census, h=headline, v=variable:
                          charts.handling_chart(c, lang=lang, measure_id=h, domain_variable=v)))
     return jobs
+
+
+def _driver_charts(result: Any) -> dict[str, str]:
+    """Chart file stem → target id of every driver analysis: ``drivers_<questionnaire>`` (with the measure id when a
+    questionnaire has several analysed targets)."""
+    questionnaires = {target_id: result.questionnaire_of(target_id) for target_id in result.drivers}
+    counts = pd.Series(list(questionnaires.values()), dtype=object).value_counts()
+    return {(f"drivers_{questionnaire}" if counts[questionnaire] == 1
+             else f"drivers_{questionnaire}_{result.drivers[target_id].measure_id}"): target_id
+            for target_id, questionnaire in questionnaires.items()}
+
+
+def _driver_title(questionnaire: Any, lang: str) -> str:
+    """The quadrant chart's title: 重要性–表现四分图 · the survey's title."""
+    from surveys.report.labels import label
+
+    return f"{label('chart_drivers', lang)} · {questionnaire.title.get(lang)}"
 
 
 def write_charts(result: Any, out_dir: pathlib.Path, lang: str) -> tuple[list[pathlib.Path], list[str]]:
@@ -433,6 +458,11 @@ def report_chart_titles(result: Any, lang: str) -> dict[str, str]:
             elif variable:  # a census by one classification of its register: name the classification
                 words[0] = _classification_words(questionnaire, variable, lang)
         titles[stem] = " · ".join(words)
+    from surveys.report.views import analysis_chart_name
+
+    for stem, target_id in _driver_charts(result).items():  # each in its target's analysis section
+        questionnaire = result.study.questionnaires[result.questionnaire_of(target_id)]
+        titles[stem] = analysis_chart_name(target_id, _driver_title(questionnaire, lang))
     return titles
 
 

@@ -11,13 +11,17 @@ A thin layer over :func:`surveys.study.pipeline.run_study`. It writes into DIR:
   category before and after raking); ``weighting_effect.csv`` (each headline unweighted and weighted),
   ``mode_differences.csv`` (paper − online difference of each headline with its CI) and ``robustness.csv``
   (each survey verdict recomputed under every alternative of :mod:`surveys.indicators.robustness`);
+* ``group_comparisons.csv``, ``drivers.csv``, ``reliability.csv`` and ``reliability_items.csv``: what to improve
+  for each survey target (:mod:`surveys.study.analyses`: the groups below the rest, the drivers and their
+  quadrants, Cronbach's α of the scales; the spec's ``analysis`` section switches each off);
 * ``issues.csv``: every validation issue (rejecting or flag) by file and row, and ``keying.csv``: every finding
   of the double-entry reconciliations;
 * ``store.sqlite``: the response store of this run (replaced on each run), every row with its fate (its
   identifiers as keyed tokens; the key stays in the key file, ``--key-file``, never in DIR), and
   ``work/agreed/*.xlsx``: the agreed rows of double-keyed paper forms, as ingested;
 * ``charts/*.png`` and ``*.svg`` (:mod:`surveys.charts`): the targets, each headline by district and by mode,
-  the weights and margins of each raking, and the census by each classification of its register
+  the weights and margins of each raking, the importance–performance map of each driver analysis, and the
+  census by each classification of its register
   (``--no-charts`` skips them; a chart that cannot be drawn, e.g. without a CJK font, is a note on stderr);
 * ``report.xlsx``, ``report.html`` and ``report.docx`` (:mod:`surveys.report`, filled by
   :func:`surveys.report.from_study.report_input_from_study`): the acceptance workbook, the self-contained

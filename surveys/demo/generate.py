@@ -261,5 +261,11 @@ def _instrument_truth(fielded: FieldedInstrument, output: DemoOutput, paths: lis
         "completed_interviews": {"online": len(fielded.online), "paper": len(fielded.paper)},
         "exports": rows,
         "model": {"shift": model.shift, "alpha": {item_id: item.alpha for item_id, item in model.items.items()},
-                  "dont_know": plan.dont_know},
+                  "dont_know": plan.dont_know, "planted": _planted(plan.effects)},
     }
+
+
+def _planted(effects: scenario.PlantedEffects) -> dict[str, Any]:
+    """The instrument's planted effects as truth.json records them (district codes as text, as JSON keys are)."""
+    return {"district": {str(code): shift for code, shift in effects.district.items()}, "online": effects.online,
+            "importance": dict(effects.importance), "item_offsets": dict(effects.item_offsets)}

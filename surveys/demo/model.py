@@ -13,8 +13,16 @@ so the true population value of every measure is exact:
     index                        = Σ_c N_c Σ_k P_ck score_k / Σ_c N_c Σ_k P_ck   (k without a score excluded)
     correct_rate                 = Σ_c N_c (1 − d) Φ(mean_c) / Σ_c N_c
 
-``alpha_i = shift + offset_i``: the offsets spread the items around the headline and the common
-shift is solved (Brent's method) so that the headline measure equals the scenario's truth.
+``alpha_i = shift + offset_i``: the offsets spread the items around the headline (or are the scenario's
+:attr:`~surveys.demo.scenario.PlantedEffects.item_offsets`) and the common shift is solved (Brent's method) so
+that the headline measure equals the scenario's truth.
+
+An overall item with planted importances (:attr:`~surveys.demo.scenario.PlantedEffects.importance`, loadings
+``λ_j`` on topic items ``j``) takes part of its own noise from theirs: with ``ρ`` the person share,
+``e_rj ~ N(0, 1 − ρ)`` item j's own part, the overall's latent is
+``z = mean + u_r + Σ_j λ_j e_rj + N(0, (1 − ρ)(1 − Σ_j λ_j²))``. Its variance is still 1 given the cell, so
+every truth above holds as it is, while the overall answer follows some items more closely than others
+(their driver importance).
 Validated by simulation in ``tests/test_demo_model.py`` (the sampled share converges to it).
 """
 from __future__ import annotations
@@ -48,6 +56,12 @@ class ItemModel:
     bands: tuple[tuple[int, float, float], ...]
     dont_know_code: int | None
     dont_know: float
+    loadings: tuple[tuple[str, float], ...] = ()   # (item id, λ): the items this overall item follows
+
+    @property
+    def own_share(self) -> float:
+        """Share of the item's own (non-person) variance left after its loadings: ``1 − Σ λ²``."""
+        return 1.0 - sum(loading ** 2 for _, loading in self.loadings)
 
     def code_for(self, z: float, dont_know_draw: float) -> int:
         if self.dont_know_code is not None and dont_know_draw < self.dont_know:
@@ -123,7 +137,8 @@ def _bands(questionnaire, item, step: float) -> tuple[tuple[int, float, float], 
     return tuple(bands)
 
 
-def _offsets(items: Sequence, headline_items: Sequence[str], spread: float) -> dict[str, float]:
+def _offsets(items: Sequence, headline_items: Sequence[str], spread: float,
+             planted: Mapping[str, float]) -> dict[str, float]:
     others = [item.id for item in items if item.id not in headline_items]
     offsets = {item_id: 0.0 for item_id in headline_items}
     if others:
@@ -132,7 +147,25 @@ def _offsets(items: Sequence, headline_items: Sequence[str], spread: float) -> d
         order = sorted(range(len(others)), key=lambda i: (i % 2, i))
         for position, index in enumerate(order):
             offsets[others[index]] = float(grid[position])
+    offsets.update({item_id: float(offset) for item_id, offset in planted.items() if item_id in offsets})
     return offsets
+
+
+def _loadings(questionnaire, latent: Sequence, importance: Mapping[str, float]) -> dict[str, tuple]:
+    """Overall item id → its (topic item, λ) loadings, checked: topic items answered through the latent model,
+    Σ λ² < 1 (the overall's own noise keeps a positive variance)."""
+    if not importance:
+        return {}
+    latent_ids = {item.id for item in latent if item.role != "overall"}
+    unknown = [item_id for item_id in importance if item_id not in latent_ids]
+    total = sum(loading ** 2 for loading in importance.values())
+    if unknown or not total < 1.0:
+        raise SurveyError(
+            f"the demo scenario plants importances {dict(importance)} for '{questionnaire.id}'; expected rated topic "
+            f"items of the questionnaire (not {unknown}) with squared loadings summing to less than 1 (found "
+            f"{total:.3f}); fix PlantedEffects.importance in surveys/demo/scenario.py")
+    loadings = tuple((item_id, float(loading)) for item_id, loading in importance.items())
+    return {item.id: loadings for item in latent if item.role == "overall"}
 
 
 def _measure_value(questionnaire, measure, items: Mapping[str, ItemModel], means: Mapping[str, np.ndarray],
@@ -182,14 +215,15 @@ def build_instrument_model(questionnaire, plan: InstrumentPlan, model: Satisfact
     """
     latent = opinion_items(questionnaire)
     headline = questionnaire.headline
-    offsets = _offsets(latent, headline.items, plan.item_spread)
+    offsets = _offsets(latent, headline.items, plan.item_spread, plan.effects.item_offsets)
+    loadings = _loadings(questionnaire, latent, plan.effects.importance)
 
     def models_for(shift: float) -> dict[str, ItemModel]:
         built = {}
         for item in latent:
             _, _, dont_know_code = best_first(questionnaire, item)
             built[item.id] = ItemModel(item.id, shift + offsets[item.id], _bands(questionnaire, item, model.category_step),
-                                       dont_know_code, plan.dont_know)
+                                       dont_know_code, plan.dont_know, loadings.get(item.id, ()))
         return built
 
     def value(shift: float, frame: str, measure) -> float | None:

@@ -79,19 +79,30 @@ class Frame:
         return self.cells["population"].to_numpy(dtype=float)
 
 
-def resident_frame(residents: pd.DataFrame, model: scenario.SatisfactionModel) -> Frame:
+def _district_effects(cells: pd.DataFrame, planted: scenario.PlantedEffects) -> np.ndarray:
+    """Each cell's planted district shift (0 for a district the scenario leaves alone)."""
+    return cells["district"].map(lambda code: planted.district.get(int(code), 0.0)).to_numpy(dtype=float)
+
+
+def resident_frame(residents: pd.DataFrame, model: scenario.SatisfactionModel,
+                   planted: scenario.PlantedEffects = scenario.NO_EFFECTS) -> Frame:
     cells = residents[["district", "sex", "age_group", "urban", "population"]].reset_index(drop=True)
     age_effect = np.asarray(model.age_effect)[cells["age_group"].to_numpy() - 1]
     effects = age_effect + model.urban_effect * cells["urban"].to_numpy(dtype=float)
+    if planted.district:
+        effects = effects + _district_effects(cells, planted)
     return Frame("residents", cells, effects)
 
 
-def market_frame(enterprises: pd.DataFrame, model: scenario.SatisfactionModel) -> Frame:
+def market_frame(enterprises: pd.DataFrame, model: scenario.SatisfactionModel,
+                 planted: scenario.PlantedEffects = scenario.NO_EFFECTS) -> Frame:
     urban = {district.code: district.urban for district in scenario.DISTRICTS}
     cells = enterprises.rename(columns={"entities": "population"})[
         ["district", "respondent_type", "enterprise_size", "population"]]
     cells = cells.assign(urban=cells["district"].map(urban)).reset_index(drop=True)
     effects = model.market_effect + model.urban_effect * cells["urban"].to_numpy(dtype=float)
+    if planted.district:
+        effects = effects + _district_effects(cells, planted)
     return Frame("market", cells, effects)
 
 
@@ -135,9 +146,14 @@ def synthetic_phone(rng: np.random.Generator) -> str:
     return prefix + "".join(str(d) for d in rng.integers(0, 10, size=8))
 
 
-def _latent_answer(item_model, rng: np.random.Generator, mean: float, person: float, person_share: float) -> int:
-    z = mean + person + rng.normal(0.0, np.sqrt(1.0 - person_share))
-    return item_model.code_for(z, rng.random())
+def _latent_answer(item_model, rng: np.random.Generator, mean: float, person: float, person_share: float,
+                   own_parts: dict[str, float]) -> int:
+    """The item's code; its own part of the latent noise is kept in ``own_parts`` for an overall item that
+    follows it (:attr:`surveys.demo.model.ItemModel.loadings`)."""
+    own = rng.normal(0.0, np.sqrt((1.0 - person_share) * item_model.own_share))
+    own_parts[item_model.item_id] = own
+    followed = sum(loading * own_parts[item_id] for item_id, loading in item_model.loadings)
+    return item_model.code_for(mean + person + followed + own, rng.random())
 
 
 def _free_answer(questionnaire, item, rng: np.random.Generator) -> Any:
@@ -162,19 +178,24 @@ def _free_answer(questionnaire, item, rng: np.random.Generator) -> Any:
 
 def answer_questionnaire(questionnaire, instrument: InstrumentModel, frame: Frame, cell: int, profile: Mapping[str, int],
                          rng: np.random.Generator, model: scenario.SatisfactionModel,
-                         overrides: Mapping[str, Mapping[int, float]]) -> dict[str, Any]:
+                         overrides: Mapping[str, Mapping[int, float]], mode_shift: float = 0.0) -> dict[str, Any]:
     """Every item's answer for one respondent of ``frame`` cell ``cell``.
 
     ``overrides`` gives, for scenario-chosen items (e.g. a screener or a respondent-type branch),
-    the distribution of codes to draw instead of the generic rule.
+    the distribution of codes to draw instead of the generic rule. ``mode_shift`` moves every latent mean
+    (the planted effect of the respondent's survey mode, :attr:`surveys.demo.scenario.PlantedEffects.online`).
     """
     item_of_variable = {v.item: v.id for v in questionnaire.weighting if v.item is not None}
     person = rng.normal(0.0, np.sqrt(model.person_share))
-    mean_shift = float(frame.effects[cell])
+    mean_shift = float(frame.effects[cell]) + mode_shift
+    followed = {item_id for item in instrument.items.values() for item_id, _ in item.loadings}
+    own_parts: dict[str, float] = {}
     answers: dict[str, Any] = {}
     for item in questionnaire.items:
         if not item.is_asked(visible_answers(answers)):
             answers[item.id] = NOT_ASKED
+            if item.id in followed:  # not asked, but the person still has a view the overall answer follows
+                own_parts[item.id] = rng.normal(0.0, np.sqrt(1.0 - model.person_share))
             continue
         variable = item_of_variable.get(item.id)
         if variable is not None and variable in profile:
@@ -184,7 +205,8 @@ def answer_questionnaire(questionnaire, instrument: InstrumentModel, frame: Fram
             answers[item.id] = int(rng.choice(codes, p=np.asarray(weights) / sum(weights)))
         elif item.id in instrument.items:
             item_model = instrument.items[item.id]
-            answers[item.id] = _latent_answer(item_model, rng, item_model.alpha + mean_shift, person, model.person_share)
+            answers[item.id] = _latent_answer(item_model, rng, item_model.alpha + mean_shift, person, model.person_share,
+                                              own_parts)
         else:
             answers[item.id] = _free_answer(questionnaire, item, rng)
         if (not item.required and answers[item.id] is not None and item.role not in ("identifier",)

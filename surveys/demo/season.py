@@ -3,7 +3,8 @@
 Resident respondents come from the resident frame (district × sex × age group); for an instrument
 whose scenario frame is ``residents+market`` a share of each mode comes from the enterprise frame
 (district × size) with a respondent type drawn from ``MARKET_ENTITY_MIX``. The online sample is
-tilted young and urban (``ONLINE_SKEW``); the paper sample is close to proportional.
+tilted young and urban (``ONLINE_SKEW``); the paper sample is close to proportional. The instrument's
+:class:`~surveys.demo.scenario.PlantedEffects` shift the districts' cells and the online answers.
 """
 from __future__ import annotations
 
@@ -85,17 +86,30 @@ def _market_profile(frame: Frame, cell: int, rng: np.random.Generator) -> dict[s
             "age_group": int(rng.choice([1, 2, 3, 4, 5], p=[0.12, 0.33, 0.32, 0.18, 0.05]))}
 
 
+def _in_mode_mix(frame: Frame, plan: scenario.InstrumentPlan) -> tuple[np.ndarray, np.ndarray]:
+    """(cell effects, cell populations) the truth is computed over: the frame's cells, or — with a planted mode
+    effect — each cell twice, answering online (shifted) and on paper, weighted by the instrument's planned share of
+    online interviews in the frame (the population's answer in the survey's mix of modes)."""
+    online, paper = ((plan.market_online, plan.market_paper) if frame.name == "market"
+                     else (plan.online - plan.market_online, plan.paper - plan.market_paper))
+    if not plan.effects.online or not online or not paper:
+        return frame.effects, frame.populations
+    share = online / (online + paper)
+    return (np.concatenate([frame.effects + plan.effects.online, frame.effects]),
+            np.concatenate([share * frame.populations, (1.0 - share) * frame.populations]))
+
+
 def field_instrument(questionnaire, plan: scenario.InstrumentPlan, city: CityPopulation, seed: int,
                      sample_scale: float = 1.0) -> FieldedInstrument:
     model_parameters = scenario.SATISFACTION_MODEL
-    frames = {"residents": resident_frame(city.residents, model_parameters)}
+    frames = {"residents": resident_frame(city.residents, model_parameters, plan.effects)}
     if "market" in plan.frame:
-        frames["market"] = market_frame(city.enterprises, model_parameters)
-    truth_frames = {name: (frame.effects, frame.populations) for name, frame in frames.items()}
+        frames["market"] = market_frame(city.enterprises, model_parameters, plan.effects)
+    truth_frames = {name: _in_mode_mix(frame, plan) for name, frame in frames.items()}
     if len(frames) > 1:
         # the pooled population: every resident and every market entity counted once
-        truth_frames["all"] = (np.concatenate([f.effects for f in frames.values()]),
-                               np.concatenate([f.populations for f in frames.values()]))
+        truth_frames["all"] = (np.concatenate([effects for effects, _ in truth_frames.values()]),
+                               np.concatenate([populations for _, populations in truth_frames.values()]))
     model = build_instrument_model(questionnaire, plan, model_parameters, truth_frames,
                                    calibration_frame="all" if len(frames) > 1 else "residents")
     sizes = sample_sizes(plan, sample_scale)
@@ -119,7 +133,8 @@ def field_instrument(questionnaire, plan: scenario.InstrumentPlan, city: CityPop
                 profile = {key: value for key, value in profile.items() if key in variable_ids}
                 profile.update(_mode_code(questionnaire, mode))
                 answers = answer_questionnaire(questionnaire, model, frame, int(cell), profile, person_rng,
-                                               model_parameters, overrides.get(frame_name, {}))
+                                               model_parameters, overrides.get(frame_name, {}),
+                                               mode_shift=plan.effects.online if mode == "online" else 0.0)
                 index = len(by_mode[mode]) + 1
                 by_mode[mode].append(Respondent(
                     respondent_id=f"{questionnaire.id}/{mode}/{index:04d}", questionnaire_id=questionnaire.id,

@@ -30,6 +30,7 @@ STUDY_HEADER = """\
 #   design:          how the sample was drawn (what the generator does: each mode × population sampled on its own
 #                    with a fixed number of completes, respondents drawn one by one, no clusters)
 #   robustness:      the alternatives every survey verdict is recomputed under (weights trimmed to 0.2–5 × mean)
+#   analysis:        what to improve, for every survey target: group comparisons, drivers (四分图), reliability
 """
 
 # What the generator does (surveys.demo.season): paper and online samples, and within them residents and market
@@ -135,6 +136,7 @@ def study_yaml(questionnaires: Mapping[str, Any], entries: Sequence[ManifestEntr
         "design": DESIGN,
         "estimation": {"ci_method": "logit", "level": 0.95},
         "robustness": {"trim": [0.2, 5.0]},
+        "analysis": {"groups": True, "drivers": True, "reliability": True},
         "report": {"lang": "zh"},
     }
     return STUDY_HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)

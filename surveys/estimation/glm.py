@@ -260,20 +260,23 @@ def regression(design: Any, formula: str | Formula | None = None, *, response: s
     p = len(beta)
     df = (design_df if design.is_replicate else design_df_used) + 1.0 - p
     dispersion = math.nan if design.is_replicate else _dispersion(design, used, frame, full.fitted[:, 0], chosen)
-    std_error = np.sqrt(np.diag(covariance))
+    variances = np.diag(covariance)
+    # a negative variance is a numerical breakdown (e.g. a coefficient running off under separation): no standard
+    # error rather than a warning and a made-up one
+    std_error = np.sqrt(np.where(variances >= 0, variances, np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
         t_statistic = beta / std_error
     p_value = two_sided_p(t_statistic, df)
     q = critical_value(level, df)
     low, high = beta - q * std_error, beta + q * std_error
     logit = chosen.link == "logit"
+    with np.errstate(over="ignore"):  # a coefficient running off (separation) has an infinite odds ratio
+        odds = [np.exp(values) if logit else np.full(len(beta), math.nan) for values in (beta, low, high)]
     coefficients = tuple(
         Coefficient(
             term=name, estimate=float(beta[j]), std_error=float(std_error[j]), t_statistic=float(t_statistic[j]),
             p_value=float(p_value[j]), ci_low=float(low[j]), ci_high=float(high[j]), df=df, level=level,
-            odds_ratio=float(np.exp(beta[j])) if logit else math.nan,
-            odds_ratio_ci_low=float(np.exp(low[j])) if logit else math.nan,
-            odds_ratio_ci_high=float(np.exp(high[j])) if logit else math.nan,
+            odds_ratio=float(odds[0][j]), odds_ratio_ci_low=float(odds[1][j]), odds_ratio_ci_high=float(odds[2][j]),
         )
         for j, name in enumerate(frame.names)
     )

@@ -10,17 +10,25 @@
   table (:func:`surveys.estimation.association_test`, R ``svychisq``); for a mean (index, composite) the
   design-based Wald F test of the group coefficients of ``value ~ group``
   (:meth:`surveys.estimation.Regression.term_test`, R ``regTermTest``);
+* the same test with the other grouping variables held fixed: the design-based Wald F test of the variable's
+  terms in one model of the measure on every grouping variable (logistic for a rate, linear for a mean; R
+  ``regTermTest`` on a ``svyglm``), on the respondents with a value of every variable. A difference that stays
+  significant is not only a difference in who the groups' respondents are (an online sample younger and more
+  urban than the paper one); one that vanishes is;
 * each group against the other respondents: the difference group − rest with its design-based t test
   (:func:`surveys.estimation.difference_test`, R ``svyttest``); the p-values of one variable's groups are
   adjusted for multiple comparisons (:data:`MULTIPLICITY_ADJUSTMENTS`, Holm by default, which keeps the
   family-wise error rate at ``alpha`` without assuming independent tests). A group is *below* the rest when
-  its difference is negative and its adjusted p-value is below ``alpha``.
+  its difference is negative and its adjusted p-value is below ``alpha``, unless its own estimate is too unreliable
+  to publish (NCHS ``suppress``, e.g. 22 respondents all satisfied: a rate of 100% with no variance makes any
+  difference look certain); such a group is never named below or above.
 
 Rows outside the measure's base (not asked, don't-know with ``exclude_dont_know``) and rows without a value
 of the grouping variable take no part (zero influence; never dropped from the design).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -35,6 +43,7 @@ from surveys.estimation.results import Estimate
 from surveys.indicators.measures import (
     MEASURE_DOMAINS,
     MeasureRow,
+    MeasureTable,
     measure_table,
     measure_values,
 )
@@ -109,6 +118,12 @@ class GroupComparison:
     p_value: float
     groups: tuple[GroupRate, ...]
     alpha: float
+    # the test with the other grouping variables held fixed (NaN when there is none, or the model cannot be fitted)
+    controlled_statistic: float = math.nan
+    controlled_ndf: float = math.nan
+    controlled_ddf: float = math.nan
+    controlled_p_value: float = math.nan
+    controlled_by: tuple[Text, ...] = ()
 
     @property
     def significant(self) -> bool:
@@ -164,25 +179,38 @@ class GroupComparisons:
                     "above": group.above, "test_method": comparison.test_method,
                     "test_statistic": comparison.statistic, "test_ndf": comparison.ndf,
                     "test_ddf": comparison.ddf, "test_p_value": comparison.p_value,
+                    "controlled_statistic": comparison.controlled_statistic,
+                    "controlled_ndf": comparison.controlled_ndf, "controlled_ddf": comparison.controlled_ddf,
+                    "controlled_p_value": comparison.controlled_p_value,
                     "adjustment": self.adjustment, "alpha": self.alpha,
                 })
         return pd.DataFrame.from_records(records)
 
-    def findings(self, lang: str = "zh") -> list[str]:
-        """One sentence pair per grouping variable: is there a difference, and which groups are below."""
+    def findings(self, lang: str = "zh", measure: str | None = None) -> list[str]:
+        """One sentence pair per grouping variable: is there a difference, and which groups are below. ``measure``
+        names the measure in the sentences (default: its label; a report may use the indicator's short name)."""
         sentences = []
-        measure = self.measure_label.get(lang)
+        measure = measure or self.measure_label.get(lang)
         for comparison in self.comparisons:
             test = say(comparison.test_method, lang, statistic=_number(comparison.statistic))
             key = "group_difference" if comparison.significant else "group_no_difference"
-            text = say(key, lang, variable=comparison.label.get(lang), measure=measure, test=test,
-                       p=_p(comparison.p_value))
+            variable = comparison.label.get(lang)
+            if lang == "en":  # "differs by age group", mid-sentence
+                variable = variable[:1].lower() + variable[1:]
+            text = say(key, lang, variable=variable, measure=measure, test=test, p=_p(comparison.p_value))
             below = comparison.below
             if below:
                 entries = [self._entry(group, lang) for group in below]
                 text += (" " if lang == "en" else "") + say("group_below", lang, groups=join(entries, lang))
             else:
                 text += (" " if lang == "en" else "") + say("group_none_below", lang)
+            if comparison.significant and math.isfinite(comparison.controlled_p_value):
+                kept = comparison.controlled_p_value < comparison.alpha
+                others = join([name.get(lang) if lang == "zh" else name.get(lang)[:1].lower() + name.get(lang)[1:]
+                               for name in comparison.controlled_by], lang)
+                text += (" " if lang == "en" else "") + say(
+                    "group_controlled" if kept else "group_not_controlled", lang, others=others,
+                    statistic=_number(comparison.controlled_statistic), p=_p(comparison.controlled_p_value))
             sentences.append(text)
         return sentences
 
@@ -240,6 +268,40 @@ def _against_rest(derived: Any, column: pd.Series, value: Any, level: float):
         return None
 
 
+def _controlled(derived: Any, variables: Sequence[str], statistic: str) -> dict[str, tuple[float, float, float, float]]:
+    """Variable → (F, ndf, ddf, p) of its terms in one model on every grouping variable that varies among the
+    respondents with a value of all of them (e.g. not respondent type when only residents were asked their age)
+    and, for a rate, has no group where everyone (or no one) is satisfied: such a group separates the logistic
+    model, its coefficient runs off and its linearized variance collapses to 0, which would make any difference
+    look certain. {} without such a model."""
+    data = derived.data
+    complete = data[_VALUE].notna().to_numpy() & (derived.weights > 0)
+    for variable in variables:
+        complete &= data[variable].notna().to_numpy()
+    rows = data.loc[complete]
+    varying = [v for v in variables if rows[v].nunique() > 1]
+    if statistic == "proportion":
+        varying = [v for v in varying if rows.groupby(v, observed=True)[_VALUE].agg(["min", "max"]).pipe(
+            lambda bounds: bool((bounds["min"] < bounds["max"]).all()))]
+    if len(varying) < 2:
+        return {}
+    family = "quasibinomial" if statistic == "proportion" else "gaussian"
+    try:
+        model = regression(derived, response=_VALUE, predictors=varying, factors=varying, family=family)
+    except EstimationError:
+        return {}
+    if not all(math.isfinite(c.std_error) and c.std_error > 0 for c in model.coefficients):
+        return {}  # a group all satisfied (or none) separates the model: its coefficients carry no test
+    tests = {}
+    for variable in varying:
+        try:
+            test = model.term_test(f"factor({variable})")
+        except EstimationError:
+            continue
+        tests[variable] = (test.statistic, test.ndf, test.ddf, test.p_value)
+    return tests
+
+
 def _comparison(design: Any, questionnaire: Questionnaire, rows: list[MeasureRow], variable: str, statistic: str,
                 derived: Any, *, level: float, alpha: float, adjustment: str) -> GroupComparison:
     try:
@@ -254,7 +316,7 @@ def _comparison(design: Any, questionnaire: Questionnaire, rows: list[MeasureRow
     groups = []
     for row, difference, p_raw, p_adjusted in zip(rows, differences, raw, adjusted):
         gap = difference.difference if difference is not None else math.nan
-        significant = bool(np.isfinite(p_adjusted) and p_adjusted < alpha)
+        significant = bool(np.isfinite(p_adjusted) and p_adjusted < alpha) and row.reliability.status != "suppress"
         groups.append(GroupRate(
             variable=variable, value=row.domain_value, label=row.domain_label, estimate=row.estimate,
             reliability=row.reliability.status, difference=gap,
@@ -269,15 +331,27 @@ def _comparison(design: Any, questionnaire: Questionnaire, rows: list[MeasureRow
                            groups=tuple(groups), alpha=alpha)
 
 
+def _check_table(table: MeasureTable, measure_id: str, base: str, variables: Sequence[str], data: pd.DataFrame) -> None:
+    """A measure table passed in must hold the measure's rows by every grouping variable with respondents."""
+    held = {row.domain_variable for row in table if row.measure_id == measure_id and row.base == base}
+    lacking = [v for v in variables if v not in held and data[v].notna().any()]
+    if "" not in held or lacking:
+        raise EstimationError(f"the measure table given has no rows of '{measure_id}' (base {base}) "
+                              f"{'overall' if '' not in held else 'by ' + ', '.join(lacking)}; make it with "
+                              f"measure_table(..., domains={list(variables)}) or leave table out")
+
+
 def group_comparisons(design: Any, questionnaire: Questionnaire, measure: Measure | str | None = None, *,
                       by: Sequence[str] | None = None, base: str | None = None, level: float = 0.95,
                       alpha: float = 0.05, adjustment: str = "holm", ci_method: str = "logit",
-                      composite: str = "respondent_mean") -> GroupComparisons:
+                      composite: str = "respondent_mean", table: MeasureTable | None = None) -> GroupComparisons:
     """The measure (default: the questionnaire's headline) by each grouping variable, with a test across the
     groups and the groups significantly below the rest (see the module docstring).
 
     ``by`` defaults to :data:`surveys.indicators.measures.MEASURE_DOMAINS` present in the data; a variable named in ``by``
-    but absent is an error. ``base`` defaults to the measure's own.
+    but absent is an error. ``base`` defaults to the measure's own. ``table``: the measure table the group rates
+    are read from (a study's own, made with the same ``level``, ``ci_method`` and ``composite``, so that every rate
+    is computed once); default: computed here.
     """
     if adjustment not in MULTIPLICITY_ADJUSTMENTS:
         raise EstimationError(f"unknown adjustment {adjustment!r}; expected one of {', '.join(MULTIPLICITY_ADJUSTMENTS)}")
@@ -297,17 +371,31 @@ def group_comparisons(design: Any, questionnaire: Questionnaire, measure: Measur
     values = measure_values(data, questionnaire, measure, base=base, composite=composite)
     if values.statistic == "ratio":
         raise EstimationError(f"measure '{measure.id}' is a pooled ratio; compare groups on composite='respondent_mean'")
-    table = measure_table(design, questionnaire, domains=variables, measures=[measure.id], level=level,
-                          ci_method=ci_method, composite=composite)
+    if table is None:
+        table = measure_table(design, questionnaire, domains=variables, measures=[measure.id], level=level,
+                              ci_method=ci_method, composite=composite)
+    else:
+        _check_table(table, measure.id, values.base, variables, design.data)
     overall = table.find(measure.id, base=values.base).estimate
     derived = design.with_columns(**{_VALUE: values.values})
-    comparisons = []
+    compared = {}
     for variable in variables:
-        rows = [row for row in table if row.base == values.base and row.domain_variable == variable]
-        if len(rows) < 2:
-            continue
-        comparisons.append(_comparison(design, questionnaire, rows, variable, values.statistic, derived, level=level,
-                                       alpha=alpha, adjustment=adjustment))
+        rows = [row for row in table if row.measure_id == measure.id and row.base == values.base
+                and row.domain_variable == variable]
+        if len(rows) >= 2:
+            compared[variable] = rows
+    controlled = _controlled(derived, list(compared), values.statistic)
+    comparisons = []
+    for variable, rows in compared.items():
+        comparison = _comparison(design, questionnaire, rows, variable, values.statistic, derived, level=level,
+                                 alpha=alpha, adjustment=adjustment)
+        if variable in controlled:
+            statistic, ndf, ddf, p_value = controlled[variable]
+            others = tuple(_variable_label(questionnaire, other) for other in controlled if other != variable)
+            comparison = dataclasses.replace(comparison, controlled_statistic=float(statistic),
+                                             controlled_ndf=float(ndf), controlled_ddf=float(ddf),
+                                             controlled_p_value=float(p_value), controlled_by=others)
+        comparisons.append(comparison)
     return GroupComparisons(measure_id=measure.id, measure_label=measure.label, statistic=values.statistic,
                             base=values.base, overall=overall, comparisons=tuple(comparisons),
                             adjustment=adjustment, alpha=alpha, level=level)

@@ -12,7 +12,9 @@
   items held fixed — and their intervals come from the design (strata, clusters, weighting). When at least
   :data:`NO_ANSWER_MINIMUM` respondents of the base did not answer an item (not asked by skip logic, left
   blank, or don't-know outside the base), it enters as 0 for them with a separate "no answer" indicator, so
-  they stay in the model and the item's effect is estimated among those who answered it; fewer
+  they stay in the model and the item's effect is estimated among those who answered it (items left unanswered
+  by exactly the same respondents — asked under the same skip condition — share one indicator, which would
+  otherwise repeat the same column); fewer
   non-answers would make that indicator unestimable (it would separate), so those few respondents leave
   the model instead (R's ``na.omit``; ``model.rows_dropped`` counts them).
   Standardised or correlation-based importances were not chosen: they mix the item's effect with how
@@ -39,7 +41,7 @@ from surveys.indicators.measures import estimate_measure, measure_values
 from surveys.indicators.wording import QUADRANT_NAMES, join, say
 from surveys.questionnaire import Measure, Questionnaire, Text
 
-__all__ = ["QUADRANTS", "CUT_RULES", "NO_ANSWER_MINIMUM", "DriverItem", "DriverAnalysis", "drivers"]
+__all__ = ["QUADRANTS", "CUT_RULES", "NO_ANSWER_MINIMUM", "DriverItem", "DriverAnalysis", "drivers", "topic_items"]
 
 #: quadrant codes in reading order (四分图: 优势区, 维持区, 改进区, 机会区).
 QUADRANTS = ("strength", "maintain", "improve", "opportunity")
@@ -55,7 +57,8 @@ NO_ANSWER_MINIMUM = 30
 
 @dataclass(frozen=True)
 class DriverItem:
-    """One topic item: its performance (weighted 满意率), its importance (model coefficient) and quadrant."""
+    """One topic item: its performance (weighted 满意率), its importance (model coefficient) and quadrant.
+    ``label`` is the item's short name (its question when it has none), ``question`` the question."""
 
     item_id: str
     label: Text
@@ -69,11 +72,13 @@ class DriverItem:
     no_answer_share: float
     quadrant: str
     priority: int | None
+    question: Text | None = None
 
     def to_dict(self) -> dict[str, Any]:
         p = self.performance
         return {
             "item_id": self.item_id, "label_zh": self.label.zh, "label_en": self.label.get("en"),
+            "question_zh": (self.question or self.label).zh, "question_en": (self.question or self.label).get("en"),
             "performance": p.estimate, "performance_std_error": p.std_error, "performance_ci_low": p.ci_low,
             "performance_ci_high": p.ci_high, "respondents": p.respondents, "importance": self.importance,
             "importance_std_error": self.importance_std_error, "importance_ci_low": self.importance_ci_low,
@@ -150,6 +155,12 @@ def _quadrant(importance: float, performance: float, importance_cut: float, perf
     return "maintain" if rated else "opportunity"
 
 
+def topic_items(questionnaire: Questionnaire, measure: Measure) -> list[str]:
+    """The rated topic items a driver analysis of ``measure`` uses by default: every ``satisfaction`` item but the
+    measure's own (at least two are needed)."""
+    return [item.id for item in questionnaire.items_with_role("satisfaction") if item.id not in measure.items]
+
+
 def _topic_items(questionnaire: Questionnaire, measure: Measure, items: Sequence[str] | None) -> list[str]:
     if items is not None:
         chosen = list(items)
@@ -159,11 +170,31 @@ def _topic_items(questionnaire: Questionnaire, measure: Measure, items: Sequence
                 raise EstimationError(f"driver item {item_id!r} is not a rated item of '{questionnaire.id}' (an item "
                                       "on a scale with satisfied categories); check the id")
         return chosen
-    chosen = [item.id for item in questionnaire.items_with_role("satisfaction") if item.id not in measure.items]
+    chosen = topic_items(questionnaire, measure)
     if len(chosen) < 2:
         raise EstimationError(f"'{questionnaire.id}' has {len(chosen)} rated topic items besides the overall measure; "
                               "a driver analysis needs at least two")
     return chosen
+
+
+def _check_separation(columns: Mapping[str, np.ndarray], predictors: Sequence[str], in_base: np.ndarray,
+                      questionnaire: Questionnaire) -> None:
+    """Refuse a logistic model that the answers separate: when everyone satisfied with an item (or everyone not,
+    or everyone without an answer) has the same overall answer, the item's log odds ratio runs off to infinity and
+    its linearized variance collapses, an importance that would look the most certain of all."""
+    outcome = columns[f"{_PREFIX}outcome"]
+    for predictor in predictors:
+        values = columns[predictor]
+        rows = in_base & ~np.isnan(values)
+        for level in (0.0, 1.0):
+            answers = outcome[rows & (values == level)]
+            if len(answers) and (answers.min() == answers.max()):
+                item_id = predictor[len(_PREFIX):].removesuffix("__no_answer")
+                raise EstimationError(
+                    f"the answers separate the driver model of '{questionnaire.id}': every respondent with "
+                    f"{predictor[len(_PREFIX):]} = {level:g} gives the same overall answer, so the importance of "
+                    f"'{item_id}' would be infinite; a driver analysis needs more respondents (or leave the item out "
+                    "with items=)")
 
 
 def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | None = None, *,
@@ -185,6 +216,7 @@ def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | 
     performances: dict[str, Estimate] = {}
     no_answer: dict[str, float] = {}
     in_base = ~np.isnan(outcome.values) & (design.weights > 0)
+    no_answer_patterns: set[bytes] = set()
     for item_id in chosen:
         rate = Measure(id=f"{item_id}__rate", kind="rate", items=(item_id,), label=questionnaire.item(item_id).text,
                        base=base)
@@ -195,11 +227,16 @@ def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | 
         predictors.append(f"{_PREFIX}{item_id}")
         if (missing & in_base).sum() >= NO_ANSWER_MINIMUM:
             columns[f"{_PREFIX}{item_id}"] = np.where(missing, 0.0, values)
-            columns[f"{_PREFIX}{item_id}__no_answer"] = missing.astype(float)
-            predictors.append(f"{_PREFIX}{item_id}__no_answer")
+            pattern = (missing & in_base).tobytes()
+            if pattern not in no_answer_patterns:  # the same respondents as an earlier item's: one indicator
+                no_answer_patterns.add(pattern)
+                columns[f"{_PREFIX}{item_id}__no_answer"] = missing.astype(float)
+                predictors.append(f"{_PREFIX}{item_id}__no_answer")
         else:
             columns[f"{_PREFIX}{item_id}"] = values
     family = "quasibinomial" if outcome.statistic == "proportion" else "gaussian"
+    if family == "quasibinomial":
+        _check_separation(columns, predictors, in_base, questionnaire)
     model = regression(design.with_columns(**columns), response=f"{_PREFIX}outcome", predictors=predictors,
                        family=family, level=level)
     importance = {item_id: model.coefficient(f"{_PREFIX}{item_id}") for item_id in chosen}
@@ -212,7 +249,8 @@ def drivers(design: Any, questionnaire: Questionnaire, measure: Measure | str | 
     priority = {item_id: rank for rank, item_id in enumerate(improve, start=1)}
     records = tuple(
         DriverItem(
-            item_id=item_id, label=questionnaire.item(item_id).text, performance=performances[item_id],
+            item_id=item_id, label=questionnaire.item(item_id).name, question=questionnaire.item(item_id).text,
+            performance=performances[item_id],
             importance=importance[item_id].estimate, importance_std_error=importance[item_id].std_error,
             importance_ci_low=importance[item_id].ci_low, importance_ci_high=importance[item_id].ci_high,
             importance_p_value=importance[item_id].p_value, odds_ratio=importance[item_id].odds_ratio,

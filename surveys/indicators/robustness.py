@@ -19,8 +19,8 @@ group         alternatives
 An alternative on the whole sample **disagrees** with the reported verdict when it changes whether the target
 counts as met under its rule (e.g. "达标但在误差范围内" → "达标（有统计把握）" when don't-know answers leave the
 base) or puts the estimate on the other side of the threshold. A mode is a part of the sample, less precise by
-construction, so it disagrees only when its estimate falls on the other side of the threshold (paper 81.9 % and
-online 75.1 % around a reported 78.7 %): a half-sample that is "met within the margin" where the whole is "met"
+construction, so it disagrees only when its estimate falls on the other side of the threshold (paper 85.9 % and
+online 70.6 % around a reported 78.8 %): a half-sample that is "met within the margin" where the whole is "met"
 shows precision, not a dependence on the mode.
 The verdict is **robust** (结论稳健) when no alternative disagrees; otherwise the panel names the groups it
 depends on (取决于调查方式 …). An alternative the sample cannot judge (e.g. a mode with fewer than 30 effective

@@ -127,7 +127,7 @@ def scale_reliability(design: Any, questionnaire: Questionnaire, measures: Seque
                 raise
             continue
         scales.append(ScaleReliability(measure_id=measure.id, label=measure.label,
-                                       item_labels=tuple(questionnaire.item(i).text for i in present),
+                                       item_labels=tuple(questionnaire.item(i).name for i in present),
                                        scoring=scoring, alpha=alpha))
     return ScaleReliabilities(questionnaire_id=questionnaire.id, scales=tuple(scales))
 

@@ -32,6 +32,16 @@ _WORDS: dict[str, tuple[str, str]] = {
         "没有显著低于其余受访者的组。",
         "No group is significantly below the other respondents.",
     ),
+    "group_controlled": (
+        "在{others}相同的受访者中，差异仍然显著（设计 Wald F = {statistic}，p {p}），不只是各组受访者构成不同。",
+        "With {others} held fixed the difference remains (design-based Wald F = {statistic}, p {p}): it is not only "
+        "a difference in who the groups' respondents are.",
+    ),
+    "group_not_controlled": (
+        "在{others}相同的受访者中，差异不再显著（设计 Wald F = {statistic}，p {p}）：差异主要来自各组受访者构成不同。",
+        "With {others} held fixed the difference is no longer significant (design-based Wald F = {statistic}, "
+        "p {p}): it comes mainly from who the groups' respondents are.",
+    ),
     "group_entry": ("{label}（{rate}，低 {gap} 个百分点）", "{label} ({rate}, {gap} points lower)"),
     "group_entry_mean": ("{label}（{rate}，低 {gap}）", "{label} ({rate}, {gap} lower)"),
     "rao_scott_f": ("Rao–Scott 校正 F = {statistic}", "Rao–Scott F = {statistic}"),
@@ -71,26 +81,28 @@ _WORDS: dict[str, tuple[str, str]] = {
     "priorities": ("先改进：{items}。", "Improve first: {items}."),
     "no_priorities": ("没有落在改进区的分项。", "No item falls in the improve-first quadrant."),
     "drivers_method": (
-        "表现 = 各分项的加权满意率；重要性 = 在同一个设计加权 logistic 回归（quasibinomial，R svyglm）中，"
-        "对该分项满意对总体满意的影响（对数优势比，控制其他分项），标准误按抽样设计与加权计算；"
+        "表现 = 各分项的加权满意率；重要性 = 在同一个设计加权的 Logistic 回归（拟二项模型）中，"
+        "对该分项满意对总体满意的影响（对数优势比，控制其他分项），标准误与置信区间按抽样设计与加权计算；"
         "跳题未问或未回答较多（≥ {minimum} 人）的分项以单独的“未回答”指标进入模型，这些受访者不被剔除；"
-        "个别未回答的受访者不进入模型。",
+        "个别未回答的受访者不进入模型。重要性的置信区间包含 0 的分项，其影响在统计上不能确定。",
         "Performance = each item's weighted satisfaction rate; importance = the effect of being satisfied with "
         "the item on overall satisfaction (log odds ratio, the other items held fixed) in one design-weighted "
         "logistic regression (quasibinomial, R svyglm), with standard errors from the sampling design and the "
         "weighting; an item not asked (skip logic) or left unanswered by {minimum} or more respondents enters "
         "with a separate 'no answer' indicator, so those respondents stay in the model; the few respondents "
-        "who left out an item answered by nearly everyone are left out of the model.",
+        "who left out an item answered by nearly everyone are left out of the model. An item whose importance "
+        "interval contains 0 has no effect the sample can establish.",
     ),
     "drivers_method_linear": (
-        "表现 = 各分项的加权满意率；重要性 = 在同一个设计加权线性回归（R svyglm）中，对该分项满意对总体指标的"
-        "影响（控制其他分项），标准误按抽样设计与加权计算；跳题未问或未回答较多（≥ {minimum} 人）的分项以单独的"
-        "“未回答”指标进入模型，个别未回答的受访者不进入模型。",
+        "表现 = 各分项的加权满意率；重要性 = 在同一个设计加权的线性回归中，对该分项满意对总体指标的"
+        "影响（控制其他分项），标准误与置信区间按抽样设计与加权计算；跳题未问或未回答较多（≥ {minimum} 人）的分项以单独的"
+        "“未回答”指标进入模型，个别未回答的受访者不进入模型。重要性的置信区间包含 0 的分项，其影响在统计上不能确定。",
         "Performance = each item's weighted satisfaction rate; importance = the effect of being satisfied with "
         "the item on the overall measure (the other items held fixed) in one design-weighted linear regression "
         "(R svyglm), with standard errors from the sampling design and the weighting; an item not asked or "
         "left unanswered by {minimum} or more respondents enters with a separate 'no answer' indicator; the few "
-        "respondents who left out an item answered by nearly everyone are left out of the model.",
+        "respondents who left out an item answered by nearly everyone are left out of the model. An item whose "
+        "importance interval contains 0 has no effect the sample can establish.",
     ),
     # reliability
     "alpha_summary": (

@@ -175,6 +175,12 @@ class Item:
     asked_if: tuple[Condition, ...] = ()
     correct_answer: int | None = None
     note: Text | None = None
+    short: Text | None = None  # a short name (减负, 村务公开) for tables and charts; the question stays in ``text``
+
+    @property
+    def name(self) -> Text:
+        """The item's short name, or its question text when it has none."""
+        return self.short if self.short is not None else self.text
 
     def is_asked(self, answers: Mapping[str, Answer]) -> bool:
         """Whether skip logic shows this item, given earlier answers (item id → answer)."""

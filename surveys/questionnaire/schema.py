@@ -40,7 +40,8 @@ _TOP_OPTIONAL = ("population_label", "description", "weighting", "platforms")
 _CATEGORY_REQUIRED = ("code", "zh", "en")
 _CATEGORY_OPTIONAL = ("satisfied", "dont_know", "score")
 _ITEM_REQUIRED = ("id", "text", "type", "role")
-_ITEM_OPTIONAL = ("scale", "required", "asked_if", "correct_answer", "note")
+_ITEM_OPTIONAL = ("scale", "required", "asked_if", "correct_answer", "note", "short")
+SHORT_ITEM_NAME_LIMIT = 16  # characters of an item's short name (tables and charts)
 
 
 # --------------------------------------------------------------------------- scales
@@ -176,6 +177,10 @@ def _item(value: Any, path: str, earlier: dict[str, Item], positions: dict[str, 
     role = reader.choice(spec["role"], join_path(path, "role"), ITEM_ROLES)
     required = reader.boolean(spec.get("required"), join_path(path, "required"), True)
     note = reader.text(spec["note"], join_path(path, "note")) if "note" in spec else None
+    short = reader.text(spec["short"], join_path(path, "short")) if "short" in spec else None
+    if short is not None and len(short.zh) > SHORT_ITEM_NAME_LIMIT:
+        reader.problem(join_path(path, "short"), f"expected a short name of at most {SHORT_ITEM_NAME_LIMIT} "
+                       f"characters, found {len(short.zh)} ({short.zh!r}); shorten it (the question stays in text)")
     scale_id = spec.get("scale")
     scale = None
     if item_type in _CHOICE_TYPES:
@@ -228,7 +233,7 @@ def _item(value: Any, path: str, earlier: dict[str, Item], positions: dict[str, 
     if item_id is None or text is None or item_type is None or role is None:
         return None
     return Item(item_id, text, item_type, scale_id if scale is not None else None, role, required,
-                tuple(conditions), correct, note)
+                tuple(conditions), correct, note, short)
 
 
 def _items(value: Any, scales: dict[str, Scale], reader: SpecReader) -> tuple[Item, ...]:

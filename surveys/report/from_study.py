@@ -18,6 +18,9 @@ Every number a reader sees is traced to where it was made:
   language;
 * a survey or census target's indicator text ends with what its rate counts (〔计入比率：…；基数：…〕), because
   the HTML overview shows the positive set and base columns in the workbook only.
+* the what-to-improve tables are the run's analyses as they are (:mod:`surveys.study.analyses`): the group rates
+  are the measure table's rows, the findings, 先改进 list and notes are worded by the analyses themselves (with the
+  target's short name), and the reliability is the questionnaire's.
 
 Checked on the demo city by tests/test_report_from_study.py (margins of error re-derived with check_target).
 """
@@ -205,6 +208,63 @@ def _mode_differences_frame(result: Any) -> pd.DataFrame:
                         if key in ("first_estimate", "second_estimate", "difference", "ci_low", "ci_high", "p_value",
                                    "significant", "first_respondents", "second_respondents")}})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------ what to improve
+
+def _short_names(result: Any) -> dict[str, tuple[str, str]]:
+    """Target id → its short name (the overview's), Chinese and English."""
+    names = {}
+    for row in result.scoreboard:
+        short = row.short or row.text
+        names[row.target_id] = (short.zh, short.get("en"))
+    return names
+
+
+def _group_comparisons_frame(result: Any) -> pd.DataFrame:
+    """Every survey target × grouping variable × group, with the variable's finding and the test note in words."""
+    names = _short_names(result)
+    frame = result.group_comparisons_frame()
+    if frame.empty:
+        return frame
+    extra = []
+    for target_id, comparisons in result.group_comparisons.items():
+        questionnaire = result.study.questionnaires[frame.loc[frame["target_id"] == target_id, "questionnaire"].iloc[0]]
+        short = dict(zip(("zh", "en"), names[target_id]))
+        findings = {lang: dict(zip([c.variable for c in comparisons], comparisons.findings(lang, short[lang])))
+                    for lang in ("zh", "en")}
+        for comparison in comparisons:
+            extra.append({"target_id": target_id, "variable": comparison.variable,
+                          "kind": questionnaire.measure(comparisons.measure_id).kind,
+                          "indicator_zh": names[target_id][0], "indicator_en": names[target_id][1],
+                          "finding_zh": findings["zh"][comparison.variable],
+                          "finding_en": findings["en"][comparison.variable],
+                          "note_zh": comparisons.multiplicity_note("zh"), "note_en": comparisons.multiplicity_note("en")})
+    return frame.merge(pd.DataFrame(extra), on=["target_id", "variable"], how="left", validate="many_to_one")
+
+
+def _drivers_frame(result: Any) -> pd.DataFrame:
+    """Every survey target × topic item, with the 先改进 sentence, the cut lines and the method in words."""
+    names = _short_names(result)
+    frame = result.drivers_frame()
+    if frame.empty:
+        return frame
+    texts = pd.DataFrame([{"target_id": target_id, "indicator_zh": names[target_id][0],
+                           "indicator_en": names[target_id][1],
+                           **{f"{key}_{lang}": getattr(analysis, method)(lang) for lang in ("zh", "en")
+                              for key, method in (("summary", "summary"), ("cut_note", "cut_note"),
+                                                  ("method_note", "method_note"))}}
+                          for target_id, analysis in result.drivers.items()])
+    return frame.drop(columns=["quadrant_zh", "quadrant_en"]).merge(texts, on="target_id", how="left",
+                                                                  validate="many_to_one")
+
+
+def _reliability_frame(result: Any) -> pd.DataFrame:
+    frame = result.reliability_frame()
+    if frame.empty:
+        return frame
+    return frame.assign(questionnaire_label_zh=[_title(result, q, "zh") for q in frame["questionnaire"]],
+                        questionnaire_label_en=[_title(result, q, "en") for q in frame["questionnaire"]])
 
 
 # ------------------------------------------------------------------------------------------ measures
@@ -477,5 +537,7 @@ def report_input_from_study(result: Any, *, lang: str | None = None,
         reasons=_table(_reasons_frame(result, lang)), weights=_table(_weights_frame(result, lang)),
         margins=_table(_margins_frame(result, lang)),
         robustness=_table(_robustness_frame(result)), mode_differences=_table(_mode_differences_frame(result)),
+        group_comparisons=_table(_group_comparisons_frame(result)), drivers=_table(_drivers_frame(result)),
+        reliability=_table(_reliability_frame(result)), reliability_items=_table(result.reliability_items_frame()),
         method=_method(result, lang, run_time), charts=dict(charts or {}),
         unweighted=any(not weighted.weighted for weighted in result.designs.values()))

@@ -156,8 +156,7 @@ def _table(table: Table, lang: str, *, show_title: bool) -> str:
             body.append(f"<tr{muted}>" + "".join(_cell(row[i], lang) for i in shown) + "</tr>")
         parts.append(f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead>'
                      f"<tbody>{''.join(body)}</tbody></table></div>")
-    if table.note:
-        parts.append(f'<p class="note">{_e(table.note)}</p>')
+    parts += [f'<p class="note">{_e(note)}</p>' for note in (table.note, *table.notes) if note]
     return "\n".join(parts)
 
 
@@ -178,14 +177,18 @@ def _figure(name: str, path: pathlib.Path, lang: str) -> str:
 def _section(section: Section, anchor: str, lang: str, *, new_page: bool, banner: str = "") -> str:
     classes = ("section new-page" if new_page else "section") + (" wide" if section.key == "overview" else "")
     parts = [f'<section class="{classes}" id="{_e(anchor)}">', f"<h2>{_e(section.title)}</h2>", banner]
+    figures = [_figure(name, path, lang) for name, path in section.charts]
     for table in section.tables:
         parts.append(_table(table, lang, show_title=len(section.tables) > 1 or table.title != section.title))
+        if table.key == section.charts_after:
+            parts += figures
+            figures = []
     parts += [f'<p class="note">{_e(note)}</p>' for note in section.notes]
     if section.footnotes:
         parts.append(f'<div class="footnotes"><p class="note">{_e(section.footnotes[0])}</p><ol>'
                      + "".join(f"<li>{_e(line.split('. ', 1)[-1])}</li>" for line in section.footnotes[1:])
                      + "</ol></div>")
-    parts += [_figure(name, path, lang) for name, path in section.charts]
+    parts += figures
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -184,6 +184,110 @@ _MODE_DIFFERENCES = (
     _c("second_respondents", "count", "respondents of the second mode"),
 )
 
+# What to improve (surveys.study.analyses): one row per target × grouping variable × group, per target × topic item,
+# per scale and per scale × item. Sentences the analyses word (findings, 先改进, notes) come with the rows as
+# *_zh / *_en texts, repeated on every row of their variable or target.
+_GROUP_COMPARISONS = (
+    _c("target_id", "text", "the survey target (scoreboard row) compared", required=True),
+    _c("questionnaire", "text", "the target's questionnaire id (its analysis section follows the questionnaire's)"),
+    _c("indicator_zh", "text", "the indicator's short name (Chinese)"),
+    _c("indicator_en", "text", "the same in English"),
+    _c("kind", "text", "rate (shares 0–1) or index (0–100)", default="rate"),
+    _c("variable", "text", "grouping variable (district, mode, respondent_type, sex, age_group)", required=True),
+    _c("variable_label_zh", "text", "the grouping variable in words (empty: the report's own word for it)"),
+    _c("variable_label_en", "text", "the same in English"),
+    _c("value", "text", "group code or value", required=True),
+    _c("label_zh", "text", "the group in words, e.g. 中心区"),
+    _c("label_en", "text", "the same in English"),
+    _c("estimate", "number", "the target's measure in the group", required=True),
+    _c("ci_low", "number", "lower end of its confidence interval", required=True),
+    _c("ci_high", "number", "upper end of its confidence interval", required=True),
+    _c("level", "share", "confidence level"),
+    _c("respondents", "count", "respondents of the group in the base"),
+    _c("reliability", "text", "ok, review or suppress (NCHS rules)", default="ok", choices=RELIABILITY_STATUSES),
+    _c("difference", "number", "the group − the other respondents (design-based t test, R svyttest)"),
+    _c("difference_ci_low", "number", "lower end of the difference's interval"),
+    _c("difference_ci_high", "number", "upper end of the difference's interval"),
+    _c("p_value", "number", "two-sided p-value of the difference, unadjusted"),
+    _c("adjusted_p_value", "number", "the p-value adjusted for the variable's groups (Holm by default)"),
+    _c("below", "flag", "significantly below the other respondents (difference < 0, adjusted p < alpha)"),
+    _c("above", "flag", "significantly above the other respondents"),
+    _c("test_method", "text", "rao_scott_f (a rate) or wald_f (a mean): the test that the groups differ"),
+    _c("test_statistic", "number", "its F statistic"),
+    _c("test_ndf", "number", "its numerator degrees of freedom"),
+    _c("test_ddf", "number", "its denominator degrees of freedom"),
+    _c("test_p_value", "number", "its p-value"),
+    _c("controlled_statistic", "number", "the variable's Wald F with the other grouping variables held fixed"),
+    _c("controlled_p_value", "number", "its p-value (NaN: no such model)"),
+    _c("finding_zh", "text", "the variable's finding in words: is there a difference, which groups are below"),
+    _c("finding_en", "text", "the same in English"),
+    _c("note_zh", "text", "how the groups were tested (multiplicity adjustment, level)"),
+    _c("note_en", "text", "the same in English"),
+)
+
+_DRIVERS = (
+    _c("target_id", "text", "the survey target whose overall measure the items drive", required=True),
+    _c("questionnaire", "text", "the target's questionnaire id (its analysis section follows the questionnaire's)"),
+    _c("indicator_zh", "text", "the indicator's short name (Chinese)"),
+    _c("indicator_en", "text", "the same in English"),
+    _c("item_id", "text", "topic item id", required=True),
+    _c("label_zh", "text", "the item's short name (Chinese; its question when it has none)", required=True),
+    _c("label_en", "text", "the same in English"),
+    _c("question_zh", "text", "the item's question"),
+    _c("question_en", "text", "the same in English"),
+    _c("performance", "number", "the item's weighted 满意率 (share 0–1)", required=True),
+    _c("performance_ci_low", "number", "lower end of its confidence interval"),
+    _c("performance_ci_high", "number", "upper end of its confidence interval"),
+    _c("respondents", "count", "respondents in the item's base"),
+    _c("importance", "number", "the item's coefficient in the design-based model of the overall measure (a log odds "
+       "ratio for a rate)", required=True),
+    _c("importance_ci_low", "number", "lower end of its confidence interval"),
+    _c("importance_ci_high", "number", "upper end of its confidence interval"),
+    _c("importance_p_value", "number", "two-sided p-value of the coefficient"),
+    _c("odds_ratio", "number", "exp(importance) for a logistic model"),
+    _c("no_answer_share", "share", "weighted share of the base without an answer to the item"),
+    _c("quadrant", "text", "strength (优势区), maintain (维持区), improve (改进区) or opportunity (机会区)", required=True,
+       choices=("strength", "maintain", "improve", "opportunity")),
+    _c("priority", "count", "rank in the 先改进 list (改进区 items, most important first); empty otherwise"),
+    _c("importance_cut", "number", "the importance cut line of the quadrants"),
+    _c("performance_cut", "number", "the performance cut line of the quadrants"),
+    _c("family", "text", "quasibinomial (logistic, a rate) or gaussian (linear, an index)", default="quasibinomial"),
+    _c("level", "share", "confidence level"),
+    _c("summary_zh", "text", "the 先改进 sentence"),
+    _c("summary_en", "text", "the same in English"),
+    _c("cut_note_zh", "text", "where the cut lines are"),
+    _c("cut_note_en", "text", "the same in English"),
+    _c("method_note_zh", "text", "how performance and importance were measured, with their intervals"),
+    _c("method_note_en", "text", "the same in English"),
+)
+
+_RELIABILITY = (
+    _c("questionnaire", "text", "questionnaire id", required=True),
+    _c("questionnaire_label_zh", "text", "the questionnaire's title"),
+    _c("questionnaire_label_en", "text", "the same in English"),
+    _c("measure_id", "text", "the multi-item measure (scale)", required=True),
+    _c("label_zh", "text", "the scale in words", required=True),
+    _c("label_en", "text", "the same in English"),
+    _c("alpha", "number", "Cronbach's α, weighted", required=True),
+    _c("ci_low", "number", "lower end of its design-based interval"),
+    _c("ci_high", "number", "upper end of its design-based interval"),
+    _c("level", "share", "confidence level"),
+    _c("respondents", "count", "respondents with a score on every item (α is computed over them)"),
+    _c("items", "count", "items of the scale"),
+    _c("scoring", "text", "scores (the scale's category scores) or satisfied (1 satisfied, 0 otherwise: KR-20)",
+       default="scores", choices=("scores", "satisfied")),
+)
+
+_RELIABILITY_ITEMS = (
+    _c("questionnaire", "text", "questionnaire id", required=True),
+    _c("measure_id", "text", "the scale the item belongs to", required=True),
+    _c("item_id", "text", "item id", required=True),
+    _c("label_zh", "text", "the item in words", required=True),
+    _c("label_en", "text", "the same in English"),
+    _c("item_rest_correlation", "number", "weighted correlation of the item with the sum of the other items"),
+    _c("alpha_if_deleted", "number", "α of the scale without the item"),
+)
+
 _MEASURES = (
     _c("questionnaire", "text", "questionnaire the measure belongs to (measure ids are unique within one)"),
     _c("measure_id", "text", "measure id of the questionnaire (one indicator sheet per questionnaire and id)",
@@ -303,6 +407,10 @@ TABLE_COLUMNS: Mapping[str, tuple[Column, ...]] = MappingProxyType({
     "files": _FILES,
     "robustness": _ROBUSTNESS,
     "mode_differences": _MODE_DIFFERENCES,
+    "group_comparisons": _GROUP_COMPARISONS,
+    "drivers": _DRIVERS,
+    "reliability": _RELIABILITY,
+    "reliability_items": _RELIABILITY_ITEMS,
 })
 
 
@@ -489,10 +597,13 @@ class ReportInput:
     ``measure_id``); ``accounting``: one row per export file; ``reasons``: rejection and flag reasons;
     ``weights``: one row of diagnostics per design; ``margins``: margins before/after weighting;
     ``robustness``: every survey target × alternative (surveys.indicators.robustness); ``mode_differences``: the
-    paper − online difference of each headline;
+    paper − online difference of each headline; ``group_comparisons``, ``drivers``, ``reliability`` and
+    ``reliability_items``: what to improve for each survey target (surveys.study.analyses; one section per target);
     ``method``: how the numbers were made; ``charts``: chart name → PNG or SVG file (optional; a name
     starting with ``target`` or ``scoreboard`` goes to the overview, with ``weight``, ``margin`` or ``raking``
-    to the weights, any other to a charts section; the workbook embeds PNGs, or an SVG's sibling PNG);
+    to the weights, ``analysis:<target id>:<title>`` (:func:`surveys.report.views.analysis_chart_name`) to that
+    target's what-to-improve section, any other to a charts section; the workbook embeds PNGs, or an SVG's
+    sibling PNG);
     ``lang``: ``zh`` or ``en``; ``unweighted``: the estimates were not weighted to population margins (every page
     says so). Tables are copied, typed and checked on construction (missing optional
     tables are empty), so a ReportInput that exists is one the report can print.
@@ -508,6 +619,10 @@ class ReportInput:
     margins: pd.DataFrame | None = field(default=None, repr=False)
     robustness: pd.DataFrame | None = field(default=None, repr=False)
     mode_differences: pd.DataFrame | None = field(default=None, repr=False)
+    group_comparisons: pd.DataFrame | None = field(default=None, repr=False)
+    drivers: pd.DataFrame | None = field(default=None, repr=False)
+    reliability: pd.DataFrame | None = field(default=None, repr=False)
+    reliability_items: pd.DataFrame | None = field(default=None, repr=False)
     charts: Mapping[str, pathlib.Path] = field(default_factory=dict)
     lang: str = "zh"
     title_en: str = ""
@@ -518,7 +633,8 @@ class ReportInput:
         if not isinstance(self.method, ReportMethod):
             raise ReportError(f"method must be a ReportMethod; found {type(self.method).__name__}")
         object.__setattr__(self, "scoreboard", _scoreboard(self.scoreboard))
-        for table in ("measures", "accounting", "reasons", "weights", "margins", "robustness", "mode_differences"):
+        for table in ("measures", "accounting", "reasons", "weights", "margins", "robustness", "mode_differences",
+                      "group_comparisons", "drivers", "reliability", "reliability_items"):
             object.__setattr__(self, table, _normalise(getattr(self, table), table))
         object.__setattr__(self, "charts", _charts(self.charts))
 

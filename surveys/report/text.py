@@ -54,7 +54,8 @@ def is_number(value: Any) -> bool:
 
 def format_value(value: Any, kind: str, lang: str = "zh") -> str:
     """How a cell reads in the HTML (and in a text column): ``share`` 82.4%, ``points`` ±3.2 个百分点,
-    ``number`` 1.23, ``count`` 1,234; a missing number is an en dash."""
+    ``number`` 1.23, ``count`` 1,234, ``coefficient`` (a model coefficient, an odds ratio) 2.21, ``correlation``
+    (Cronbach's α, a correlation) 0.874; a missing number is an en dash."""
     if kind in ("text", "code", "verdict", "flag"):
         return clean_text(value)
     if kind == "df" and isinstance(value, float) and math.isinf(value):
@@ -77,6 +78,10 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
         return f"{value * 100:+.1f} 个百分点" if lang == "zh" else f"{value * 100:+.1f} pp"
     if kind == "p_value":
         return "<0.001" if value < 0.001 else f"{value:.3f}"
+    if kind == "coefficient":
+        return f"{value:.2f}"
+    if kind == "correlation":
+        return f"{value:.3f}"
     if abs(value) >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:.4g}"  # 0.052 stays 0.052 (against a target of 0.054), 1.1465 reads 1.147

@@ -4,6 +4,10 @@ Both renderers print the same :class:`Section` objects, so the workbook and the 
 number or a verdict. A :class:`Cell` keeps numbers as numbers with a display kind (``share`` → 0.0%,
 ``points`` → ±0.0%, ``index``, ``number``, ``count``); an interval column holds ``(low, high)`` and the
 workbook splits it into two numeric columns. ``detail`` columns are shown in the workbook only.
+
+Each survey target with analyses of what to improve gets a section of its own (key ``analysis``) after its
+questionnaire's indicator section: the group comparisons, the drivers with the quadrant chart (a chart named
+:func:`analysis_chart_name` goes there, after the drivers table) and the reliability of the questionnaire's scales.
 """
 from __future__ import annotations
 
@@ -16,15 +20,19 @@ import pandas as pd
 
 from surveys.indicators.register import scoreboard_summary
 from surveys.indicators.targets import margin_text
+from surveys.indicators.wording import QUADRANT_NAMES, say
 from surveys.report.labels import LABELS, label, verdict_label
 from surveys.report.model import SHARE_KINDS, ReportInput
 
-__all__ = ["Cell", "ColumnView", "Table", "Section", "report_sections", "chart_title"]
+__all__ = ["Cell", "ColumnView", "Table", "Section", "report_sections", "chart_title", "analysis_chart_name",
+           "ANALYSIS_CHART_PREFIX"]
 
 _INGESTED_ROLES = ("", "ingested")
 # Where a chart goes, by the start of its name; anything else goes to the charts section.
 _CHART_SECTIONS = (("target", "overview"), ("scoreboard", "overview"), ("weight", "weights"),
                    ("margin", "weights"), ("raking", "weights"))
+# A chart named analysis:<target id>:<title> goes to that target's analysis section, under <title>.
+ANALYSIS_CHART_PREFIX = "analysis:"
 
 
 @dataclass(frozen=True)
@@ -58,13 +66,15 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     note: str = ""
     detail_rows: tuple[bool, ...] = ()  # rows shown in the workbook only
+    notes: tuple[str, ...] = ()  # further paragraphs under the table, after ``note``
 
 
 @dataclass(frozen=True)
 class Section:
-    """A workbook sheet / an HTML section: ``key`` is overview, overview_detail, robustness, indicator, method,
-    quality, weights or charts. ``footnotes`` follow the notes (numbered by the caller); ``workbook_only``
-    sections are left out of the HTML (as ``detail`` columns are)."""
+    """A workbook sheet / an HTML section: ``key`` is overview, overview_detail, robustness, indicator, analysis,
+    method, quality, weights or charts. ``footnotes`` follow the notes (numbered by the caller); ``workbook_only``
+    sections are left out of the HTML (as ``detail`` columns are); ``charts_after`` names the table the charts
+    follow (empty: at the end of the section)."""
 
     key: str
     title: str
@@ -73,6 +83,8 @@ class Section:
     notes: tuple[str, ...] = ()
     footnotes: tuple[str, ...] = ()
     workbook_only: bool = False
+    charts_after: str = ""
+    sheet: str = ""  # the workbook sheet's name when the title is too long for one (31 characters)
 
 
 def _text(row: pd.Series, name: str, lang: str) -> str:
@@ -407,10 +419,12 @@ def _files(report: ReportInput) -> pd.DataFrame:
 
 def _method(report: ReportInput) -> Section:
     lang = report.lang
+    analyses = _analysis_method(report)
     tables = (
         _target_method(report),
         _key_values(report),
         _rules(report),
+        *([analyses] if analyses is not None else []),
         _plain_table("margin_sources", label("method_margins", lang), lang, report.method.margin_sources.assign(
                          variable=[variable_label(v, lang) for v in report.method.margin_sources["variable"]]),
                      [("col_design", "design", "text"), ("col_variable", "variable", "text"),
@@ -564,13 +578,166 @@ def _robustness(report: ReportInput) -> Section | None:
                    notes=(label("robustness_note", report.lang),))
 
 
+def analysis_chart_name(target_id: str, title: str) -> str:
+    """The name under which a chart goes to ``target_id``'s analysis section, captioned ``title``."""
+    return f"{ANALYSIS_CHART_PREFIX}{target_id}:{title}"
+
+
 def chart_title(name: str, lang: str) -> str:
+    """A chart's caption: its name in words (an analysis chart's own title)."""
+    if name.startswith(ANALYSIS_CHART_PREFIX):
+        return name[len(ANALYSIS_CHART_PREFIX):].partition(":")[2]
     return label(f"chart_{name}", lang)
 
 
 def _chart_section(name: str) -> str:
+    if name.startswith(ANALYSIS_CHART_PREFIX):
+        return "analysis:" + name[len(ANALYSIS_CHART_PREFIX):].partition(":")[0]
     lowered = name.lower()
     return next((section for prefix, section in _CHART_SECTIONS if lowered.startswith(prefix)), "charts")
+
+
+# ------------------------------------------------------------------------------------------ what to improve
+
+def _heading(text: str) -> str:
+    """A column heading from a phrase of the analyses' wording: its first letter capitalised (English)."""
+    return text[:1].upper() + text[1:]
+
+
+def _first_only(values: list[str]) -> list[str]:
+    """Each value shown on the first of its rows only (a grouping column)."""
+    return [value if index == 0 or value != values[index - 1] else "" for index, value in enumerate(values)]
+
+
+def _group_table(frame: pd.DataFrame, lang: str, level: float) -> Table:
+    value_kind, _ = _value_kinds(frame["kind"].iloc[0])
+    difference_kind = "points_signed" if value_kind == "share" else "number"
+    names = ("col_group_variable", "col_group", "col_estimate", "interval", "col_respondents", "col_difference_rest",
+             "difference_interval", "col_p_value_raw", "col_p_value_adjusted", "col_rest_comparison",
+             "col_reliability")
+    detail = {"difference_interval", "col_p_value_raw", "col_reliability"}
+    headers = {"interval": _interval_header(level, lang),
+               "difference_interval": f"{label('col_difference_rest', lang)} · {_interval_header(level, lang)}"}
+    columns = tuple(ColumnView(headers.get(name) or label(name, lang), interval=name in headers,
+                               detail=name in detail) for name in names)
+    variables = _first_only([_text(row, "variable_label", lang) or variable_label(row["variable"], lang)
+                             for _, row in frame.iterrows()])
+    rows = []
+    for shown, (_, row) in zip(variables, frame.iterrows()):
+        versus = ("rest_unreliable" if row["reliability"] == "suppress" else
+                  "rest_below" if row["below"] else "rest_above" if row["above"] else "rest_none")
+        cells = (Cell(shown), Cell(_text(row, "label", lang) or row["value"]),
+                 Cell(_number(row["estimate"]), value_kind),
+                 Cell((_number(row["ci_low"]), _number(row["ci_high"])), value_kind),
+                 Cell(_number(row["respondents"]), "count"), Cell(_number(row["difference"]), difference_kind),
+                 Cell((_number(row["difference_ci_low"]), _number(row["difference_ci_high"])), difference_kind),
+                 Cell(_number(row["p_value"]), "p_value"), Cell(_number(row["adjusted_p_value"]), "p_value"),
+                 Cell(label(versus, lang)), Cell(label(f"reliability_{row['reliability']}", lang)))
+        muted = row["reliability"] == "suppress"
+        rows.append(tuple(dataclasses.replace(cell, muted=muted) for cell in cells))
+    findings = [text for text in dict.fromkeys(_text(row, "finding", lang) for _, row in frame.iterrows()) if text]
+    notes = (*findings, _text(frame.iloc[0], "note", lang))
+    return Table("groups", label("analysis_groups", lang), columns, tuple(rows), notes=tuple(n for n in notes if n))
+
+
+def _drivers_table(frame: pd.DataFrame, lang: str, level: float) -> Table:
+    first = frame.iloc[0]
+    level = _number(first["level"]) or level
+    shown_level = f"{level * 100:g}%"
+    linear = first["family"] == "gaussian"
+    names = ("col_number", "col_item", "col_performance", "performance_interval", "col_importance",
+             "importance_interval", "col_odds_ratio", "col_p_value_two_sided", "col_no_answer_share", "col_quadrant",
+             "col_priority")
+    headers = {"col_performance": say("performance", lang),
+               "col_importance": say("importance_linear" if linear else "importance_logit", lang),
+               "performance_interval": label("col_performance_interval", lang, level=shown_level),
+               "importance_interval": label("col_importance_interval", lang, level=shown_level)}
+    detail = {"col_odds_ratio", "col_p_value_two_sided", "col_no_answer_share"}
+    columns = tuple(ColumnView(headers.get(name) or label(name, lang), interval=name.endswith("_interval"),
+                               detail=name in detail) for name in names)
+    rows = []
+    for number, (_, row) in enumerate(frame.iterrows(), start=1):  # numbered as the quadrant chart numbers them
+        rows.append((
+            Cell(number, "count"), Cell(_text(row, "label", lang)), Cell(_number(row["performance"]), "share"),
+            Cell((_number(row["performance_ci_low"]), _number(row["performance_ci_high"])), "share"),
+            Cell(_number(row["importance"]), "coefficient"),
+            Cell((_number(row["importance_ci_low"]), _number(row["importance_ci_high"])), "coefficient"),
+            Cell(_number(row["odds_ratio"]), "coefficient"), Cell(_number(row["importance_p_value"]), "p_value"),
+            Cell(_number(row["no_answer_share"]), "share"), Cell(QUADRANT_NAMES[row["quadrant"]].get(lang)),
+            Cell(_number(row["priority"]), "count"),
+        ))
+    notes = tuple(text for text in (_text(first, "cut_note", lang), _text(first, "method_note", lang)) if text)
+    return Table("drivers", label("analysis_drivers", lang), columns, tuple(rows),
+                 note=_text(first, "summary", lang), notes=notes)
+
+
+def _reliability_tables(scales: pd.DataFrame, items: pd.DataFrame, lang: str, level: float) -> tuple[Table, ...]:
+    if scales.empty:
+        return ()
+    columns = tuple(ColumnView(_interval_header(level, lang), interval=True) if name == "interval"
+                    else ColumnView(label(name, lang)) for name in
+                    ("col_scale", "col_alpha", "interval", "col_items", "col_alpha_respondents", "col_scoring"))
+    rows = tuple((Cell(_text(row, "label", lang)), Cell(_number(row["alpha"]), "correlation"),
+                  Cell((_number(row["ci_low"]), _number(row["ci_high"])), "correlation"),
+                  Cell(_number(row["items"]), "count"), Cell(_number(row["respondents"]), "count"),
+                  Cell(label(f"scoring_{row['scoring']}", lang))) for _, row in scales.iterrows())
+    tables = [Table("reliability", label("analysis_reliability", lang), columns, rows,
+                    note=label("analysis_alpha_pointer", lang))]
+    if not items.empty:
+        names = dict(zip(scales["measure_id"], (_text(row, "label", lang) for _, row in scales.iterrows())))
+        shown = _first_only([names.get(measure, measure) for measure in items["measure_id"]])
+        columns = (ColumnView(label("col_scale", lang)), ColumnView(label("col_item", lang)),
+                   ColumnView(_heading(say("item_rest", lang))), ColumnView(_heading(say("alpha_if_deleted", lang))))
+        rows = tuple((Cell(scale), Cell(_text(row, "label", lang)),
+                      Cell(_number(row["item_rest_correlation"]), "correlation"),
+                      Cell(_number(row["alpha_if_deleted"]), "correlation"))
+                     for scale, (_, row) in zip(shown, items.iterrows()))
+        tables.append(Table("reliability_items", label("analysis_reliability_items", lang), columns, rows))
+    return tuple(tables)
+
+
+def _analysis_targets(report: ReportInput) -> dict[str, str]:
+    """Target id → questionnaire of every target with an analysis, in scoreboard order."""
+    found = dict(zip(report.group_comparisons["target_id"], report.group_comparisons["questionnaire"]))
+    found.update(zip(report.drivers["target_id"], report.drivers["questionnaire"]))
+    return {target: found[target] for target in report.scoreboard["target_id"] if target in found}
+
+
+def _analysis(report: ReportInput, target_id: str, questionnaire: str) -> Section:
+    lang, level = report.lang, report.method.level
+    groups = report.group_comparisons[report.group_comparisons["target_id"] == target_id]
+    drivers = report.drivers[report.drivers["target_id"] == target_id]
+    row = report.scoreboard[report.scoreboard["target_id"] == target_id].iloc[0]
+    indicator = _text(row, "short", lang) or _text(row, "label", lang)
+    tables = []
+    if not groups.empty:
+        tables.append(_group_table(groups, lang, level))
+    if not drivers.empty:
+        tables.append(_drivers_table(drivers, lang, level))
+    scales = report.reliability[report.reliability["questionnaire"] == questionnaire] if questionnaire else \
+        report.reliability.iloc[0:0]
+    items = report.reliability_items[report.reliability_items["questionnaire"] == questionnaire]
+    tables += _reliability_tables(scales, items, lang, level)
+    return Section("analysis", label("analysis_title", lang, indicator=indicator), tuple(tables),
+                   charts_after="drivers" if not drivers.empty else "",
+                   sheet=label("analysis_sheet", lang, indicator=indicator))
+
+
+def _analysis_method(report: ReportInput) -> Table | None:
+    """How the analyses of what to improve were made, and what α means and does not mean (the 方法 section)."""
+    lang = report.lang
+    rows = []
+    if not report.group_comparisons.empty:
+        rows.append(("method_analysis_groups", _text(report.group_comparisons.iloc[0], "note", lang)))
+    if not report.drivers.empty:
+        rows.append(("method_analysis_drivers", _text(report.drivers.iloc[0], "method_note", lang)))
+    if not report.reliability.empty:
+        rows.append(("method_analysis_reliability", say("alpha_method", lang)))
+    if not rows:
+        return None
+    columns = (ColumnView(label("item", lang)), ColumnView(label("value", lang), width=90))
+    return Table("analyses_method", label("method_analyses", lang), columns,
+                 tuple((Cell(label(key, lang)), Cell(text)) for key, text in rows))
 
 
 def report_sections(report: ReportInput) -> tuple[Section, ...]:
@@ -585,8 +752,17 @@ def report_sections(report: ReportInput) -> tuple[Section, ...]:
     measures = report.measures
     keys = [questionnaire or f"measure:{measure_id}"
             for questionnaire, measure_id in zip(measures["questionnaire"], measures["measure_id"])]
-    indicators = [_indicator(measures[[k == key for k in keys]], report.lang, report.method.level)
-                  for key in dict.fromkeys(keys)]
+    analyses = _analysis_targets(report)
+    indicators = []
+    for key in dict.fromkeys(keys):  # each questionnaire's indicator section, then its targets' analyses
+        indicators.append(_indicator(measures[[k == key for k in keys]], report.lang, report.method.level))
+        indicators += [dataclasses.replace(_analysis(report, target, questionnaire),
+                                           charts=tuple(placed.get(f"analysis:{target}", ())))
+                       for target, questionnaire in analyses.items() if questionnaire == key]
+    shown = {questionnaire for questionnaire in keys}
+    indicators += [dataclasses.replace(_analysis(report, target, questionnaire),
+                                       charts=tuple(placed.get(f"analysis:{target}", ())))
+                   for target, questionnaire in analyses.items() if questionnaire not in shown]
     robustness = _robustness(report)
     sections = [with_charts(_overview(report)), _overview_detail(report), *([robustness] if robustness else []),
                 *indicators]

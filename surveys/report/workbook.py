@@ -58,6 +58,8 @@ NUMBER_FORMATS = {
     "df": "General",
     "points_signed": "+0.0%;-0.0%;0.0%",
     "p_value": "0.000",
+    "coefficient": "0.00",
+    "correlation": "0.000",
 }
 _MAX_WIDTH = 48
 _MIN_WIDTH = 6
@@ -228,7 +230,8 @@ def _verdict_rules(sheet: _Sheet, words: dict[str, str], first_row: int, last_ro
                                                                    fill=fill, font=font))
 
 
-def _write_table(sheet: _Sheet, table: Table, lang: str, *, show_title: bool, freeze: bool) -> None:
+def _write_table(sheet: _Sheet, table: Table, lang: str, *, show_title: bool, freeze: bool,
+                 repeat_header: bool = True) -> None:
     if show_title:
         sheet.text(sheet.row, 1, table.title, font=_BOLD, measure=False)
         sheet.row += 1
@@ -263,13 +266,15 @@ def _write_table(sheet: _Sheet, table: Table, lang: str, *, show_title: bool, fr
         _verdict_rules(sheet, verdict_words, header_row + 1, row, verdict_column)
     if freeze and not sheet.frozen:
         sheet.sheet.freeze_panes = sheet.sheet.cell(row=header_row + 1, column=2 if len(headers) > 3 else 1)
-        sheet.sheet.print_title_rows = f"{header_row}:{header_row}"
+        if repeat_header:  # not above other tables' rows on a sheet of several tables
+            sheet.sheet.print_title_rows = f"{header_row}:{header_row}"
         if table.rows:
             sheet.sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{row}"
         sheet.frozen = True
     sheet.row = row + 1
-    if table.note:
-        sheet.note(table.note)
+    for note in (table.note, *table.notes):
+        if note:
+            sheet.note(note)
     sheet.row += 1
 
 
@@ -311,14 +316,19 @@ def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None
         sheet.sheet.oddHeader.center.text = label("unweighted", lang)
     sheet.row = 3
     sheet.first_table_row = 3
+    charts_written = False
     for table in section.tables:
         _write_table(sheet, table, lang, show_title=len(section.tables) > 1 or table.title != section.title,
-                     freeze=True)
+                     freeze=True, repeat_header=section.key != "analysis")
+        if table.key == section.charts_after:
+            _embed_charts(sheet, section, lang)
+            charts_written = True
     for note in (*section.notes, *section.footnotes):
         sheet.note(note)
     if section.notes or section.footnotes:
         sheet.row += 1
-    _embed_charts(sheet, section, lang)
+    if not charts_written:
+        _embed_charts(sheet, section, lang)
     sheet.fit_columns()
     setup = sheet.sheet.page_setup
     setup.orientation = "landscape"
@@ -332,12 +342,13 @@ def _write_section(sheet: _Sheet, section: Section, report: ReportInput) -> None
 
 
 def _sheet_titles(sections: tuple[Section, ...]) -> list[str]:
-    """Fixed sheets keep their names; indicator sheets take what is left, made unique."""
-    fixed = [s.title for s in sections if s.key != "indicator"]
+    """Fixed sheets keep their names; indicator and analysis sheets take what is left, made unique."""
+    varying = ("indicator", "analysis")
+    fixed = [s.title for s in sections if s.key not in varying]
     fixed_names = unique_sheet_names(fixed)
-    wanted = iter(unique_sheet_names([s.title for s in sections if s.key == "indicator"], taken=fixed_names))
+    wanted = iter(unique_sheet_names([s.sheet or s.title for s in sections if s.key in varying], taken=fixed_names))
     fixed_iter = iter(fixed_names)
-    return [next(wanted) if s.key == "indicator" else next(fixed_iter) for s in sections]
+    return [next(wanted) if s.key in varying else next(fixed_iter) for s in sections]
 
 
 def write_workbook(report: ReportInput, path: str | pathlib.Path) -> pathlib.Path:

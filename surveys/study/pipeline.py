@@ -12,6 +12,9 @@
     measures     measure_table: every measure × domain with CI, respondents, effective n, reliability
     census       proposal handling: the census of returned forms with non-response bounds
     scoreboard   every target of the register (or of the spec's measures) with value, interval, verdict
+    robustness   every survey verdict recomputed under the alternatives a reviewer asks about
+    analyses     what to improve, per survey target: group comparisons, drivers (四分图), scale reliability
+                 (:mod:`surveys.study.analyses`, switched by the spec's ``analysis`` section)
 
 The weighting stage (base weights, several populations in one questionnaire, the ``(other)`` and
 ``(missing)`` categories, sparse-category merging) lives in :mod:`surveys.study.weighting`; its public names
@@ -33,6 +36,7 @@ from surveys.design.taylor import SurveyDesign
 from surveys.errors import StudyError
 from surveys.progress import Progress, quiet
 from surveys.questionnaire import Questionnaire, Text
+from surveys.study.analyses import indicator_analyses
 from surveys.study.spec import Study, StudyInput, load_study
 from surveys.study.weighting import (
     MISSING_CATEGORY,
@@ -127,11 +131,36 @@ class StudyResult:
     notes_zh: tuple[str, ...] = ()  # the notes in Chinese, for the report
     reconciliations: Mapping[str, Any] = field(default_factory=dict, repr=False)
     robustness: Mapping[str, Any] = field(default_factory=dict, repr=False)  # target id → RobustnessPanel
+    group_comparisons: Mapping[str, Any] = field(default_factory=dict, repr=False)  # target id → GroupComparisons
+    drivers: Mapping[str, Any] = field(default_factory=dict, repr=False)  # target id → DriverAnalysis
+    reliability: Mapping[str, Any] = field(default_factory=dict, repr=False)  # questionnaire id → ScaleReliabilities
 
     def robustness_frame(self) -> pd.DataFrame:
         """Every survey target × alternative (surveys.indicators.robustness.RobustnessPanel.to_frame), targets in order."""
         frames = [panel.to_frame() for panel in self.robustness.values()]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def group_comparisons_frame(self) -> pd.DataFrame:
+        """Every survey target × grouping variable × group (surveys.indicators.GroupComparisons.to_frame), with the
+        target and questionnaire in front."""
+        return _by_key(self.group_comparisons, "target_id", self.questionnaire_of)
+
+    def drivers_frame(self) -> pd.DataFrame:
+        """Every survey target × topic item: performance, importance, quadrant, priority
+        (surveys.indicators.DriverAnalysis.to_frame), with the target and questionnaire in front."""
+        return _by_key(self.drivers, "target_id", self.questionnaire_of)
+
+    def reliability_frame(self) -> pd.DataFrame:
+        """Every multi-item scale of every survey questionnaire: Cronbach's α with its interval."""
+        return _by_key(self.reliability, "questionnaire")
+
+    def reliability_items_frame(self) -> pd.DataFrame:
+        """Every scale × item: the item–rest correlation and α with the item left out."""
+        return _by_key(self.reliability, "questionnaire", frame=lambda scales: scales.item_frame())
+
+    def questionnaire_of(self, target_id: str) -> str:
+        """The questionnaire id of a target of the scoreboard ('' for a target without one)."""
+        return next((row.source.partition("/")[0] for row in self.scoreboard if row.target_id == target_id), "")
 
     def keying_frame(self) -> pd.DataFrame:
         """Every finding of the double-entry reconciliations (value differs, keyed once, duplicate form number,
@@ -223,6 +252,19 @@ class StudyResult:
                 frame.insert(0, "questionnaire", questionnaire_id)
                 frames.append(frame)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _by_key(results: Mapping[str, Any], key: str, questionnaire_of: Any = None,
+            frame: Any = lambda result: result.to_frame()) -> pd.DataFrame:
+    """The frames of ``results`` (key → result) stacked, each with its key (and its questionnaire) in front."""
+    frames = []
+    for name, result in results.items():
+        part = frame(result)
+        if questionnaire_of is not None:
+            part.insert(0, "questionnaire", questionnaire_of(name))
+        part.insert(0, key, name)
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 # ------------------------------------------------------------------------------------------ measures
@@ -608,10 +650,14 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
     progress("robustness")
     panels = _robustness(study, scoreboard, designs, tables, responses, cache)
     scoreboard = _with_notes(scoreboard, designs, panels)
+    progress("analyses")
+    analyses = indicator_analyses(study, scoreboard, designs, tables)
+    notes += analyses.notes
     return StudyResult(study=study, files=tuple(accounts), responses=MappingProxyType(responses),
                        designs=MappingProxyType(designs), measures=MappingProxyType(tables),
                        censuses=MappingProxyType(censuses), scoreboard=scoreboard,
                        notes=tuple(note.en for note in notes), notes_zh=tuple(note.zh for note in notes),
                        store_path=pathlib.Path(store) if store is not None else None, issues=issues,
                        reconciliations=MappingProxyType(dict(context.reconciliations)),
-                       robustness=MappingProxyType(panels))
+                       robustness=MappingProxyType(panels), group_comparisons=analyses.groups,
+                       drivers=analyses.drivers, reliability=analyses.reliability)

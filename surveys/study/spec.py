@@ -25,6 +25,8 @@ runs it. The format is documented in ``analysis/README.md`` (section "Study spec
     estimation:     {ci_method: logit, level: 0.95}
     robustness:     {trim: [0.2, 5.0]}   the alternatives every survey verdict is recomputed under (weights
                     trimmed to these multiples of the mean weight)
+    analysis:       {groups: true, drivers: true, reliability: true}   what to improve, for every survey target:
+                    group comparisons, drivers and the importance–performance map, scale reliability (default: all)
     targets:        targets register (relative to the spec), see "Targets register" in analysis/README.md
     report:         {lang: zh | en}
 
@@ -56,6 +58,7 @@ __all__ = [
     "EstimationSpec",
     "SampleDesignSpec",
     "RobustnessSpec",
+    "AnalysisSpec",
     "POPULATION_COLUMN",
     "load_study",
     "WEIGHTING_METHODS",
@@ -73,9 +76,10 @@ _LANGS = ("zh", "en")
 _COMPARISONS = (">=", ">")
 
 _TOP_KEYS = ("study", "wave", "data", "questionnaires", "inputs", "validation", "margins", "weighting",
-             "measures", "domains", "estimation", "targets", "report", "design", "robustness")
+             "measures", "domains", "estimation", "targets", "report", "design", "robustness", "analysis")
 _DESIGN_KEYS = ("strata", "clusters", "description")
 _ROBUSTNESS_KEYS = ("trim",)
+_ANALYSIS_KEYS = ("groups", "drivers", "reliability")
 # The column the weighting stage gives every respondent: the name of the margins population they belong to.
 POPULATION_COLUMN = "population"
 # each section's keys: the required ones first
@@ -213,6 +217,17 @@ class RobustnessSpec:
 
 
 @dataclass(frozen=True)
+class AnalysisSpec:
+    """Which analyses of "what to improve" run for every survey target (:mod:`surveys.study.analyses`): ``groups``
+    (the headline by district, mode, respondent type, sex and age group, with tests), ``drivers`` (importance and
+    performance of the topic items, the 四分图) and ``reliability`` (Cronbach's α of the multi-item scales)."""
+
+    groups: bool = True
+    drivers: bool = True
+    reliability: bool = True
+
+
+@dataclass(frozen=True)
 class Study:
     """A checked study spec; paths are absolute. ``questionnaires`` maps id → loaded :class:`Questionnaire`."""
 
@@ -232,6 +247,7 @@ class Study:
     lang: str = "zh"
     design: SampleDesignSpec = SampleDesignSpec()
     robustness: RobustnessSpec = RobustnessSpec()
+    analysis: AnalysisSpec = AnalysisSpec()
 
     def population_names(self, lang: str = "zh") -> dict[str, str]:
         """Population key (as the weighting stage names it) → the population in words (``margins[].label``)."""
@@ -630,6 +646,14 @@ def _robustness(reader: SpecReader, document: Mapping) -> RobustnessSpec:
     return RobustnessSpec(trim=(float(trim[0]), float(trim[1])))
 
 
+def _analysis(reader: SpecReader, document: Mapping) -> AnalysisSpec:
+    value = document.get("analysis")
+    if value is None:
+        return AnalysisSpec()
+    entry = reader.mapping(value, "analysis", (), _ANALYSIS_KEYS, partial=True) or {}
+    return AnalysisSpec(**{key: reader.boolean(entry.get(key), f"analysis.{key}", True) for key in _ANALYSIS_KEYS})
+
+
 # ------------------------------------------------------------------------------------------ entry point
 
 def load_study(path: str | pathlib.Path, *, data_dir: str | pathlib.Path | None = None) -> Study:
@@ -674,6 +698,7 @@ def load_study(path: str | pathlib.Path, *, data_dir: str | pathlib.Path | None 
         estimation=_estimation(reader, document), validation=MappingProxyType(dict(validation)),
         targets=targets, lang=reader.choice(report.get("lang"), "report.lang", _LANGS, "zh") or "zh",
         design=_design(reader, document), robustness=_robustness(reader, document),
+        analysis=_analysis(reader, document),
     )
     for q_id in study.survey_questionnaires:
         if not study.inputs_for(q_id):
