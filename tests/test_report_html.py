@@ -172,3 +172,12 @@ def test_demo_data_exact_figures_and_other_bases():
     assert "精确值" in document and ">12<" in document  # an exact count, not 1200.0%
     assert "95.1%" not in document  # the base the verdict does not use is left to the workbook
     assert "网页版只列判定所用基数的结果" in document
+
+
+def test_a_signed_difference_that_rounds_to_zero_reads_zero_not_minus_zero():
+    from surveys.report.text import format_value
+
+    assert format_value(-0.0004, "points_signed") == "0.0 个百分点"
+    assert format_value(0.0004, "points_signed", "en") == "0.0 pp"
+    assert format_value(-0.154, "points_signed") == "-15.4 个百分点"
+    assert format_value(0.03, "points_signed", "en") == "+3.0 pp"

@@ -75,7 +75,9 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
     if kind == "index_points":
         return f"±{value:.1f}"
     if kind == "points_signed":
-        return f"{value * 100:+.1f} 个百分点" if lang == "zh" else f"{value * 100:+.1f} pp"
+        points = round(value * 100, 1) or 0.0  # −0.04 points reads 0.0, not −0.0
+        shown = f"{points:+.1f}" if points else "0.0"
+        return f"{shown} 个百分点" if lang == "zh" else f"{shown} pp"
     if kind == "p_value":
         return "<0.001" if value < 0.001 else f"{value:.3f}"
     if kind == "coefficient":
