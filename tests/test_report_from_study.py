@@ -314,6 +314,12 @@ def test_margin_categories_are_shown_by_label_and_english_is_english(result):
     assert english.lang == "en" and english.title == result.study.title.en
     for note in english.scoreboard["note"]:
         assert not re.search(r"[\u4e00-\u9fff]", note), note
+    # an English count has no unit rather than a Chinese one: the overview reads "1", not "1 次"
+    from surveys.report.views import report_sections
+
+    overview = next(section for section in report_sections(english) if section.key == "overview")
+    units = {cell.unit for table in overview.tables for row in table.rows for cell in row}
+    assert units <= {"", "%"}, units
 
 
 # ------------------------------------------------------------------------------------------ small domains

@@ -152,7 +152,7 @@ def print_scoreboard(result: Any, lang: str, file: TextIO) -> None:
             heading = (f"方案{section}" if lang == "zh" else f"plan {section}") if section else ""
             print(f"── {heading} " + "─" * max(total - display_width(heading) - 4, 0), file=file)
         share = _is_share(row)
-        unit = row.unit.get(lang) if not share else ""
+        unit = (row.unit.en if lang == "en" else row.unit.zh) if not share else ""  # English counts: no unit
         rule = _RULES.get(row.rule, {}).get(lang, row.rule) if row.interval_kind != "exact" else "—"
         short = (row.short or row.text).get(lang)
         cells = (short, _number(row.value, share, unit), _interval(row, lang),

@@ -40,7 +40,16 @@ from surveys.report.docx_layout import Layout, cell_text
 from surveys.report.labels import label
 from surveys.report.model import ReportInput
 from surveys.report.narrative import display_kind, indicator_sentence, value_text
-from surveys.report.views import Cell, ColumnView, Section, Table, chart_title, report_sections, variable_label
+from surveys.report.views import (
+    Cell,
+    ColumnView,
+    Section,
+    Table,
+    chart_title,
+    report_sections,
+    unit_text,
+    variable_label,
+)
 
 __all__ = ["write_docx", "INDICATOR_PARTS", "Indicator", "DocxWriter"]
 
@@ -488,7 +497,7 @@ def _targets_method(report: ReportInput) -> Table:
                   else row["ci_method"] or report.method.ci_method)
         rows.append((Cell(_text(row, "short", lang) or _text(row, "label", lang)), Cell(_text(row, "positive_set", lang)),
                      Cell(_text(row, "base_label", lang)), Cell(method), Cell(_number(row["df"]), "df"),
-                     Cell(value_text(row["threshold"], row["kind"], _text(row, "unit", lang), lang)),
+                     Cell(value_text(row["threshold"], row["kind"], unit_text(row, lang), lang)),
                      Cell(label(f"rule_short_{row['rule']}", lang))))
     return Table("targets_method", label("method_targets", lang), tuple(ColumnView(label(k, lang)) for k in keys),
                  tuple(rows))

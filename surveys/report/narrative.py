@@ -69,7 +69,7 @@ def indicator_sentence(row: pd.Series, lang: str, level: float | None = None) ->
     """The narrative of one normalised scoreboard row in ``lang`` (``level``: the report's, when the row has
     none); see the module docstring."""
     name = _words(row, "short", lang) or _words(row, "label", lang)
-    unit = _words(row, "unit", lang)
+    unit = str(row.get(f"unit_{lang}", "") or "")  # no fallback: an English count has no unit
     rule = label(f"rule_short_{row['rule']}", lang)
     rule_text = label("narrative_rule_met" if row["target_met"] else "narrative_rule_not_met", lang, rule=rule)
     if row["verdict"] == "no_data":

@@ -93,6 +93,11 @@ def _text(row: pd.Series, name: str, lang: str) -> str:
     return (row.get(f"{name}_en", "") or zh) if lang == "en" else zh
 
 
+def unit_text(row: pd.Series, lang: str) -> str:
+    """The unit of a scoreboard row in ``lang``, without falling back: an English count has none (3, not 3 次)."""
+    return str(row.get(f"unit_{lang}", "") or "")
+
+
 def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -169,7 +174,7 @@ def _notes_text(row: pd.Series, lang: str) -> str:
 
 def _overview_cells(row: pd.Series, number: int, lang: str, mark_demo: bool, level: float | None) -> dict[str, Cell]:
     value_kind, _ = _value_kinds(row["kind"])
-    unit = _text(row, "unit", lang) if value_kind not in ("share",) else ""
+    unit = unit_text(row, lang) if value_kind not in ("share",) else ""
     indicator = _text(row, "short", lang) or _text(row, "label", lang)
     if mark_demo and row["demo_data"]:
         mark = label("demo_mark", lang)
