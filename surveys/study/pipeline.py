@@ -334,7 +334,7 @@ def _wjx_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput) -
                           note_zh=f"选项文字取自 {text.path.name}")
     labels = FileAccount(path=text.path, questionnaire=text.questionnaire, platform=text.platform, mode=text.mode,
                          role="labels", rows_read=raw.rows_read,
-                         note=f"按选项文本 half of {code.path.name}: read for its labels, rows counted there",
+                         note=f"the choice-text download (按选项文本) of {code.path.name}: read for its labels, rows counted there",
                          note_zh=f"{code.path.name} 的按选项文本导出：只读取选项文字，行数计在该文件")
     return [ingested, labels]
 
