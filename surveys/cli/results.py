@@ -258,7 +258,7 @@ def item_shares(design: Any, questionnaire: Any, lang: str) -> pd.DataFrame:
         sides = category_sides(scale, lang=lang)
         total = weights[answered].sum()
         sides["share"] = [weights[answered & (codes == code)].sum() / total for code in sides["code"]]
-        sides["item"] = item.text.get(lang)
+        sides["item"] = item.name.get(lang)  # its short name (the questions are in the item tables)
         sides["respondents"] = int(answered.sum())
         frames.append(sides)
     return pd.concat(frames, ignore_index=True)
