@@ -9,10 +9,11 @@ import re
 import openpyxl
 import pandas as pd
 import pytest
+from docx import Document
 from matplotlib.figure import Figure
 
 from surveys.errors import ReportError
-from surveys.report import ReportInput, ReportMethod, render_html, write_workbook
+from surveys.report import ReportInput, ReportMethod, render_html, write_docx, write_workbook
 from surveys.report.views import analysis_chart_name, chart_title, report_sections
 
 QUADRANTS = ("improve", "strength", "maintain", "opportunity")
@@ -105,6 +106,7 @@ def test_html_prints_the_tables_the_findings_and_the_chart_in_place(tmp_path):
     english = render_html(_report(tmp_path, lang="en"))
     assert "What to improve: Grassroots satisfaction" in english and "Improve first: Workload relief" in english
     assert "Item–rest correlation" in english and "improve first" in english
+    assert "α if the item is deleted" in english  # not "Α …", a capital alpha that reads as an A
 
 
 def test_the_workbook_sheet_keeps_numbers_as_numbers_and_embeds_the_chart(tmp_path):
@@ -129,3 +131,51 @@ def test_a_target_without_drivers_has_no_chart_place_and_missing_columns_are_nam
     with pytest.raises(ReportError, match="'drivers' lacks the required columns \\['quadrant'\\]"):
         ReportInput(title_zh="x", scoreboard=report.scoreboard, method=report.method,
                     drivers=report.drivers.drop(columns="quadrant"))
+
+
+def _outline(path: pathlib.Path) -> list[tuple[str, str]]:
+    """The Word report as (style, text) of its headings, captions and notes, and ("Figure", "") for a picture."""
+    lines = []
+    for paragraph in Document(str(path)).paragraphs:
+        if paragraph._p.xpath(".//w:drawing"):
+            lines.append(("Figure", ""))
+        elif paragraph.style.name.startswith("Heading") or paragraph.style.name in ("Caption", "Table Note"):
+            lines.append((paragraph.style.name, paragraph.text))
+    return lines
+
+
+@pytest.mark.parametrize("lang, part, first, header", [
+    ("zh", "3．改进分析：基层自治满意率", "先改进：减负（71.7%）。", "删除该项后的 α"),
+    ("en", "3.1.3 What to improve: Grassroots satisfaction", "Improve first: Workload relief (71.7%).",
+     "α if the item is deleted")])
+def test_the_word_report_ends_the_indicators_part_with_what_to_improve(tmp_path, lang, part, first, header):
+    lines = _outline(write_docx(_report(tmp_path, lang=lang), tmp_path / "report.docx"))
+    start = lines.index(("Heading 3", part))
+    indicator = next(text for style, text in reversed(lines[:start]) if style == "Heading 2")
+    assert indicator.endswith(part.rpartition("：" if lang == "zh" else ": ")[2])  # its target's indicator
+    end = next(i for i, (style, _) in enumerate(lines) if i > start and style.startswith("Heading"))
+    assert lines[end][0] == "Heading 1"  # the indicator's last part
+    inside = lines[start + 1:end]
+    captions = [text for style, text in inside if style == "Caption"]
+    assert len(captions) == 5 and captions[2].split(maxsplit=1)[0] in ("图1", "Figure")
+    # the drivers table, the quadrant chart with its caption, then the drivers' notes
+    chart = inside.index(("Figure", ""))
+    assert inside[chart - 1][0] == "Caption" and inside[chart + 1][0] == "Caption"
+    assert inside[chart + 2] == ("Table Note", first)
+    assert inside[1][1].startswith("按区县分组" if lang == "zh" else "The rate differs")  # the finding, in words
+    items = [[cell.text for cell in table.rows[0].cells] for table in Document(str(tmp_path / "report.docx")).tables
+             if [cell.text for cell in table.rows[0].cells][1:2] in (["分项"], ["Item"])]
+    assert items[-1][-1] == header
+
+
+def test_a_target_no_indicator_part_holds_gets_a_part_of_its_own(tmp_path):
+    report = _report(tmp_path)
+    loose = ReportInput(title_zh="演示", scoreboard=report.scoreboard.assign(measure_id="elsewhere"),
+                        measures=report.measures, method=report.method, group_comparisons=report.group_comparisons,
+                        drivers=report.drivers, reliability=report.reliability,
+                        reliability_items=report.reliability_items, charts=dict(report.charts))
+    lines = _outline(write_docx(loose, tmp_path / "report.docx"))
+    headings = [text for style, text in lines if style in ("Heading 1", "Heading 2")]
+    assert headings[headings.index("三、分项结果") + 1:headings.index("四、方法说明")] == [
+        "（一）满意率", "（二）改进分析：基层自治满意率"]
+    assert lines.count(("Figure", "")) == 1  # the chart once, in the analysis

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.shared import Mm, RGBColor
 from matplotlib.figure import Figure
 
 from surveys.cli import main
@@ -24,6 +24,7 @@ from surveys.indicators.targets import VERDICT_LABELS
 from surveys.report import ReportError, ReportInput, ReportMethod, write_docx
 from surveys.report.docx_layout import PAGE
 from surveys.report.docx_widths import column_widths, table_height, text_width
+from surveys.report.labels import label
 from surveys.report.narrative import indicator_sentence, value_text
 from surveys.report.text import format_value
 from surveys.validate import REASON_LABELS
@@ -441,6 +442,15 @@ def test_widths_fill_the_type_width_and_keep_numbers_whole():
     assert sum(column_widths(headers, rows, 10.0)) == pytest.approx(10.0)
 
 
+def test_widths_count_the_quarter_em_between_chinese_and_latin():
+    # Word and LibreOffice space "70" from "岁": a column exactly as wide as the characters wraps "70岁及以上"
+    assert text_width("70岁及以上") == 10.0
+    assert table_height(["组"], [["70岁及以上"]], [], [10.0]) == 1 + 2
+    assert table_height(["组"], [["70岁及以上"]], [], [10.5]) == 1 + 1
+    assert table_height(["组"], [["70 岁及以上"]], [], [10.6]) == 1 + 1  # a real space, not two
+    assert table_height(["组"], [["（0–100）"]], [], [text_width("（0–100）")]) == 1 + 1  # none beside punctuation
+
+
 def test_widths_prefer_two_lines_everywhere_to_one_here_and_three_there():
     hashes = [["问卷导出文件", f"very_long_file_name_{i}.xlsx", "ab" * 32] for i in range(5)]
     headers = ["用途", "文件", "SHA-256"]
@@ -510,12 +520,16 @@ def _part_text(document, heading: str) -> str:
     return "\n".join(texts)
 
 
+# names of methods and people a Chinese report writes as they are
+_NAMES = {"Kish", "logit", "GDP", "Korn", "Graubard", "Holm", "Rao", "Scott", "Cronbach", "Logistic", "Wald", "KR"}
+
+
 def test_demo_chinese_findings_and_indicators_have_no_english(demo_results):
     document = Document(str(demo_results / "report.docx"))
     for part in ("二、主要结论", "三、分项结果"):
         text = _part_text(document, part)
         assert len(text) > 1000, part
-        words = set(re.findall(r"[A-Za-z]{2,}", text)) - {"Kish", "logit", "GDP", "Korn", "Graubard"}  # names
+        words = set(re.findall(r"[A-Za-z]{2,}", text)) - _NAMES
         assert not words, (part, sorted(words))
 
 
@@ -528,3 +542,102 @@ def test_demo_chinese_word_report_has_no_english_codes(demo_results):
     assert "weights exploded" not in text
     snake = set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", text))
     assert not snake, sorted(snake)
+
+
+def _words(element) -> str:
+    return "".join(t.text or "" for t in element.iter(qn("w:t")))
+
+
+def _style_id(element) -> str:
+    properties = element.pPr if element.tag == qn("w:p") else None
+    return properties.pStyle.val if properties is not None and properties.pStyle is not None else ""
+
+
+def _under_heading(document, pattern: str) -> tuple[list[str], list]:
+    """The headings above the third-level heading matching ``pattern`` (its chapter and its indicator), and the body
+    elements under it up to the next heading."""
+    above, found, children = ["", ""], False, []
+    for child in document.element.body:
+        style = _style_id(child)
+        if style in ("Heading1", "Heading2", "Heading3"):
+            if found:
+                break
+            if style != "Heading3":
+                above[int(style[-1]) - 1] = _words(child)
+            found = style == "Heading3" and re.fullmatch(pattern, _words(child)) is not None
+            continue
+        if found:
+            children.append(child)
+    assert found, pattern
+    return above, children
+
+
+def _pieces(children) -> list[tuple[str, str]]:
+    """The part as (kind, text): ``table`` (with its caption), ``figure`` (with its caption) and ``note``."""
+    pieces, caption = [], ""
+    for child in children:
+        if child.tag == qn("w:tbl"):
+            pieces.append(("table", caption))
+        elif child.find(".//" + qn("w:drawing")) is not None:
+            pieces.append(("figure", ""))
+        elif _style_id(child) == "Caption":
+            caption = re.sub(r"^[表图]\s?\d+\s+", "", _words(child))
+            if pieces and pieces[-1] == ("figure", ""):
+                pieces[-1] = ("figure", caption)
+        elif _style_id(child) == "TableNote":
+            pieces.append(("note", _words(child)))
+    return pieces
+
+
+def _muted(table) -> list[bool]:
+    """Whether each body row of ``table`` is printed grey (every run with text in the muted colour)."""
+    flags = []
+    for row in table.rows[1:]:
+        runs = [run for cell in row.cells for paragraph in cell.paragraphs for run in paragraph.runs if run.text.strip()]
+        flags.append(all(run.font.color.rgb == RGBColor(0x6B, 0x72, 0x80) for run in runs))
+    return flags
+
+
+def test_demo_word_report_says_what_to_improve_for_every_survey_target(demo_results):
+    document = Document(str(demo_results / "report.docx"))
+    board = json.loads((demo_results / "scoreboard.json").read_text(encoding="utf-8"))["targets"]
+    groups = pd.read_csv(demo_results / "group_comparisons.csv", encoding="utf-8-sig", dtype={"value": str})
+    drivers = pd.read_csv(demo_results / "drivers.csv", encoding="utf-8-sig")
+    surveyed = [target for target in board if target["source_kind"] == "survey"]
+    assert len(surveyed) == 5 and set(groups["target_id"]) == {target["target_id"] for target in surveyed}
+    tables = [label(key, "zh") for key in ("analysis_groups", "analysis_drivers", "analysis_reliability",
+                                           "analysis_reliability_items")]
+    for target in surveyed:
+        short, target_id = target["short_zh"], target["target_id"]
+        # in the results chapter, the last part of the indicator that holds the target
+        (chapter, indicator), children = _under_heading(document, rf"\d+．改进分析：{re.escape(short)}")
+        assert chapter == "三、分项结果" and short in indicator, (chapter, indicator)
+        pieces = _pieces(children)
+        assert [text for kind, text in pieces if kind == "table"] == [f"{short} · {title}" for title in tables]
+        # the quadrant chart right after the drivers table, before the table's notes, with its numbered caption
+        after = pieces.index(("table", f"{short} · {tables[1]}")) + 1
+        assert pieces[after][0] == "figure" and pieces[after][1].startswith(label("chart_drivers", "zh"))
+        assert pieces[after + 1][0] == "note"
+        # each grouping variable's finding in words, after the group table
+        own = groups[groups["target_id"] == target_id]
+        notes = [text for kind, text in pieces[:after] if kind == "note"]
+        for variable in dict.fromkeys(own["variable_label_zh"]):
+            assert any(note.startswith(f"按{variable}分组，{short}") for note in notes), variable
+        # the numbers are the analysis's numbers; groups too small to publish are printed grey
+        word_tables = {caption: _table_after(document, caption) for caption in (f"{short} · {tables[0]}",
+                                                                               f"{short} · {tables[1]}")}
+        rows = _rows(word_tables[f"{short} · {tables[1]}"])
+        items = drivers[drivers["target_id"] == target_id]
+        assert [row["分项"] for row in rows] == list(items["label_zh"])
+        assert [row["满意率（表现）"] for row in rows] == [format_value(v, "share") for v in items["performance"]]
+        assert [row["四分图区域"] for row in rows] == list(items["quadrant_zh"])
+        assert _muted(word_tables[f"{short} · {tables[0]}"]) == list(own["reliability"] == "suppress")
+        # Chinese words only, but for the names of methods
+        text = "\n".join(_words(child) for child in children)
+        assert not set(re.findall(r"[A-Za-z]{2,}", text)) - _NAMES
+        assert not re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", text)
+    # how they were made, in the method chapter (the caption, not the heading of the same words)
+    method = _rows(_table_after(document, "　" + label("method_analyses", "zh")))
+    assert [row["项目"] for row in method] == [label(key, "zh") for key in (
+        "method_analysis_groups", "method_analysis_drivers", "method_analysis_reliability")]
+    assert label("method_analysis_drivers", "zh") in _part_text(document, "四、方法说明")

@@ -14,10 +14,12 @@ all three print one figure for one thing. The document reads:
 * **三、分项结果**: one part per indicator, written by the functions of :data:`INDICATOR_PARTS` in turn —
   the headline with its interval and verdict and a sentence that says only what the tables say
   (:mod:`surveys.report.narrative`), the measures and the groups on the verdict's base (rows the reliability
-  rules flag marked ※), and the indicator's charts; adding a part (group comparisons, drivers, …) is adding a
-  function to that tuple;
+  rules flag marked ※), the indicator's charts, and for each of its survey targets what to improve (改进分析：
+  <short name>: the group comparisons, the drivers with the importance–performance quadrant chart right under
+  them, the reliability of the scales, each table followed by its findings and method in words); adding a part is
+  adding a function to that tuple;
 * **四、方法说明**: sample design, weighting and its margins, intervals, the decision rule, what each target
-  counts, other notes;
+  counts, how the what-to-improve analyses were made, other notes;
 * **附件**: data quality (every file's accounting, rejection and flag reasons), weights (diagnostics, margins
   before and after, their charts), the input files with their SHA-256, and any chart not placed above.
 
@@ -62,14 +64,16 @@ _CHINESE_NUMERALS = "一二三四五六七八九"
 
 @dataclasses.dataclass(frozen=True)
 class Indicator:
-    """One indicator part: the measures of one questionnaire (``key``), its targets (scoreboard rows) and
-    charts (name, file)."""
+    """One indicator part: the measures of one questionnaire (``key``), its targets (scoreboard rows), charts
+    (name, file) and its targets' what-to-improve sections (:func:`surveys.report.views.report_sections`, key
+    ``analysis``)."""
 
     key: str
     title: str
     targets: pd.DataFrame
     measures: pd.DataFrame
     charts: tuple[tuple[str, pathlib.Path], ...]
+    analyses: tuple[Section, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -179,7 +183,7 @@ class DocxWriter:
         self.layout = Layout(self.lang, report.title or label("report_title", self.lang), header_notes=notes,
                              author=f"surveys {report.method.toolkit_version}")
         self.counters = [0, 0, 0]
-        self.indicators, self.chart_homes = self._indicators()
+        self.indicators, self.chart_homes, self.loose_analyses = self._indicators()
 
     # -- structure
     def heading(self, text: str, level: int, *, new_page: bool = False) -> None:
@@ -226,18 +230,22 @@ class DocxWriter:
                 owners.append(key if key in known else (next(iter(having)) if len(having) == 1 else ""))
         return pd.Series(owners, index=board.index, dtype=object)
 
-    def _indicators(self) -> tuple[list[Indicator], dict[str, list[tuple[str, pathlib.Path]]]]:
-        """The indicator parts, in the plan's order of their targets (then measures no target names), and where
-        each chart goes (an indicator key, overview, weights or other)."""
+    def _indicators(self) -> tuple[list[Indicator], dict[str, list[tuple[str, pathlib.Path]]], tuple[Section, ...]]:
+        """The indicator parts, in the plan's order of their targets (then measures no target names), where each
+        chart goes (an indicator key, overview, weights or other; an analysis's charts stay in its section), and
+        the analysis sections of targets no indicator part holds."""
         report, lang = self.report, self.lang
         measures, board = report.measures, report.scoreboard
         keys = pd.Series([q or f"measure:{m}" for q, m in zip(measures["questionnaire"], measures["measure_id"])],
                          index=measures.index, dtype=object)
         owners = self._owners(keys)
         order = list(dict.fromkeys([key for key in owners if key] + list(keys)))
+        analyses = {section.target_id: section for section in self.sections if section.key == "analysis"}
+        placed = {name for section in analyses.values() for name, _ in section.charts}
         homes: dict[str, list[tuple[str, pathlib.Path]]] = {}
         for name, path in report.charts.items():
-            homes.setdefault(_chart_home(name, path, order), []).append((name, path))
+            if name not in placed:
+                homes.setdefault(_chart_home(name, path, order), []).append((name, path))
         # the weights annex shows each survey's charts together, in the indicators' order; the rest after them
         rank = {key: index for index, key in enumerate(order)}
         homes["weights"] = sorted(homes.get("weights", ()),
@@ -248,8 +256,15 @@ class DocxWriter:
             names = [_text(row, "short", lang) or _text(row, "label", lang) for _, row in targets.iterrows()]
             title = ("、" if lang == "zh" else "; ").join(names) or _text(own.iloc[0], "label", lang) \
                 or own.iloc[0]["measure_id"]
-            indicators.append(Indicator(key, title, targets, own, tuple(homes.get(key, ()))))
-        return indicators, homes
+            indicators.append(Indicator(key, title, targets, own, tuple(homes.get(key, ())),
+                                        tuple(analyses.pop(t) for t in targets["target_id"] if t in analyses)))
+        return indicators, homes, tuple(analyses.values())
+
+    def target_name(self, target_id: str) -> str:
+        """A target's short name (its plan text when it has none), as the overview names it."""
+        rows = self.report.scoreboard[self.report.scoreboard["target_id"] == target_id]
+        return next((_text(row, "short", self.lang) or _text(row, "label", self.lang) for _, row in rows.iterrows()),
+                    "")
 
     def figures(self, charts: Sequence[tuple[str, pathlib.Path]]) -> None:
         for name, path in charts:
@@ -460,20 +475,51 @@ def _charts(writer: DocxWriter, indicator: Indicator) -> None:
         writer.figures(indicator.charts)
 
 
+def _analysis_content(writer: DocxWriter, section: Section) -> None:
+    """An analysis section's tables (group comparisons, drivers, reliability), each captioned with its target's
+    name and followed by its notes (findings in words, what to improve first, cut lines, method) as paragraphs.
+    The section's charts go right after the table ``charts_after`` names, before that table's notes, so that the
+    quadrant chart stands by the drivers table whose numbers label its points; without one, at the end."""
+    name, charts = writer.target_name(section.target_id), section.charts
+    for table in section.tables:
+        title = f"{name} · {table.title}" if name else table.title
+        if table.key != section.charts_after:
+            writer.layout.table(table, title=title)
+            continue
+        writer.layout.table(dataclasses.replace(table, note="", notes=()), title=title)
+        writer.figures(charts)
+        charts = ()
+        for note in (table.note, *table.notes):
+            if note:
+                writer.layout.note(note)
+    writer.figures(charts)
+
+
+def _analyses(writer: DocxWriter, indicator: Indicator) -> None:
+    """What to improve, one part per target of the indicator (改进分析：<short name>), after the indicator's results."""
+    for section in indicator.analyses:
+        writer.heading(section.title, 3)
+        _analysis_content(writer, section)
+
+
 # The parts of each indicator, in order. A part is a function (writer, indicator) that writes its own third-level
 # heading (writer.heading(title, 3)) and content (writer.layout.table(...), .paragraph(...), writer.figures(...))
-# when it has something to show; a new analysis (group comparisons, drivers, reliability) is one more function here.
-INDICATOR_PARTS: tuple[Callable[[DocxWriter, Indicator], None], ...] = (_headline, _items, _domains, _charts)
+# when it has something to show; a new analysis is one more function here.
+INDICATOR_PARTS: tuple[Callable[[DocxWriter, Indicator], None], ...] = (_headline, _items, _domains, _charts,
+                                                                          _analyses)
 
 
 def _indicator_parts(writer: DocxWriter) -> None:
-    if not writer.indicators:
+    if not writer.indicators and not writer.loose_analyses:
         return
     writer.heading(label("doc_part_indicators", writer.lang), 1, new_page=True)
     for number, indicator in enumerate(writer.indicators):
         writer.heading(indicator.title, 2, new_page=number > 0)
         for part in INDICATOR_PARTS:
             part(writer, indicator)
+    for section in writer.loose_analyses:  # a target no indicator part holds: its analysis as a part of its own
+        writer.heading(section.title, 2, new_page=True)
+        _analysis_content(writer, section)
 
 
 # ------------------------------------------------------------------------------------------ 四、方法说明
@@ -525,6 +571,10 @@ def _method(writer: DocxWriter) -> None:
         writer.heading(label("method_targets", lang), 2)
         layout.table(_targets_method(report), notes=[label("doc_targets_method_note", lang)]
                      if (report.scoreboard["source_kind"] == "administrative").any() else [])
+    analyses = writer.view("method", "analyses_method")
+    if analyses is not None:
+        writer.heading(analyses.title, 2)
+        layout.table(analyses)
     if method.notes:
         writer.heading(label("doc_notes", lang), 2)
         for note in method.notes:

@@ -92,6 +92,7 @@ _HEADER_FILL = "E8ECF1"
 _LINE_FACTOR = 1.25  # a single-spaced line is about 1.25 em
 _CELL_VERTICAL_PADDING = 0.4  # mm above and below a cell's text
 _FIGURE_ROOM = 18.0  # mm kept under a figure for its caption and a heading line
+_FIGURE_SPACE = 6.0  # pt above a figure
 _LATIN_RUN = re.compile(r"([!-~–−±×]+)")
 # what follows w:shd in a cell's properties and w:tblCellMar in a table's (ECMA-376 CT_TcPr, CT_TblPr)
 _AFTER_SHADING = ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
@@ -406,7 +407,8 @@ class Layout:
     def table(self, table: Table, *, title: str | None = None, row_notes: Sequence[str] = (),
               notes: Iterable[str] = (), size: float | None = None) -> Any:
         """Write ``table`` (its columns and rows that are not workbook-only) under a numbered caption, each of
-        ``row_notes`` on a full-width line under its row, then its note and ``notes``; returns the Word table."""
+        ``row_notes`` on a full-width line under its row, then its note, its further notes and ``notes``, a
+        paragraph each; returns the Word table."""
         shown = [i for i, column in enumerate(table.columns) if not column.detail]
         keep = [i for i in range(len(table.rows)) if not (table.detail_rows and table.detail_rows[i])]
         headers = [clean_text(table.columns[i].header) for i in shown]
@@ -440,8 +442,9 @@ class Layout:
             self._row(word, row_texts, widths, size, cells=cells, keep_next=bool(span) or (together and not last))
             if span:
                 self._span_row(word, span, widths, size, keep_next=together and not last)
-        for text in (*([table.note] if table.note else []), *notes):
-            self.note(text)
+        for text in (table.note, *table.notes, *notes):
+            if text:
+                self.note(text)
         return word
 
     def _row(self, word: Any, texts: Sequence[str], widths: Sequence[float], size: float, *,
@@ -498,6 +501,7 @@ class Layout:
         paragraph = self.document.add_paragraph(style="Table Text")
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.keep_with_next = True
+        paragraph.paragraph_format.space_before = Pt(_FIGURE_SPACE)  # apart from a table right above it
         try:
             paragraph.add_run().add_picture(str(path), width=Mm(width * scale), height=Mm(height * scale))
         except (OSError, UnrecognizedImageError) as error:

@@ -4,10 +4,12 @@ Widths are measured in half-em units of the table's type (a Chinese character is
 by rough Times New Roman widths (i, l, t narrow; m, w, %, capitals wide), code (file names, hashes) by its
 monospaced face at its smaller size. A cell's text breaks as Word and LibreOffice break it: between any two
 Chinese characters, at spaces between Latin words and numbers, never after an opening bracket or before closing
-punctuation, and a word wider than its column anywhere. :func:`column_widths` starts every column at its
-narrowest, then gives what is left, step by step, to the widening that saves the most lines per unit (a row is as
-tall as its tallest cell; widening a column by several units at once counts, so a hash goes from three lines to
-two before a file name goes from two to one) — a browser's automatic table layout, tuned for print.
+punctuation, and a word wider than its column anywhere; where a Chinese character meets a Latin letter or digit
+("70岁"), both applications add a quarter em (their Asian/Latin spacing), which counts too. :func:`column_widths`
+starts every column at its narrowest, then gives what is left, step by step, to the widening that saves the most
+lines per unit (a row is as tall as its tallest cell; widening a column by several units at once counts, so a hash
+goes from three lines to two before a file name goes from two to one) — a browser's automatic table layout, tuned
+for print.
 """
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ _WIDE = dict.fromkeys("mwMW%@", 1.7)
 _MONOSPACE = 1.2  # 0.6 em
 _TOKEN_CAP = 24.0  # a longer word (a file name, a hash) wraps inside its cell rather than widen the column
 _CJK_MIN = 8.0  # a column with Chinese text keeps four characters a line
+_IDEOGRAPH = re.compile(r"[\u3040-\u9fff\uf900-\ufaff]")  # kana and Han: spaced from Latin, unlike punctuation
+_ALPHANUMERIC = re.compile(r"[A-Za-z0-9]")
+_ASIAN_LATIN_SPACE = 0.5  # a quarter em
 _CELL_LINE_WEIGHT = 0.1  # besides row heights, every cell line saved counts a little
 
 Token = tuple[float, float]  # (width, space before it)
@@ -50,18 +55,30 @@ def text_width(text: str, *, mono: bool = False) -> float:
     return total
 
 
+def _mixed(before: str, after: str) -> bool:
+    """Whether the applications space ``after`` from ``before``: a Han character or kana next to a Latin letter
+    or digit, either way round."""
+    pair = (before[-1:], after[:1])
+    return any(_IDEOGRAPH.match(first) is not None and _ALPHANUMERIC.match(second) is not None
+               for first, second in (pair, pair[::-1]))
+
+
 def _tokens(text: str, scale: float = 1.0, mono: bool = False) -> tuple[Token, ...]:
     """``text`` as (width, space before) tokens: each Chinese character alone, each Latin word or number whole;
     an opening bracket stays with what follows it and closing punctuation with what precedes it."""
     tokens: list[list[float]] = []
     space, opening = 0.0, 0.0
     gap = text_width(" ", mono=mono) * scale
+    previous = ""
     for match in _TOKENS.finditer(text):
         token = match.group(0)
         if token.isspace():
-            space = gap
+            space, previous = gap, ""
             continue
         width = text_width(token, mono=mono) * scale
+        if _mixed(previous, token):
+            width += _ASIAN_LATIN_SPACE * scale
+        previous = token
         if token in _NO_LINE_END:
             opening, space = opening + width + space, 0.0
             continue

@@ -74,7 +74,8 @@ class Section:
     """A workbook sheet / an HTML section: ``key`` is overview, overview_detail, robustness, indicator, analysis,
     method, quality, weights or charts. ``footnotes`` follow the notes (numbered by the caller); ``workbook_only``
     sections are left out of the HTML (as ``detail`` columns are); ``charts_after`` names the table the charts
-    follow (empty: at the end of the section)."""
+    follow (empty: at the end of the section); ``target_id`` names the target an ``analysis`` section is about
+    (the Word report puts it in that target's indicator part)."""
 
     key: str
     title: str
@@ -85,6 +86,7 @@ class Section:
     workbook_only: bool = False
     charts_after: str = ""
     sheet: str = ""  # the workbook sheet's name when the title is too long for one (31 characters)
+    target_id: str = ""
 
 
 def _text(row: pd.Series, name: str, lang: str) -> str:
@@ -605,8 +607,9 @@ def _chart_section(name: str) -> str:
 # ------------------------------------------------------------------------------------------ what to improve
 
 def _heading(text: str) -> str:
-    """A column heading from a phrase of the analyses' wording: its first letter capitalised (English)."""
-    return text[:1].upper() + text[1:]
+    """A column heading from a phrase of the analyses' wording: its first Latin letter capitalised (English); a
+    symbol stays as it is ("α if the item is deleted", not "Α …", a capital alpha that reads as an A)."""
+    return text[:1].upper() + text[1:] if text[:1].isascii() else text
 
 
 def _first_only(values: list[str]) -> list[str]:
@@ -725,7 +728,7 @@ def _analysis(report: ReportInput, target_id: str, questionnaire: str) -> Sectio
     tables += _reliability_tables(scales, items, lang, level)
     return Section("analysis", label("analysis_title", lang, indicator=indicator), tuple(tables),
                    charts_after="drivers" if not drivers.empty else "",
-                   sheet=label("analysis_sheet", lang, indicator=indicator))
+                   sheet=label("analysis_sheet", lang, indicator=indicator), target_id=target_id)
 
 
 def _analysis_method(report: ReportInput) -> Table | None:
