@@ -102,7 +102,7 @@ def test_html_prints_the_tables_the_findings_and_the_chart_in_place(tmp_path):
     assert order == sorted(order)
     assert "2.21" in section and "1.77 – 2.65" not in section and "1.81 – 2.61" in section  # coefficients: 2 decimals
     assert "0.937" in section and "0.927 – 0.945" in section  # α: 3 decimals
-    assert "-15.4 个百分点" in section and "&lt;0.001" in section
+    assert "−15.4 个百分点" in section and "&lt;0.001" in section
     english = render_html(_report(tmp_path, lang="en"))
     assert "What to improve: Grassroots satisfaction" in english and "Improve first: Workload relief" in english
     assert "Item–rest correlation" in english and "improve first" in english

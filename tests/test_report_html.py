@@ -179,5 +179,5 @@ def test_a_signed_difference_that_rounds_to_zero_reads_zero_not_minus_zero():
 
     assert format_value(-0.0004, "points_signed") == "0.0 个百分点"
     assert format_value(0.0004, "points_signed", "en") == "0.0 pp"
-    assert format_value(-0.154, "points_signed") == "-15.4 个百分点"
+    assert format_value(-0.154, "points_signed") == "−15.4 个百分点"  # a minus sign, not a hyphen
     assert format_value(0.03, "points_signed", "en") == "+3.0 pp"

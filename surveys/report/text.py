@@ -58,6 +58,10 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
     (Cronbach's α, a correlation) 0.874; a missing number is an en dash."""
     if kind in ("text", "code", "verdict", "flag"):
         return clean_text(value)
+    return _number_text(value, kind, lang).replace("-", "−")  # a minus sign, as typeset (−1.7, −0.60–0.70)
+
+
+def _number_text(value: Any, kind: str, lang: str) -> str:
     if kind == "df" and isinstance(value, float) and math.isinf(value):
         return "∞"
     if not is_number(value):
