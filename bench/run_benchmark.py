@@ -146,8 +146,8 @@ def _write_shared_files(rows: int, data_dir: pathlib.Path,
     return data, margins, alternative, checksum
 
 
-def run_job(tool: str, workload: str, rows: int, args, work_dir: pathlib.Path) -> dict:
-    output = work_dir / f"{tool.replace(' ', '_')}_{workload}_{rows}.json"
+def run_job(tool: str, workload: str, rows: int, args, work_dir: pathlib.Path, strings: str = "object") -> dict:
+    output = work_dir / f"{tool.replace(' ', '_')}_{workload}_{rows}_{strings}.json"
     output.unlink(missing_ok=True)
     if tool == R_TOOL:
         data, margins, alternative, checksum = shared_files(rows, work_dir / "data",
@@ -158,18 +158,19 @@ def run_job(tool: str, workload: str, rows: int, args, work_dir: pathlib.Path) -
         checksum = None
         command = [python_for(tool), str(HERE / "worker.py"), "--tool", tool, "--workload", workload,
                    "--rows", str(rows), "--repeats", str(args.repeats), "--replicates", str(args.replicates),
-                   "--budget", str(args.budget), "--output", str(output)]
+                   "--budget", str(args.budget), "--output", str(output), "--strings", strings]
     started = time.perf_counter()
     try:
         finished = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
     except subprocess.TimeoutExpired:
-        return {"tool": tool, "workload": workload, "rows": rows, "status": "timeout",
+        return {"tool": tool, "workload": workload, "rows": rows, "strings": strings, "status": "timeout",
                 "error": f"no result within {args.timeout} s"}
     if not output.exists():
-        return {"tool": tool, "workload": workload, "rows": rows, "status": "error",
+        return {"tool": tool, "workload": workload, "rows": rows, "strings": strings, "status": "error",
                 "error": (finished.stderr.strip().splitlines() or ["no output"])[-1][:300]}
     record = json.loads(output.read_text())
     record["tool"] = tool
+    record["strings"] = strings
     record["wall_seconds_total"] = time.perf_counter() - started
     if checksum is not None:
         record["checksum"] = checksum
@@ -244,34 +245,44 @@ def _format_difference(value) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1e}"
 
 
+def _key(record: dict) -> tuple[str, int, str]:
+    return record["workload"], record["rows"], record.get("strings", "object")
+
+
+def _groups(records: list[dict]) -> list[tuple[str, int, str]]:
+    """(workload, rows, string storage) in the table's order: workloads as listed, then sizes, object first."""
+    return sorted({_key(r) for r in records},
+                  key=lambda k: (WORKLOADS.index(k[0]), k[1], synthetic.STRINGS.index(k[2])))
+
+
 def summarise(records: list[dict]) -> list[dict]:
     """One line per workload x size: fastest peer, the toolkit's time, speed-up and goal."""
     lines = []
-    for workload in WORKLOADS:
-        for rows in sorted({r["rows"] for r in records if r["workload"] == workload}):
-            group = [r for r in records if r["workload"] == workload and r["rows"] == rows and r.get("status") == "ok"]
-            peers = [r for r in group if r["tool"] in PEERS]
-            ours = next((r for r in group if r["tool"] == OURS), None)
-            floor = next((r for r in group if r["tool"] == FLOOR), None)
-            fastest = min(peers, key=lambda r: r["best_seconds"]) if peers else None
-            speedup = fastest["best_seconds"] / ours["best_seconds"] if fastest and ours else None
-            goal = GOALS[workload]
-            lines.append({
-                "workload": workload, "rows": rows,
-                "fastest_peer": fastest["tool"] if fastest else None,
-                "fastest_peer_seconds": fastest["best_seconds"] if fastest else None,
-                "surveys_seconds": ours["best_seconds"] if ours else None,
-                "floor_seconds": floor["best_seconds"] if floor else None,
-                "speedup": speedup, "goal": goal,
-                "met": (speedup >= goal) if speedup is not None and goal is not None else None,
-            })
+    for workload, rows, strings in _groups(records):
+        group = [r for r in records if _key(r) == (workload, rows, strings) and r.get("status") == "ok"]
+        peers = [r for r in group if r["tool"] in PEERS]
+        ours = next((r for r in group if r["tool"] == OURS), None)
+        floor = next((r for r in group if r["tool"] == FLOOR), None)
+        fastest = min(peers, key=lambda r: r["best_seconds"]) if peers else None
+        speedup = fastest["best_seconds"] / ours["best_seconds"] if fastest and ours else None
+        goal = GOALS[workload]
+        lines.append({
+            "workload": workload, "rows": rows, "strings": strings,
+            "fastest_peer": fastest["tool"] if fastest else None,
+            "fastest_peer_seconds": fastest["best_seconds"] if fastest else None,
+            "surveys_seconds": ours["best_seconds"] if ours else None,
+            "floor_seconds": floor["best_seconds"] if floor else None,
+            "speedup": speedup, "goal": goal,
+            "met": (speedup >= goal) if speedup is not None and goal is not None else None,
+        })
     return lines
 
 
 def _bootstrap_memory_lines(records: list[dict], header: dict) -> list[str]:
     """How the toolkit's bootstrap memory grows, next to what a rows x replicates matrix would take."""
     ours = sorted((r for r in records if r["workload"] == "bootstrap" and r["tool"] == OURS
-                   and r.get("status") == "ok" and r.get("peak_bytes") is not None), key=lambda r: r["rows"])
+                   and r.get("status") == "ok" and r.get("peak_bytes") is not None
+                   and r.get("strings", "object") == "object"), key=lambda r: r["rows"])
     if not ours:
         return []
     replicates = header["replicates"]
@@ -294,13 +305,14 @@ def render(records: list[dict], summary: list[dict], header: dict) -> str:
     if header["skipped"]:
         out.append("Skipped: " + "; ".join(f"{tool} ({why})" for tool, why in header["skipped"].items()) + ".")
     out += ["", "## Speed-up of surveys over the fastest peer", "",
-            "| workload | rows | fastest peer | peer time | surveys time | speed-up | goal | met | numpy floor |",
-            "|---|---:|---|---:|---:|---:|---:|:---:|---:|"]
+            "| workload | rows | strings | fastest peer | peer time | surveys time | speed-up | goal | met | numpy floor |",
+            "|---|---:|---|---|---:|---:|---:|---:|:---:|---:|"]
     for line in summary:
         speedup = "–" if line["speedup"] is None else f"{line['speedup']:.1f}×"
         met = {True: "yes", False: "no", None: "–"}[line["met"]]
         goal = "–" if line["goal"] is None else f"≥ {line['goal']:g}×"
-        out.append(f"| {line['workload']} | {synthetic.size_label(line['rows'])} | {line['fastest_peer'] or '–'} | "
+        out.append(f"| {line['workload']} | {synthetic.size_label(line['rows'])} | {line['strings']} | "
+                   f"{line['fastest_peer'] or '–'} | "
                    f"{_format_seconds(line['fastest_peer_seconds'])} | {_format_seconds(line['surveys_seconds'])} | "
                    f"{speedup} | {goal} | {met} | {_format_seconds(line['floor_seconds'])} |")
     out += _bootstrap_memory_lines(records, header)
@@ -310,35 +322,34 @@ def render(records: list[dict], summary: list[dict], header: dict) -> str:
             "there are domains, over the coefficients of the logistic regression; for the Rao-Scott test the "
             "estimate column compares the F statistic and the standard-error column gives the absolute "
             "difference of the p-values.", ""]
-    for workload in WORKLOADS:
-        for rows in sorted({r["rows"] for r in records if r["workload"] == workload}):
-            group = [r for r in records if r["workload"] == workload and r["rows"] == rows]
-            line = next(s for s in summary if s["workload"] == workload and s["rows"] == rows)
-            out += [f"### {WORKLOAD_TITLES[workload]} — {synthetic.size_label(rows)} rows", "",
-                    "| tool | time | peak memory | ratio to fastest peer | Δ estimate | Δ std. error | Δ weights | note |",
-                    "|---|---:|---:|---:|---:|---:|---:|---|"]
-            for record in sorted(group, key=lambda r: TOOLS.index(r["tool"])):
-                if record.get("status") != "ok":
-                    out.append(f"| {record['tool']} | – | – | – | – | – | – | {record.get('status')}: "
-                               f"{str(record.get('error', ''))[:120].replace('|', '/')} |")
-                    continue
-                ratio = (record["best_seconds"] / line["fastest_peer_seconds"]) if line["fastest_peer_seconds"] else None
-                agree = record.get("agreement", {})
-                note = ""
-                if record["tool"] == OURS and line["speedup"]:
-                    note = f"speed-up {line['speedup']:.1f}×"
-                elif record["tool"] == FLOOR:
-                    note = "reference, not a peer"
-                if len(record.get("seconds", [])) < header["repeats"]:
-                    note = (note + "; " if note else "") + f"best of {len(record['seconds'])} (slow: time budget)"
-                out.append(
-                    f"| {record['tool']} | {_format_seconds(record['best_seconds'])} | "
-                    f"{_format_bytes(record.get('peak_bytes'))} | "
-                    f"{'–' if ratio is None else f'{ratio:.2f}'} | {_format_difference(agree.get('estimate'))} | "
-                    f"{_format_difference(agree.get('std_error'))} | {_format_difference(agree.get('weights'))} | {note} |"
-                )
-            out.append("")
-    out.append("Data check: " + ("every Python tool rebuilt an identical frame (same checksum per size)"
+    for workload, rows, strings in _groups(records):
+        group = [r for r in records if _key(r) == (workload, rows, strings)]
+        line = next(s for s in summary if (s["workload"], s["rows"], s["strings"]) == (workload, rows, strings))
+        out += [f"### {WORKLOAD_TITLES[workload]} — {synthetic.size_label(rows)} rows, {strings} strings", "",
+                "| tool | time | peak memory | ratio to fastest peer | Δ estimate | Δ std. error | Δ weights | note |",
+                "|---|---:|---:|---:|---:|---:|---:|---|"]
+        for record in sorted(group, key=lambda r: TOOLS.index(r["tool"])):
+            if record.get("status") != "ok":
+                out.append(f"| {record['tool']} | – | – | – | – | – | – | {record.get('status')}: "
+                           f"{str(record.get('error', ''))[:120].replace('|', '/')} |")
+                continue
+            ratio = (record["best_seconds"] / line["fastest_peer_seconds"]) if line["fastest_peer_seconds"] else None
+            agree = record.get("agreement", {})
+            note = ""
+            if record["tool"] == OURS and line["speedup"]:
+                note = f"speed-up {line['speedup']:.1f}×"
+            elif record["tool"] == FLOOR:
+                note = "reference, not a peer"
+            if len(record.get("seconds", [])) < header["repeats"]:
+                note = (note + "; " if note else "") + f"best of {len(record['seconds'])} (slow: time budget)"
+            out.append(
+                f"| {record['tool']} | {_format_seconds(record['best_seconds'])} | "
+                f"{_format_bytes(record.get('peak_bytes'))} | "
+                f"{'–' if ratio is None else f'{ratio:.2f}'} | {_format_difference(agree.get('estimate'))} | "
+                f"{_format_difference(agree.get('std_error'))} | {_format_difference(agree.get('weights'))} | {note} |"
+            )
+        out.append("")
+    out.append("Data check: " + ("every Python tool rebuilt an identical frame (same checksum per size and storage)"
                                  if header["frames_identical"] else "FRAMES DIFFER between tools: see latest.json")
                + "; R read the same frame from a CSV written once per size.")
     return "\n".join(out) + "\n"
@@ -392,6 +403,9 @@ def main(argv=None) -> int:
                         help="seconds for a job's timed calls: a tool slower than budget/repeats gets fewer (≥ 1)")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds allowed per tool x workload x size")
     parser.add_argument("--output-dir", default=str(HERE / "results"))
+    parser.add_argument("--strings", default="object",
+                        help="storages of the string columns, comma-separated: object (Python strings), arrow "
+                             "(Arrow-backed, pandas' default with pyarrow); e.g. --strings object,arrow")
     args = parser.parse_args(argv)
 
     sizes = [10_000] if args.quick else [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -411,20 +425,30 @@ def main(argv=None) -> int:
         (available.append(tool) if ok else skipped.__setitem__(tool, why))
         log(f"tool {tool}: {'ready' if ok else 'skipped: ' + why}")
 
+    storages = [s.strip() for s in args.strings.split(",") if s.strip()]
+    if [s for s in storages if s not in synthetic.STRINGS]:
+        parser.error(f"--strings takes {', '.join(synthetic.STRINGS)}; found {args.strings}")
     records = []
     for workload, rows in plan(sizes, workloads):
-        for tool in available:
-            if workload not in tool_workloads(tool):
-                continue
-            log(f"{workload:9s} {synthetic.size_label(rows):>5s} {tool:12s} ...")
-            record = run_job(tool, workload, rows, args, work_dir)
-            log(f"{'':28s}{record.get('status')}: {_format_seconds(record.get('best_seconds'))}"
-                f" (job {record.get('wall_seconds_total', 0):.0f} s)"
-                + (f" ({record.get('error')})" if record.get("status") != "ok" else ""))
-            records.append(record)
+        read_by_r = None
+        for strings in storages:
+            for tool in available:
+                if workload not in tool_workloads(tool):
+                    continue
+                if tool == R_TOOL and read_by_r is not None:   # R reads the same CSV whatever the storage
+                    records.append(dict(read_by_r, strings=strings))
+                    continue
+                log(f"{workload:9s} {synthetic.size_label(rows):>5s} {strings:6s} {tool:12s} ...")
+                record = run_job(tool, workload, rows, args, work_dir, strings)
+                log(f"{'':35s}{record.get('status')}: {_format_seconds(record.get('best_seconds'))}"
+                    f" (job {record.get('wall_seconds_total', 0):.0f} s)"
+                    + (f" ({record.get('error')})" if record.get("status") != "ok" else ""))
+                records.append(record)
+                if tool == R_TOOL:
+                    read_by_r = record
 
-    for workload, rows in {(r["workload"], r["rows"]) for r in records}:
-        group = [r for r in records if r["workload"] == workload and r["rows"] == rows and r.get("status") == "ok"]
+    for key in {_key(r) for r in records}:
+        group = [r for r in records if _key(r) == key and r.get("status") == "ok"]
         reference = next((r for r in group if r["tool"] == OURS), None) or next((r for r in group if r["tool"] == FLOOR), None)
         for record in group:
             if reference is not None:
@@ -434,7 +458,7 @@ def main(argv=None) -> int:
     python_checksums = {}
     for record in records:
         if record.get("checksum") and record["tool"] != R_TOOL:
-            python_checksums.setdefault(record["rows"], set()).add(record["checksum"])
+            python_checksums.setdefault((record["rows"], record.get("strings", "object")), set()).add(record["checksum"])
     header = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_description(),

@@ -34,7 +34,8 @@ make_venv () {  # make_venv DIR PACKAGE...
         "$PYTHON" -m venv "$dir"
     fi
     "$dir/bin/python" -m pip install --quiet --upgrade pip
-    "$dir/bin/python" -m pip install --quiet "numpy" "pandas" "$@"
+    # pyarrow: the Arrow-backed string frames of --strings arrow (pandas' default string storage with pyarrow)
+    "$dir/bin/python" -m pip install --quiet "numpy" "pandas" "pyarrow" "$@"
 }
 
 if [[ "${SPLIT:-0}" == "1" ]]; then
@@ -48,14 +49,15 @@ else
     make_venv "$HERE/.venv-peers" "${PEERS[@]}"
 fi
 
-# R survey (optional): Debian's r-base-core, r-cran-survey and r-cran-jsonlite (the R worker writes JSON).
+# R survey (optional): Debian's r-base-core, r-cran-survey and r-cran-jsonlite (the R worker writes JSON), and
+# r-cran-readxl for the ingestion benchmark's R column (readxl + survey on the large exports).
 if [[ "${SKIP_R:-0}" != "1" ]]; then
-    if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survey); library(jsonlite)' >/dev/null 2>&1; then
+    if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survey); library(jsonlite); library(readxl)' >/dev/null 2>&1; then
         echo "peers: R survey already installed"
     elif command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == "0" ]]; then
         echo "peers: installing R survey from Debian packages"
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-survey r-cran-jsonlite >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-survey r-cran-jsonlite r-cran-readxl >/dev/null
     else
         echo "peers: R survey not installed and apt-get unavailable; the benchmark skips R"
     fi

@@ -63,11 +63,11 @@ def size_label(rows: int) -> str:
     return str(rows)
 
 
-def make_survey(rows: int, seed: int = SEED) -> pd.DataFrame:
+def make_survey(rows: int, seed: int = SEED, strings: str = "object") -> pd.DataFrame:
     """The synthetic survey with ``rows`` respondents (deterministic for a given seed).
 
-    Columns: ``district, psu, mode, sex, age_group`` (strings), ``satisfied`` (int 0/1) and
-    ``weight`` (float > 0).
+    Columns: ``district, psu, mode, sex, age_group`` (strings stored as ``strings``: see :func:`string_dtype`),
+    ``satisfied`` (int 0/1) and ``weight`` (float > 0).
     """
     n_psus = len(DISTRICTS) * PSUS_PER_DISTRICT
     if rows < n_psus:
@@ -103,7 +103,7 @@ def make_survey(rows: int, seed: int = SEED) -> pd.DataFrame:
         [f"{DISTRICTS[d]}-P{k + 1:02d}" for d in range(len(DISTRICTS)) for k in range(PSUS_PER_DISTRICT)],
         dtype=object,
     )
-    strings = string_dtype()
+    strings = string_dtype(strings)
     return pd.DataFrame(
         {
             "district": pd.array(np.array(DISTRICTS, dtype=object)[district], dtype=strings),
@@ -125,12 +125,12 @@ MODEL_TERMS = ["(Intercept)", "modepaper", "sexmale", "age_group30-39", "age_gro
                "age_group60-69", "age_group70+", *MODEL_COVARIATES]
 
 
-def make_model_survey(rows: int, seed: int = SEED) -> pd.DataFrame:
+def make_model_survey(rows: int, seed: int = SEED, strings: str = "object") -> pd.DataFrame:
     """:func:`make_survey` plus three numeric covariates for the model workloads (the survey columns are
     identical, the covariates come from a second stream seeded from ``seed``): ``wait_days`` (days waited
     for a reply, gamma), ``trust`` (a standardised score, higher among the satisfied) and ``contacts``
     (Poisson count)."""
-    frame = make_survey(rows, seed)
+    frame = make_survey(rows, seed, strings)
     rng = np.random.default_rng([seed, 16])
     satisfied = frame["satisfied"].to_numpy()
     frame["wait_days"] = rng.gamma(2.0, 3.0, size=rows) - 1.5 * satisfied
@@ -139,13 +139,24 @@ def make_model_survey(rows: int, seed: int = SEED) -> pd.DataFrame:
     return frame
 
 
-def string_dtype():
-    """The dtype of the string columns: pandas' ``str`` with Python storage, in every environment.
+STRINGS = ("object", "arrow")
 
-    pandas 3 stores ``str`` columns in Arrow when pyarrow is installed (the peers' environment has it,
-    through svy) and as Python strings otherwise (the project's environment); pinning the storage
-    keeps the starting DataFrame identical for every tool. pandas < 3: plain object columns.
+
+def string_dtype(strings: str = "object"):
+    """The dtype of the string columns, pinned so that every tool starts from the same DataFrame.
+
+    ``object``: pandas' ``str`` with Python storage (each value a Python string object; pandas < 3: plain
+    object columns). ``arrow``: the same values stored in Arrow (``pd.StringDtype("pyarrow")``), pandas 3's
+    default for text when pyarrow is installed: what a user who reads a CSV with pyarrow present holds.
     """
+    if strings == "arrow":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise RuntimeError("--strings arrow needs pyarrow in this environment (pip install pyarrow)") from None
+        return pd.StringDtype(storage="pyarrow", na_value=np.nan)
+    if strings != "object":
+        raise ValueError(f"strings must be one of {STRINGS}; got {strings!r}")
     try:
         return pd.StringDtype(storage="python", na_value=np.nan)
     except TypeError:

@@ -58,9 +58,11 @@ def main(argv=None) -> int:
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--budget", type=float, default=None, help="seconds for the timed calls (fewer if slow)")
     parser.add_argument("--output", required=True)
+    parser.add_argument("--strings", default="object", choices=synthetic.STRINGS,
+                        help="storage of the string columns (object: Python strings; arrow: Arrow-backed)")
     args = parser.parse_args(argv)
     output = pathlib.Path(args.output)
-    record: dict = {"tool": args.tool, "workload": args.workload, "rows": args.rows}
+    record: dict = {"tool": args.tool, "workload": args.workload, "rows": args.rows, "strings": args.strings}
     try:
         warnings.simplefilter("ignore")
         tool = load_tool(args.tool)
@@ -69,10 +71,10 @@ def main(argv=None) -> int:
             record["status"] = "unsupported"
         else:
             make = synthetic.make_model_survey if args.workload in synthetic.MODEL_WORKLOADS else synthetic.make_survey
-            frame = make(args.rows)
+            frame = make(args.rows, strings=args.strings)
             record["checksum"] = synthetic.frame_checksum(frame)
             prepare = tool.WORKLOADS[args.workload]
-            small = make(SMALL_ROWS, seed=synthetic.SEED + 1)
+            small = make(SMALL_ROWS, seed=synthetic.SEED + 1, strings=args.strings)
             small_run, _ = prepare(small, make_spec(small, args))
             run, extract = prepare(frame, make_spec(frame, args))
             measured = harness.measure(run, repeats=args.repeats, small_run=small_run, budget_seconds=args.budget)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from surveys.errors import DesignError
 
-__all__ = ["require_columns", "numeric_values", "factorize_sorted", "encode_column", "combine_codes",
+__all__ = ["require_columns", "numeric_values", "factorize", "factorize_sorted", "encode_column", "combine_codes",
            "category_code", "weight_values"]
 
 
@@ -74,8 +74,19 @@ def factorize_sorted(series: pd.Series, sort: bool = True) -> tuple[np.ndarray, 
             codes = np.where(codes < 0, -1, rank[np.maximum(codes, 0)])
             categories = categories[order]
         return codes, np.asarray(categories)
-    codes, uniques = pd.factorize(series, sort=sort)
+    codes, uniques = factorize(series, sort=sort)
     return codes.astype(np.int64, copy=False), np.asarray(uniques)
+
+
+def factorize(series: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` of a column as it is stored, by the fastest public path for its storage: pandas strings
+    with Python storage are factorized as their object array (free to take; pandas' ``StringArray.factorize``
+    is about twice as slow on the same values), everything else as it is (Arrow-backed strings are
+    dictionary-encoded by pyarrow, never turned into Python objects). Missing values get the code -1."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "python":
+        return pd.factorize(series.to_numpy(dtype=object), sort=sort, use_na_sentinel=True)
+    return pd.factorize(series, sort=sort, use_na_sentinel=True)
 
 
 def encode_column(series: pd.Series, role: str, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:

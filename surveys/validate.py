@@ -49,7 +49,7 @@ from surveys.spec_file import SpecReader, describe, join_path
 from surveys.wording import Text, Wording
 
 __all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "REASON_LABELS",
-           "reason_label", "Issue",
+           "reason_label", "Issue", "duplicate_keys", "duplicate_issues",
            "STRONG_EVIDENCE"]
 
 ISSUE_CODES = ("duplicate_submission", "incomplete", "attention_check_failed", "speeder", "straightline",
@@ -324,15 +324,18 @@ def _straightline(mapped: MappedExport, questionnaire: Questionnaire, rules) -> 
              and item.type == "single" and item.id in mapped.codes]
     if len(items) < rules.straightline_items:
         return []
-    values = mapped.codes[items].where(mapped.asked[items]).astype("Float64")
-    count = values.notna().sum(axis=1)
-    distinct = values.nunique(axis=1)
-    hit = (count >= rules.straightline_items) & (distinct == 1)
-    first = values[hit].bfill(axis=1).iloc[:, 0] if hit.any() else pd.Series(dtype=float)
-    rows = mapped.rows[hit.to_numpy()]
-    value = first.astype("Int64").astype(str)
+    # one code on every answered item: the row's smallest and largest answered code are equal (two columnwise
+    # reductions; a per-row nunique runs pd.unique once per respondent)
+    values = mapped.codes[items].where(mapped.asked[items]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    answered = ~np.isnan(values)
+    count = answered.sum(axis=1)
+    low = np.where(answered, values, np.inf).min(axis=1, initial=np.inf)
+    high = np.where(answered, values, -np.inf).max(axis=1, initial=-np.inf)
+    hit = (count >= rules.straightline_items) & (low == high)
+    rows = mapped.rows[hit]
+    value = pd.Series(low[hit].astype(np.int64), dtype=object).astype(str)
     return [_frame("straightline", rows, "", value, "the same answer " + value + " on all "
-                   + count[hit].astype(str) + " rating items")]
+                   + pd.Series(count[hit], dtype=object).astype(str) + " rating items")]
 
 
 def _attention(mapped: MappedExport, questionnaire: Questionnaire, rules) -> list[pd.DataFrame]:
@@ -394,14 +397,20 @@ def _unparseable_and_scale(mapped: MappedExport, questionnaire: Questionnaire, r
 
 # ------------------------------------------------------------------------------------------ duplicates
 
-def _labelled(mapped: MappedExport, earlier: pd.DataFrame | None) -> pd.DataFrame:
-    """Current rows after the earlier batches' rows, with identifier tokens and submission times."""
+def duplicate_keys(mapped: MappedExport) -> pd.DataFrame:
+    """What the duplicate rule compares of each row: its identifier tokens, submission time, ``where`` (``row N``)
+    and ``current_row``. The keys of a file read in chunks are the chunks' keys one after the other."""
     current = mapped.identifiers.copy()
     current["submitted_at"] = pd.to_datetime(mapped.meta["submitted_at"]) if "submitted_at" in mapped.meta else pd.NaT
     current["where"] = "row " + mapped.rows.astype(str)
     current["current_row"] = mapped.rows.to_numpy()
+    return current.reset_index(drop=True)
+
+
+def _labelled(current: pd.DataFrame, earlier: pd.DataFrame | None) -> pd.DataFrame:
+    """Current rows after the earlier batches' rows, with identifier tokens and submission times."""
     if earlier is None or earlier.empty:
-        return current.reset_index(drop=True)
+        return current
     previous = earlier.copy()
     previous["submitted_at"] = pd.to_datetime(previous.get("submitted_at"))
     previous["current_row"] = 0
@@ -427,8 +436,15 @@ def _within_window(frame: pd.DataFrame, columns: Sequence[str], window: pd.Timed
     return previous.where(gap <= window).reindex(frame.index)
 
 
-def _duplicates(mapped: MappedExport, rules, earlier: pd.DataFrame | None) -> list[pd.DataFrame]:
-    frame = _labelled(mapped, earlier)
+def duplicate_issues(keys: pd.DataFrame, rules: ValidationRules, earlier: pd.DataFrame | None) -> pd.DataFrame:
+    """The ``duplicate_submission`` issues (with their action) of the rows whose :func:`duplicate_keys` are
+    ``keys``, against each other and the ``earlier`` submissions (see the module docstring for the evidence)."""
+    found = _duplicates(keys, rules, earlier) if rules.action("duplicate_submission") != "off" else []
+    return found[0] if found else pd.DataFrame(columns=list(_REPORT_COLUMNS))
+
+
+def _duplicates(keys: pd.DataFrame, rules, earlier: pd.DataFrame | None) -> list[pd.DataFrame]:
+    frame = _labelled(keys, earlier)
     found = pd.Series(None, index=frame.index, dtype=object)
     action = pd.Series(None, index=frame.index, dtype=object)
     evidence = list(STRONG_EVIDENCE)
@@ -468,12 +484,14 @@ _RULES = (("unparseable", _unparseable_and_scale), ("required_missing", _require
 
 
 def validate_export(mapped: MappedExport, questionnaire: Questionnaire, rules: ValidationRules | None = None, *,
-                    earlier: pd.DataFrame | None = None) -> ValidationReport:
+                    earlier: pd.DataFrame | None = None, duplicates: bool = True) -> ValidationReport:
     """Apply every rule to ``mapped`` and decide each row: rejected, or accepted (possibly flagged).
 
     ``earlier``: identifier tokens of the submissions already in the store (columns as
     ``mapped.identifiers`` plus ``submitted_at`` and ``where``, e.g. ``"batch 3 row 7"``), so that a
     repeat of an earlier batch's submission is a duplicate too. Only rows of ``mapped`` are reported.
+    ``duplicates=False`` leaves the duplicate rule out (a file read in chunks applies it once, to the keys of
+    all its chunks: :func:`duplicate_issues`).
     """
     rules = rules or ValidationRules()
     if questionnaire.id != mapped.questionnaire_id:
@@ -485,8 +503,9 @@ def validate_export(mapped: MappedExport, questionnaire: Questionnaire, rules: V
     issues = pd.concat([frame for frame in frames if not frame.empty] or [pd.DataFrame(columns=list(ISSUE_COLUMNS))],
                        ignore_index=True)
     issues["action"] = issues["code"].map(lambda code: rules.action(code))
-    duplicates = _duplicates(mapped, rules, earlier) if rules.action("duplicate_submission") != "off" else []
-    issues = pd.concat([issues, *duplicates], ignore_index=True)
+    found = _duplicates(duplicate_keys(mapped), rules, earlier) \
+        if duplicates and rules.action("duplicate_submission") != "off" else []
+    issues = pd.concat([issues, *found], ignore_index=True)
     issues = issues[issues["action"] != "off"].astype({"row": "int64"})
     issues["value"] = issues["value"].fillna("").astype(str)
     issues = issues.sort_values(["row", "code"], kind="stable").reset_index(drop=True)[list(_REPORT_COLUMNS)]

@@ -36,7 +36,6 @@ from hostile_input import (
     Hang,
     csv_bytes,
     csv_rows,
-    make_city,
     questionnaire_of,
     surveys_process,
     watchdog,
@@ -338,8 +337,8 @@ def run_case(case: Case, city: pathlib.Path, folder: pathlib.Path, capsys, origi
 # ------------------------------------------------------------------------------------------ the tests
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    return make_city(tmp_path_factory.mktemp("fuzz") / "city")
+def city(demo_city):
+    return demo_city.out_dir
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from hostile_input import (
     column,
     csv_bytes,
     csv_rows,
-    make_city,
     questionnaire_of,
     surveys_process,
     with_cell,
@@ -34,8 +33,8 @@ COMMENT_ITEM = "15„ÄÅ"  # the free-text question of the grassroots-governance Èó
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    return make_city(tmp_path_factory.mktemp("hostile") / "city")
+def city(demo_city):
+    return demo_city.out_dir
 
 
 def ingest(capsys, store, *files, questionnaire=None):

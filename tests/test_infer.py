@@ -10,7 +10,6 @@ import pytest
 
 import surveys.cli
 from surveys import load_questionnaire
-from surveys.demo import generate_demo
 from surveys.errors import IngestError, QuestionnaireError
 from surveys.ingest import RawExport, RawQuestion, read_export, read_export_pair
 from surveys.ingest.infer import TODO_TRANSLATE, infer_questionnaire
@@ -20,9 +19,8 @@ PAPER_INSTRUMENTS = ("social_stability", "market_supervision", "grassroots_gover
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("infer_demo")
-    return generate_demo(out, sample_scale=0.15)
+def demo(demo_city):
+    return demo_city
 
 
 def _draft(raw, tmp_path: pathlib.Path, **options):

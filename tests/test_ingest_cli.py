@@ -1,6 +1,7 @@
 """``surveys ingest`` / ``surveys export``: the JSON contract, the table, exit codes and messages."""
 from __future__ import annotations
 
+import io
 import json
 
 import openpyxl
@@ -14,6 +15,7 @@ from test_responses import (
 )
 
 from surveys.cli import main
+from surveys.progress import row_progress
 from surveys.store.database import Store
 
 FILE_KEYS = {"path", "sha256", "role", "platform", "mapping", "encoding", "rows_read", "accepted", "rejected",
@@ -116,3 +118,26 @@ def test_export_command(files, tmp_path, capsys):
     assert "overall_label" in header and sheet.cell(row=2, column=header.index("overall_label") + 1).value == "Satisfied"
     assert main(["export", "--store", str(tmp_path / "none.sqlite"), "--questionnaire", "mini", "-o", str(out)]) == 2
     assert "no such store" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_bar_of_rows_is_drawn_on_a_terminal_only_and_shows_every_row():
+    assert row_progress(io.StringIO()) is None and row_progress(_Terminal(), enabled=False) is None
+    terminal = _Terminal()
+    bar = row_progress(terminal)
+    bar.file("exports/a.csv")
+    for done in range(500, 1201, 500):
+        bar.rows(min(done, 1200), 1200)
+    bar.rows(1200, 1200)
+    bar.file("b.csv")
+    bar.rows(500, 500)
+    bar.rows(900, 900)   # a file read in chunks: the total grows, the line shows the count alone
+    bar.close()
+    lines = terminal.getvalue().split("\n")
+    assert len(lines) == 3 and lines[2] == ""
+    assert lines[0].split("\r")[-1].startswith("… a.csv  " + "█" * 24) and "1,200 rows" in lines[0]
+    assert lines[1].split("\r")[-1] == "… b.csv  900 rows\x1b[K"

@@ -100,9 +100,8 @@ def test_real_code_and_text_pairs(stem):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    generate = pytest.importorskip("surveys.demo").generate_demo
-    return generate(tmp_path_factory.mktemp("demo"), sample_scale=0.2)
+def demo(demo_city):
+    return demo_city
 
 
 def test_every_demo_export_is_read_back_with_every_row(demo):

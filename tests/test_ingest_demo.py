@@ -6,7 +6,6 @@ import collections
 import pandas as pd
 import pytest
 
-from surveys.demo import generate_demo
 from surveys.questionnaire import load_questionnaire
 from surveys.resources import bundled_questionnaires
 from surveys.store.database import Store
@@ -20,9 +19,9 @@ REJECTING_FLAWS = ("duplicate_submission", "speeder", "attention_check_failed")
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory):
+def ingested(tmp_path_factory, demo_city):
     folder = tmp_path_factory.mktemp("demo")
-    manifest = generate_demo(folder / "city", sample_scale=0.15)
+    manifest = demo_city
     questionnaires = {q.id: q for q in map(load_questionnaire, bundled_questionnaires())}
     store = Store(folder / "store.sqlite")
     # the surveyed area is study configuration: the demo city's province and city, as its IPs report them
@@ -30,10 +29,10 @@ def ingested(tmp_path_factory):
     order = {"wjx_text": 0, "tencent_csv": 0, "paper_entry": 1, "proposal_feedback": 1, "wjx_code": 2,
              "tencent_csv_gb18030": 2}
     entries = sorted((e for e in manifest.files if e.kind in order), key=lambda e: (order[e.kind], e.path))
-    results = {entry.path: (entry, store.ingest(folder / "city" / entry.path, questionnaires[entry.questionnaire],
+    results = {entry.path: (entry, store.ingest(manifest.out_dir / entry.path, questionnaires[entry.questionnaire],
                                                 rules=rules, wave="2026", mode=entry.mode))
                for entry in entries}
-    flaws = pd.read_csv(folder / "city" / "truth" / "flaws.csv", dtype={"record": str})
+    flaws = pd.read_csv(manifest.out_dir / "truth" / "flaws.csv", dtype={"record": str})
     return store, results, flaws
 
 

@@ -10,7 +10,6 @@ import pytest
 
 import surveys.cli
 from surveys import load_questionnaire
-from surveys.demo import generate_demo
 from surveys.errors import IngestError, SurveyError
 from surveys.ingest import read_export
 from surveys.paper import (
@@ -37,9 +36,8 @@ def _questionnaire(name: str):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("paper_demo")
-    return generate_demo(out, sample_scale=0.15, instruments=list(PAPER_INSTRUMENTS))
+def demo(demo_city):
+    return demo_city
 
 
 # ----------------------------------------------------------------------------- template

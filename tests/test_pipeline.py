@@ -30,11 +30,9 @@ SCALE = 0.15
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    manifest = generate_demo(folder, sample_scale=SCALE)
-    study = load_study(DEMO_SPEC, data_dir=folder)
-    return manifest, study, run_study(study, store=folder / "store.sqlite")
+def demo(tmp_path_factory, demo_city):
+    study = load_study(DEMO_SPEC, data_dir=demo_city.out_dir)
+    return demo_city, study, run_study(study, store=tmp_path_factory.mktemp("demo_store") / "store.sqlite")
 
 
 # ------------------------------------------------------------------------------------------ the demo run
@@ -147,15 +145,15 @@ def test_measure_tables_cover_every_measure_with_reliability(demo):
 
 # ------------------------------------------------------------------------------------------ the CLI
 
-def _subset_spec(folder: pathlib.Path, questionnaire_id: str) -> pathlib.Path:
-    """The generated spec cut down to one questionnaire (fast), written beside the generated files."""
+def _subset_spec(folder: pathlib.Path, questionnaire_id: str, out: pathlib.Path) -> pathlib.Path:
+    """The generated spec cut down to one questionnaire (fast), written into ``out`` (run it with --data folder)."""
     document = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
     document["questionnaires"] = [q for q in document["questionnaires"] if q["id"] == questionnaire_id]
     document["inputs"] = [i for i in document["inputs"] if i["questionnaire"] == questionnaire_id]
     document["measures"] = [m for m in document["measures"] if m["questionnaire"] == questionnaire_id]
     document["margins"] = [dict(m, questionnaires=[questionnaire_id]) for m in document["margins"]
                            if questionnaire_id in m["questionnaires"]]
-    path = folder / f"study_{questionnaire_id}.yaml"
+    path = out / f"study_{questionnaire_id}.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
@@ -188,8 +186,9 @@ def test_run_writes_every_output_and_fails_on_unmet_targets(demo, tmp_path, caps
 
 def test_run_exits_0_when_every_target_is_met_and_draws_the_charts(demo, tmp_path, capsys):
     manifest, _, _ = demo
-    spec = _subset_spec(manifest.out_dir, "social_stability")
-    code = main(["run", str(spec), "--out", str(tmp_path / "out"), "--fail-on-target"])
+    spec = _subset_spec(manifest.out_dir, "social_stability", tmp_path)
+    code = main(["run", str(spec), "--data", str(manifest.out_dir), "--out", str(tmp_path / "out"), "--fail-on-target",
+                 "--svg"])
     captured = capsys.readouterr()
     assert code == 0 and "达标（有统计把握）" in captured.out and "未达标 0 项" in captured.out
     assert "not drawn" not in captured.err

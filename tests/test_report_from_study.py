@@ -35,7 +35,7 @@ SCALE = "0.15"
 def demo_run(tmp_path_factory):
     """`surveys demo` at a small sample scale, with charts and report (the one slow run of this file)."""
     out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out), "--sample-scale", SCALE]) == 0
+    assert main(["demo", "--out", str(out), "--sample-scale", SCALE, "--svg"]) == 0
     return out, out / "results"
 
 

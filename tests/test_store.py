@@ -70,6 +70,34 @@ def test_round_trip_of_codes_not_asked_missing_and_multiple_choice(tmp_path, min
         assert _count(store.path, f"SELECT COUNT(*) FROM answers WHERE state = '{state}'") > 0, state
 
 
+_SCHEMA_2_ANSWERS = """CREATE TABLE answers (
+    response_id INTEGER NOT NULL REFERENCES responses(response_id), item_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('answered', 'missing', 'not_asked')),
+    code INTEGER, codes TEXT, number REAL, text TEXT,
+    PRIMARY KEY (response_id, item_id)) WITHOUT ROWID"""
+
+
+def test_a_schema_2_store_keeps_every_answer_when_its_long_table_becomes_columns(tmp_path, mini):
+    store = Store(tmp_path / "s.sqlite")
+    store.ingest(wjx_text_file(tmp_path / "w.csv", WJX_TEXT_ROWS), mini, wave="2026")
+    store.ingest(_big_wjx(tmp_path / "big.csv", 700), mini, wave="2026")
+    before, asked = store.responses("mini"), store.asked("mini")
+    with contextlib.closing(sqlite3.connect(store.path)) as connection:   # as schema 2 kept them: one row per cell
+        long = connection.execute("SELECT * FROM answers ORDER BY response_id, item_id").fetchall()
+        connection.executescript(f"DROP VIEW answers; DELETE FROM answer_columns; {_SCHEMA_2_ANSWERS};"
+                                 "CREATE INDEX identifiers_token ON identifiers (kind, token);"
+                                 "UPDATE store_info SET value = '2' WHERE key = 'schema_version';")
+        connection.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)", long)
+        connection.commit()
+    upgraded = Store(store.path)
+    pd.testing.assert_frame_equal(upgraded.responses("mini"), before)
+    pd.testing.assert_frame_equal(upgraded.asked("mini"), asked)
+    with contextlib.closing(sqlite3.connect(store.path)) as connection:
+        assert connection.execute("SELECT * FROM answers ORDER BY response_id, item_id").fetchall() == long
+        assert connection.execute("SELECT value FROM store_info WHERE key = 'schema_version'").fetchone() == ("3",)
+        assert connection.execute("SELECT name FROM sqlite_master WHERE name = 'identifiers_token'").fetchall() == []
+
+
 def test_ingesting_the_same_file_twice_adds_nothing(tmp_path, mini):
     path = wjx_text_file(tmp_path / "w.csv", WJX_TEXT_ROWS)
     store = Store(tmp_path / "s.sqlite")

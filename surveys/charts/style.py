@@ -27,6 +27,7 @@ __all__ = [
     "UNRELIABLE_COLOUR",
     "PRINT_DPI",
     "MINIMUM_DPI",
+    "REPORT_DPI",
     "FIGURE_WIDTH",
     "ROW_HEIGHT",
     "FONT_SIZES",
@@ -60,6 +61,9 @@ UNRELIABLE_COLOUR = "#7F7F7F"
 
 PRINT_DPI = 300  # PNG resolution for print; save_figure refuses anything below MINIMUM_DPI
 MINIMUM_DPI = 200
+# The charts of a run's report (surveys run / demo): print quality on A4 at 4/9 of the pixels of PRINT_DPI, which
+# the PNG encoder and the HTML report's resampling pay for per pixel.
+REPORT_DPI = 200
 FIGURE_WIDTH = 7.0  # inches: fits the text width of an A4 page with 2 cm margins
 ROW_HEIGHT = 0.42  # inches per indicator/district row of a horizontal chart
 FONT_SIZES: Mapping[str, float] = {"title": 11.5, "label": 9.5, "tick": 9.0, "annotation": 8.0, "footnote": 7.5}

@@ -1,4 +1,4 @@
-"""``surveys demo --out DIR [--seed N] [--sample-scale S] [--lang zh|en] [--no-charts] [--no-report]``: write the
+"""``surveys demo --out DIR [--seed N] [--sample-scale S] [--lang zh|en] [--no-charts] [--svg] [--no-report]``: write the
 demo city's survey season, then run it end to end.
 
 A thin layer over :func:`surveys.demo.generate_demo` and :func:`surveys.study.pipeline.run_study`. It prints one
@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     print()
     study = load_study(analysis_dir() / "demo" / "study.yaml", data_dir=manifest.out_dir)
     run_to_folder(study, manifest.out_dir / "results", lang=args.lang, show_accounting=True, charts=args.charts,
-                  report=args.report, key_file=args.key_file)
+                  report=args.report, svg=args.svg, key_file=args.key_file)
     return 0
 
 

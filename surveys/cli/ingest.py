@@ -26,6 +26,7 @@ from typing import Any
 
 from surveys.cli.options import add_key_file_option
 from surveys.errors import StoreError, ValidationError
+from surveys.progress import row_progress
 from surveys.questionnaire import load_questionnaire
 from surveys.spec_file import SpecReader, read_yaml
 
@@ -63,8 +64,14 @@ def _ingest(args: argparse.Namespace) -> int:
     questionnaire = load_questionnaire(args.questionnaire)
     rules = _rules(args)
     store = Store(args.store, key_file=args.key_file)
-    results = ingest_files(store, args.files, questionnaire, labels=args.labels or (), rules=rules, mode=args.mode,
-                           wave=args.wave, platform=args.platform)
+    bar = row_progress(enabled=not args.json)
+    try:
+        results = ingest_files(store, args.files, questionnaire, labels=args.labels or (), rules=rules,
+                               mode=args.mode, wave=args.wave, platform=args.platform,
+                               progress=bar.rows if bar else None, file_progress=bar.file if bar else None)
+    finally:
+        if bar:
+            bar.close()
     args.interrupted = "the files were stored; only this report of them was cut short"
     if args.json:
         print(json.dumps({"files": [result.to_json() for result in results], "store": str(args.store)},

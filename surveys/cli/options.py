@@ -10,12 +10,16 @@ __all__ = ["add_output_options", "add_key_file_option"]
 
 
 def add_output_options(parser: argparse.ArgumentParser, folder: str) -> None:
-    """--lang, --no-charts and --no-report, shared by `surveys run` and `surveys demo` (results in ``folder``)."""
+    """--lang, --no-charts, --svg and --no-report, shared by `surveys run` and `surveys demo` (results in
+    ``folder``)."""
     parser.add_argument("--lang", choices=("zh", "en"), default=None,
                         help="language of the printed tables, the charts and the report (default: the spec's "
                              "report.lang, Chinese)")
     parser.add_argument("--no-charts", dest="charts", action="store_false",
-                        help=f"skip the charts ({folder}/charts/*.png and *.svg), e.g. for quick checks")
+                        help=f"skip the charts ({folder}/charts/*.png), e.g. for quick checks")
+    parser.add_argument("--svg", action="store_true",
+                        help=f"also write every chart as SVG ({folder}/charts/*.svg, text as paths), for editing or "
+                             "print shops")
     parser.add_argument("--no-report", dest="report", action="store_false",
                         help=f"skip the acceptance report ({folder}/report.xlsx, report.html and report.docx)")
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, TextIO
 import pandas as pd
 
 from surveys.display import display_width, wrap
-from surveys.progress import progress_printer
+from surveys.progress import progress_printer, row_progress
 from surveys.report.labels import label
 from surveys.spreadsheet_text import csv_frame
 from surveys.validate import reason_label
@@ -205,7 +205,7 @@ def write_report(result: Any, out_dir: pathlib.Path, lang: str, chart_files: lis
 
 
 def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None, show_accounting: bool = False,
-                  charts: bool = True, report: bool = True, file: TextIO | None = None,
+                  charts: bool = True, report: bool = True, svg: bool = False, file: TextIO | None = None,
                   key_file: str | pathlib.Path | None = None) -> Any:
     """Run ``study`` (a loaded Study), write its outputs (charts, report) into ``out_dir`` and print the results."""
     from surveys.study.pipeline import run_study
@@ -215,7 +215,7 @@ def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None,
     for name in _STORE_FILES:  # the run's store is an output of this run: start it afresh
         (out_dir / name).unlink(missing_ok=True)
     result = run_study(study, store=out_dir / "store.sqlite", work_dir=out_dir / "work",
-                       progress=progress_printer(), key_file=key_file)
+                       progress=progress_printer(), key_file=key_file, rows=row_progress())
     write_outputs(result, out_dir)
     lang = lang or result.study.lang
     progress = progress_printer()
@@ -223,7 +223,7 @@ def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None,
     if charts:
         if progress:
             progress("charts")
-        chart_files, chart_notes = write_charts(result, out_dir, lang)
+        chart_files, chart_notes = write_charts(result, out_dir, lang, svg=svg)
         for note in chart_notes:
             print(f"note: {note}", file=sys.stderr)
     if report:
@@ -414,15 +414,19 @@ def _driver_title(questionnaire: Any, lang: str) -> str:
     return f"{label('chart_drivers', lang)} · {questionnaire.title.get(lang)}"
 
 
-def write_charts(result: Any, out_dir: pathlib.Path, lang: str) -> tuple[list[pathlib.Path], list[str]]:
-    """Every chart of the run as ``out_dir/charts/<name>.png`` and ``.svg``; returns the files and, for a chart
-    that could not be drawn (e.g. no CJK font on the machine), a note instead of failing the run's tables."""
+def write_charts(result: Any, out_dir: pathlib.Path, lang: str, *,
+                 svg: bool = False) -> tuple[list[pathlib.Path], list[str]]:
+    """Every chart of the run, drawn once, as ``out_dir/charts/<name>.png`` at :data:`REPORT_DPI` (and ``.svg``
+    with ``svg``); returns the files and, for a chart that could not be drawn (e.g. no CJK font on the machine), a
+    note instead of failing the run's tables."""
     from surveys.charts import ChartError, save_figure
+    from surveys.charts.style import REPORT_DPI
 
     written, notes = [], []
+    formats = ("png", "svg") if svg else ("png",)
     for stem, draw in _chart_jobs(result, lang):
         try:
-            written += save_figure(draw(), out_dir / "charts" / stem)
+            written += save_figure(draw(), out_dir / "charts" / stem, dpi=REPORT_DPI, formats=formats)
         except ChartError as error:
             notes.append(f"chart {stem} not drawn: {error}")
     return written, notes

@@ -19,9 +19,9 @@ A thin layer over :func:`surveys.study.pipeline.run_study`. It writes into DIR:
 * ``store.sqlite``: the response store of this run (replaced on each run), every row with its fate (its
   identifiers as keyed tokens; the key stays in the key file, ``--key-file``, never in DIR), and
   ``work/agreed/*.xlsx``: the agreed rows of double-keyed paper forms, as ingested;
-* ``charts/*.png`` and ``*.svg`` (:mod:`surveys.charts`): the targets, each headline by district and by mode,
-  the weights and margins of each raking, the importance–performance map of each driver analysis, and the
-  census by each classification of its register
+* ``charts/*.png`` (and ``*.svg`` with ``--svg``; :mod:`surveys.charts`): the targets, each headline by district
+  and by mode, the weights and margins of each raking, the importance–performance map of each driver analysis,
+  and the census by each classification of its register
   (``--no-charts`` skips them; a chart that cannot be drawn, e.g. without a CJK font, is a note on stderr);
 * ``report.xlsx``, ``report.html`` and ``report.docx`` (:mod:`surveys.report`, filled by
   :func:`surveys.report.from_study.report_input_from_study`): the acceptance workbook, the self-contained
@@ -48,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
 
     study = load_study(args.study, data_dir=args.data)
     result = run_to_folder(study, pathlib.Path(args.out), lang=args.lang, charts=args.charts, report=args.report,
-                           key_file=args.key_file)
+                           svg=args.svg, key_file=args.key_file)
     if args.fail_on_target and result.targets_not_met:
         return 1
     return 0

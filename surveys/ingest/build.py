@@ -42,7 +42,7 @@ def data_rows(source: SourceTable, header_rows: int) -> tuple[tuple[str, ...], .
 def _row_numbers(source: SourceTable, header_rows: int) -> list[int]:
     """The 1-based position under the header block of each row :func:`data_rows` gives (blank rows counted, so a
     number still points at the file's row)."""
-    return [number for number, row in enumerate(source.rows[header_rows:], start=1) if row]
+    return [number for number, row in enumerate(source.rows[header_rows:], start=1 + source.row_offset) if row]
 
 
 def _at_file_rows(problems: Sequence[ParseProblem], numbers: Sequence[int]) -> list[ParseProblem]:
@@ -66,22 +66,25 @@ def ragged_problems(rows: Sequence[Sequence[str]], width: int, first_row: int = 
     return problems
 
 
-def _renumbered(problems: Sequence[ParseProblem], header_rows: int) -> list[ParseProblem]:
-    # load-time notes count rows after the first line; shift them to data rows after the header block
+def _renumbered(problems: Sequence[ParseProblem], header_rows: int, offset: int = 0) -> list[ParseProblem]:
+    # load-time notes count rows after the first line; shift them to data rows after the header block (and after
+    # the rows of the earlier chunks)
     shifted = []
     for problem in problems:
         row = problem.row - (header_rows - 1)
         if row >= 1:
-            shifted.append(dataclasses.replace(problem, row=row))
+            shifted.append(dataclasses.replace(problem, row=row + offset))
     return shifted
 
 
 def assemble_export(source: SourceTable, platform: str, coding: str, header_rows: int, headers: Sequence[str],
                     meta_found: Mapping[str, int], columns: Sequence[ColumnValues], *,
-                    extra_problems: Sequence[ParseProblem] = ()) -> RawExport:
+                    extra_problems: Sequence[ParseProblem] = (),
+                    cells: Sequence[Sequence[str]] | None = None) -> RawExport:
+    """The RawExport of a reader's columns; ``cells``: the data rows transposed, when the reader holds them."""
     rows = data_rows(source, header_rows)
     numbers = _row_numbers(source, header_rows)
-    meta, meta_problems = meta_frame_columns(rows, headers, meta_found)
+    meta, meta_problems = meta_frame_columns(rows, headers, meta_found, columns=cells)
     reader_problems = ragged_problems(rows, len(headers)) + meta_problems + list(extra_problems)
     question_columns = [column for column in columns if column.question is not None]
     keys = dedupe_keys([column.question.key for column in question_columns], reserved=(ROW_COLUMN, *meta))
@@ -108,7 +111,7 @@ def assemble_export(source: SourceTable, platform: str, coding: str, header_rows
             values[other_key] = column.values
             questions = [dataclasses.replace(q, other_column=other_key) if q.key == owner else q for q in questions]
     answers = answers_frame(numbers, meta, values)
-    problems = _renumbered(source.problems, header_rows) + _at_file_rows(reader_problems, numbers)
+    problems = _renumbered(source.problems, header_rows, source.row_offset) + _at_file_rows(reader_problems, numbers)
     meta_columns = {name: headers[index] for name, index in meta_found.items()}
     if "ip" in meta_found and "ip_location" not in meta_found:
         meta_columns["ip_location"] = headers[meta_found["ip"]]

@@ -62,6 +62,11 @@ def _sniff_utf16_without_bom(data: bytes) -> str | None:
     return best
 
 
+def sniff_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark (or UTF-16's zero bytes) names at the start of ``data``, if any."""
+    return _sniff_bom(data) or _sniff_utf16_without_bom(data)
+
+
 def decode_bytes(data: bytes, path: pathlib.Path, encoding: str | None = None) -> tuple[str, str]:
     """``(text, encoding used)``; an explicit ``encoding`` is tried alone.
 
@@ -72,7 +77,7 @@ def decode_bytes(data: bytes, path: pathlib.Path, encoding: str | None = None) -
     if encoding is not None:
         candidates: tuple[str, ...] = (encoding,)
     else:
-        sniffed = _sniff_bom(data) or _sniff_utf16_without_bom(data)
+        sniffed = sniff_encoding(data)
         candidates = (sniffed,) if sniffed else FALLBACK_ENCODINGS
     failures = []
     for candidate in candidates:

@@ -52,7 +52,7 @@ import pandas as pd
 from surveys.errors import IngestError
 from surveys.ingest import NOT_ASKED, RawExport
 from surveys.ingest.privacy import IDENTIFIER_KINDS, Pseudonymiser, find_phones
-from surveys.ingest.values import MAX_INTEGER_DIGITS, quoted, to_number
+from surveys.ingest.values import MAX_INTEGER_DIGITS, by_distinct, quoted, to_number
 from surveys.questionnaire import Item, Questionnaire
 
 __all__ = ["Issue", "MappedExport", "map_export", "ISSUE_COLUMNS", "KEPT_META", "resolve_platform"]
@@ -377,22 +377,29 @@ def _text_cell(value: Any) -> tuple[Any, str]:
     return str(value), ""
 
 
-def _map_column(values: pd.Series, convert, problem_code: str, item_id: str) -> tuple[list, list[Issue]]:
-    """Converted cells and their issues; each distinct value is converted once."""
-    cache: dict[Any, tuple[Any, str]] = {}
-    converted, issues = [], []
-    for row, value in values.items():
-        if _is_missing(value):
-            converted.append(None)
-            continue
-        key = (type(value).__name__, value if not isinstance(value, list) else tuple(value))
-        if key not in cache:
-            cache[key] = convert(value)
-        result, problem = cache[key]
-        converted.append(result)
-        if problem:
-            issues.append(Issue(problem_code, int(row), item_id, str(value), problem))
-    return converted, issues
+def _map_column(values: pd.Series, convert, problem_code: str, item_id: str,
+                dtype: Any = object) -> tuple[Any, list[Issue]]:
+    """Converted cells and their issues, in row order; each distinct value is converted once. ``dtype="Int64"``:
+    the codes as a masked integer array, built from the distinct codes (no object array in between)."""
+    def converted(value: Any) -> tuple[Any, str]:
+        return (None, "") if _is_missing(value) else convert(value)
+
+    _, codes, results = by_distinct(values.to_numpy(dtype=object), converted, missing=(None, ""))
+    table = np.empty(len(results) + 1, dtype=object)
+    table[:len(results)] = [result for result, _ in results]
+    table[len(results)] = None
+    troubled = [code for code, (_, problem) in enumerate(results) if problem]
+    issues = []
+    if troubled:
+        rows = values.index.to_numpy()
+        for position in np.flatnonzero(np.isin(codes, troubled)):
+            issues.append(Issue(problem_code, int(rows[position]), item_id, str(values.iloc[position]),
+                                results[codes[position]][1]))
+    if dtype == "Int64":
+        known = np.array([result is not None for result, _ in results] + [False])
+        numbers = np.array([result if result is not None else 0 for result, _ in results] + [0], dtype=np.int64)
+        return pd.arrays.IntegerArray(numbers[codes], ~known[codes]), issues
+    return table[codes], issues
 
 
 def _map_item(questionnaire: Questionnaire, platform: str, item: Item, raw: RawExport, key: str,
@@ -400,14 +407,14 @@ def _map_item(questionnaire: Questionnaire, platform: str, item: Item, raw: RawE
     column = raw.answers[key]
     index = pd.Index(raw.answers["row"].astype(int), name="row")
     header = raw.question(key).columns[0] if raw.question(key).columns else key
-    shown = pd.Series([value is not NOT_ASKED for value in column], index=index, dtype=bool)
-    values = pd.Series(list(column), index=index, dtype=object)
+    values = pd.Series(column.to_numpy(dtype=object), index=index, dtype=object)
+    shown = pd.Series(values.to_numpy() != NOT_ASKED, index=index, dtype=bool)
     if item.type in ("single", "multiple"):
         choices = _choices(questionnaire, platform, item, header, positions)
         convert = (lambda value: _single_cell(choices, value)) if item.type == "single" else (
             lambda value: _multiple_cell(choices, value))
-        converted, issues = _map_column(values, convert, "out_of_scale", item.id)
         dtype = "Int64" if item.type == "single" else object
+        converted, issues = _map_column(values, convert, "out_of_scale", item.id, dtype)
     elif item.type == "number":
         converted, issues = _map_column(values, lambda value: _number_cell(header, value), "unparseable", item.id)
         dtype = "Float64"
@@ -488,6 +495,16 @@ def _paper_meta(raw: RawExport, answers: pd.DataFrame) -> pd.DataFrame:
     return answers.assign(**found) if found else answers
 
 
+def _record_ids(record: Any, index: pd.Index) -> pd.Series:
+    """The record ids as stripped text (None where missing)."""
+    if record is None:
+        return pd.Series(None, index=index, dtype=object)
+    values = pd.Series(record, index=index, dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":   # the readers' meta text: strip it columnwise
+        return values.str.strip().where(values.notna(), None).astype(object)
+    return values.map(lambda value: None if _is_missing(value) else str(value).strip())
+
+
 def _meta(raw: RawExport, index: pd.Index, record_items: list[pd.Series], mode: str, wave: str) -> pd.DataFrame:
     answers = _paper_meta(raw, raw.answers.set_axis(index, axis=0))
     meta = pd.DataFrame(index=index)
@@ -498,9 +515,7 @@ def _meta(raw: RawExport, index: pd.Index, record_items: list[pd.Series], mode: 
             break
     if record is None and record_items:
         record = record_items[0]
-    meta["record_id"] = (pd.Series(record, index=index, dtype=object).map(
-        lambda value: None if _is_missing(value) else str(value).strip()) if record is not None
-        else pd.Series(None, index=index, dtype=object))
+    meta["record_id"] = _record_ids(record, index)
     for name in KEPT_META:
         if name in answers:
             meta[name] = answers[name]
@@ -603,14 +618,24 @@ PAPER_META_HEADERS = {"表单编号": "form_number", "问卷编号": "form_numbe
 
 
 def read_for_questionnaire(path, questionnaire: Questionnaire, *, platform: str | None = None,
-                           **read_options: Any) -> RawExport:
+                           in_chunks: bool = False, **read_options: Any) -> Any:
     """Read an export for ``questionnaire``: the platform is detected from the header signature; a file
     without one (a paper data-entry workbook, OMR output) is read with the generic reader when the
     questionnaire has a ``paper`` mapping whose columns the file has. ``platform`` (a questionnaire
-    mapping name) forces the reader: ``paper`` → generic, ``wjx``/``tencent`` → that reader."""
+    mapping name) forces the reader: ``paper`` → generic, ``wjx``/``tencent`` → that reader.
+
+    ``in_chunks``: an iterator of RawExports, the file's chunks of rows where :mod:`surveys.ingest.chunks` reads
+    it so (a later chunk that reads otherwise raises ``ChunkMismatch``), else the whole file as one."""
     from surveys.ingest import read_export
 
     path = pathlib.Path(path)
+    if in_chunks:
+        from surveys.ingest.chunks import STREAMED_PLATFORMS, read_chunks
+
+        streamable = set(read_options) <= {"encoding", "sheet", "coding"} and platform in (None, *STREAMED_PLATFORMS)
+        chunked = read_chunks(path, platform=platform, **read_options) if streamable else None
+        return chunked.chunks() if chunked is not None else iter(
+            [read_for_questionnaire(path, questionnaire, platform=platform, **read_options)])
     if platform == "paper" or read_options.get("columns") is not None:
         return _read_paper(path, read_options)
     if platform is not None:

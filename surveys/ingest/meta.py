@@ -15,10 +15,11 @@ import datetime
 import re
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from surveys.ingest.raw import ParseProblem
-from surveys.ingest.values import quoted, to_number
+from surveys.ingest.values import by_distinct, quoted, to_number
 
 __all__ = ["find_meta_columns", "parse_timestamp", "parse_duration", "MAX_DURATION_SECONDS", "split_ip", "meta_frame_columns", "NUMERIC_META",
            "META_VOCABULARY"]
@@ -32,6 +33,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(小时|时|分钟|分|秒|h|m|s
 # no questionnaire takes a year; a longer "duration" is a corrupted cell (and would not fit the store's integers)
 MAX_DURATION_SECONDS = 366 * 24 * 3600
 _DURATION_LENGTH = 40
+_ADDRESS_CHARACTERS = "0123456789abcdefABCDEF:."
 _IP_WITH_PLACE = re.compile(r"^\s*([0-9A-Fa-f:.]+)\s*[(（]\s*(.*?)\s*[)）]\s*$")
 
 
@@ -73,6 +75,11 @@ def parse_duration(text: str) -> int:
 
 def split_ip(text: str) -> tuple[str, str | None]:
     """``('1.2.3.4', '江苏-南京')`` from ``1.2.3.4(江苏-南京)``; a bare address gives ``(address, None)``."""
+    head, bracket, place = text.partition("(")
+    address = head.strip()
+    if bracket and place.endswith(")") and address and not address.strip(_ADDRESS_CHARACTERS) \
+            and "（" not in place and "）" not in place[-2:]:
+        return address, (place[:-1].strip() or None)   # the usual 1.2.3.4(江苏-南京), without the pattern
     match = _IP_WITH_PLACE.match(text)
     if match:
         return match.group(1), (match.group(2) or None)
@@ -116,39 +123,93 @@ def _parse_one(name: str, text: str):
     return text.strip()
 
 
+def _meta_cell(name: str, text: str) -> tuple[object, str]:
+    """``(value, problem)`` of one meta cell (stripped text) that is parsed."""
+    if text == "" or text.upper() == "N/A":
+        return None, ""
+    try:
+        return _parse_one(name, text), ""
+    except ValueError as error:
+        return None, str(error)
+
+
+# The common timestamp layouts, parsed for a whole column at once; other cells go through parse_timestamp.
+_PLAIN_TIMESTAMP = re.compile(r"^\d{4}([/-])\d{1,2}\1\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}$")
+
+
+def _timestamps(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Timestamps of a column of stripped texts parsed columnwise where the layout is plain (``2023/9/8 12:24:22``,
+    ``2023-09-08 12:24:22``): ``(parsed, plain)``; cells outside ``plain`` are left to :func:`parse_timestamp`."""
+    plain = texts.str.match(_PLAIN_TIMESTAMP).fillna(False).astype(bool)
+    parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us]")
+    if plain.any():
+        unified = texts[plain].str.replace("-", "/", regex=False)
+        parsed[plain] = pd.to_datetime(unified, format="%Y/%m/%d %H:%M:%S", errors="coerce").astype("datetime64[us]")
+    return parsed, plain & parsed.notna()
+
+
+def _parsed(name: str) -> bool:
+    """Whether the meta column ``name`` holds values parsed from its text (times, durations, numbers)."""
+    return name.endswith("_at") or name == "duration_seconds" or name in NUMERIC_META
+
+
+def _text_meta(name: str, texts: pd.Series, with_location: bool) -> dict[str, pd.Series]:
+    """A meta column kept as text (empty and ``N/A`` missing), or the IP split into the address and its place
+    (``ip_location`` when ``with_location``): one pass over the cells, most of which are distinct."""
+    missing = [text == "" or text.upper() == "N/A" for text in texts.tolist()]
+    if name != "ip":
+        return {name: pd.Series(np.where(missing, None, texts.to_numpy(dtype=object)), dtype=object)}
+    parts = [(None, None) if gone else split_ip(text) for text, gone in zip(texts.tolist(), missing)]
+    found = {name: pd.Series([address for address, _ in parts], dtype=object)}
+    if with_location:
+        found["ip_location"] = pd.Series([place for _, place in parts], dtype=object)
+    return found
+
+
 def meta_frame_columns(rows: Sequence[Sequence[str]], headers: Sequence[str], found: Mapping[str, int],
-                       first_row: int = 1) -> tuple[dict[str, pd.Series], list[ParseProblem]]:
+                       first_row: int = 1, columns: Sequence[Sequence[str]] | None = None,
+                       ) -> tuple[dict[str, pd.Series], list[ParseProblem]]:
     """Parsed meta columns for the answers frame, and the cells that did not parse.
 
     ``rows`` are the data rows (``first_row`` is the 1-based number of the first one). ``ip`` also
-    fills ``ip_location`` when the file has no separate location column.
+    fills ``ip_location`` when the file has no separate location column. Each column is parsed once per
+    distinct value (and plain timestamps columnwise): a column of a million rows is not a million calls.
+    ``columns``: the rows already transposed (as a reader may hold them), read instead of ``rows``.
     """
-    values: dict[str, list] = {name: [] for name in found}
-    locations: list = []
-    problems: list[ParseProblem] = []
-    for offset, row in enumerate(rows):
-        for name, index in found.items():
-            text = row[index].strip() if index < len(row) else ""
-            if text == "" or text.upper() == "N/A":
-                values[name].append(None)
-                if name == "ip":
-                    locations.append(None)
-                continue
-            if name == "ip":
-                address, place = split_ip(text)
-                values[name].append(address)
-                locations.append(place)
-                continue
-            try:
-                values[name].append(_parse_one(name, text))
-            except ValueError as error:
-                values[name].append(None)
-                problems.append(ParseProblem(first_row + offset, headers[index], text, str(error)))
+    cells_of = columns
     columns: dict[str, pd.Series] = {}
-    for name, column in values.items():
-        columns[name] = _typed(name, column)
-    if "ip" in found and "ip_location" not in found:
-        columns["ip_location"] = pd.Series(locations, dtype=object)
+    problems: list[ParseProblem] = []
+    location = None
+    for name, index in found.items():
+        texts = pd.Series([cell.strip() for cell in cells_of[index]] if cells_of is not None else
+                          [row[index].strip() if index < len(row) else "" for row in rows], dtype=object)
+        cells = texts
+        parsed = plain = None
+        if name == "ip" or not _parsed(name):   # text kept as it is (ids, channels) or split (IP): no parse to share
+            found_columns = _text_meta(name, texts, "ip_location" not in found)
+            location = found_columns.pop("ip_location", location)
+            columns.update(found_columns)
+            continue
+        if name.endswith("_at") and len(texts):
+            parsed, plain = _timestamps(texts)
+            cells = texts.where(~plain, "")
+        results, codes, distinct = by_distinct(cells.to_numpy(dtype=object),
+                                               lambda text, name=name: _meta_cell(name, text),
+                                               missing=(None, ""))
+        troubled = [code for code, (_, problem) in enumerate(distinct) if problem]
+        for position in np.flatnonzero(np.isin(codes, troubled)):
+            problems.append(ParseProblem(first_row + int(position), headers[index], cells.iloc[position],
+                                         distinct[codes[position]][1]))
+        values = [result[0] for result in results]
+        if parsed is not None:
+            column = _typed(name, values)
+            columns[name] = column.where(~plain, parsed)
+        else:
+            columns[name] = _typed(name, values)
+    if location is not None:
+        columns["ip_location"] = location
+    if problems:
+        problems.sort(key=lambda problem: problem.row)
     return columns, problems
 
 

@@ -19,7 +19,6 @@ number of the input.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -47,6 +46,9 @@ _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 # (pattern, token kind), applied in this order: an ID number must not be read as a phone number
 _SCRUBBERS = ((_EMAIL, "email"), (_ID_NUMBER, "id_number"), (PHONE_PATTERN, "phone"), (_LANDLINE, "phone"),
               (_IPV4, "ip"))
+
+
+_NORMALISED = ("phone", "id_number", "email")
 
 
 def _normalise(kind: str, value: str) -> str:
@@ -90,15 +92,21 @@ class Pseudonymiser:
         text = _normalise(kind, str(value))
         if not text:
             return None
-        digest = hmac.new(self._key, f"{kind}\x1f{text}".encode("utf-8"), hashlib.sha256).hexdigest()
-        return digest[:TOKEN_DIGITS]
+        return hmac.digest(self._key, f"{kind}\x1f{text}".encode("utf-8"), "sha256").hex()[:TOKEN_DIGITS]
 
     def column(self, kind: str, values: pd.Series) -> pd.Series:
         """Tokens of a column, computed once per distinct value (``None`` where missing)."""
+        from surveys.ingest.values import by_distinct
+
         series = pd.Series(values, dtype=object)
-        distinct = {value: self.token(kind, value) for value in series.dropna().unique()}
-        return pd.Series([distinct.get(value) if value is not None and value == value else None
-                          for value in series], index=series.index, dtype=object)
+        key, prefix = self._key, f"{kind}\x1f"
+
+        def token(value: object) -> str | None:
+            text = _normalise(kind, str(value)) if kind in _NORMALISED else str(value).strip()
+            return hmac.digest(key, (prefix + text).encode("utf-8"), "sha256").hex()[:TOKEN_DIGITS] if text else None
+
+        tokens, _, _ = by_distinct(series.to_numpy(dtype=object), token)
+        return pd.Series(tokens, index=series.index, dtype=object)
 
     def scrub(self, text: object) -> object:
         """``text`` with phone, ID, e-mail and IP numbers replaced by ``〔kind:token〕``; non-text unchanged."""

@@ -13,7 +13,7 @@ from surveys.ingest.raw import RawExport
 from surveys.ingest.readers import READERS, ReadOptions
 from surveys.ingest.table import read_bytes
 
-__all__ = ["read_export", "read_export_pair", "detect_platform"]
+__all__ = ["read_export", "read_export_pair", "detect_platform", "read_with"]
 
 
 def detect_platform(path: str | os.PathLike, *, encoding: str | None = None, sheet: str | None = None) -> str:
@@ -42,12 +42,18 @@ def read_export(path: str | os.PathLike, *, platform: str | None = None, encodin
     source = None
     if platform is None:
         platform, source = detect_from_bytes(path, data, encoding=encoding, sheet=sheet)
-    reader = READERS.get(platform)
-    if reader is None:
-        raise IngestError(f"{path.name}: unknown platform {platform!r}; expected one of {sorted(READERS)}")
     options = ReadOptions(encoding=encoding, sheet=sheet, coding=coding, header_rows=header_rows,
                           skip_rows=skip_rows, columns=columns, not_asked=tuple(not_asked), blank=tuple(blank),
                           data=data, source=source)
+    return read_with(path, platform, options)
+
+
+def read_with(path: pathlib.Path, platform: str, options: ReadOptions) -> RawExport:
+    """The export read by the platform's reader with ``options`` (e.g. a loaded table in ``options.source``); a
+    layout no reader anticipated is an :class:`IngestError` naming the file."""
+    reader = READERS.get(platform)
+    if reader is None:
+        raise IngestError(f"{path.name}: unknown platform {platform!r}; expected one of {sorted(READERS)}")
     try:
         return reader(path, options)
     except IngestError:

@@ -22,7 +22,8 @@ from surveys.ingest.encoding import NUL_REPLACEMENT, decode_bytes
 from surveys.ingest.raw import ParseProblem
 from surveys.ingest.workbook import open_sheet
 
-__all__ = ["SourceTable", "load_table", "read_bytes", "container_of", "MAX_COLUMNS"]
+__all__ = ["SourceTable", "load_table", "read_bytes", "file_sha256", "container_of", "MAX_COLUMNS", "cell_text",
+           "blank_as_empty", "long_number_problems", "delimiter_of"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,7 +40,9 @@ class SourceTable:
     blank row is the empty tuple ``()``.
 
     ``problems`` are cell notes made while loading (data row numbers assume one header row; readers
-    renumber them when they know the header height).
+    renumber them when they know the header height). ``row_offset``: for one chunk of a file read in chunks
+    (:mod:`surveys.ingest.chunks`), the rows under the header that came before this chunk's rows (the header
+    rows are repeated at the top of every chunk).
     """
 
     path: pathlib.Path
@@ -49,17 +52,36 @@ class SourceTable:
     container: str
     rows: tuple[tuple[str, ...], ...]
     problems: tuple[ParseProblem, ...] = ()
+    row_offset: int = 0
 
 
-def read_bytes(path: pathlib.Path) -> bytes:
+def _readable(path: pathlib.Path, read):
+    """``read(path)``, with the file's absence or unreadability as an :class:`IngestError`."""
     try:
-        return path.read_bytes()
+        return read(path)
     except FileNotFoundError:
         raise IngestError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
         raise IngestError(f"{path}: is a directory; expected an export file") from None
     except OSError as error:
         raise IngestError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+def read_bytes(path: pathlib.Path) -> bytes:
+    return _readable(path, pathlib.Path.read_bytes)
+
+
+def _digest(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: pathlib.Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in blocks: what a store compares before parsing anything."""
+    return _readable(path, _digest)
 
 
 def container_of(data: bytes, path: pathlib.Path) -> str:
@@ -85,7 +107,7 @@ def _number_text(value: float) -> str:
     return repr(value)
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -104,7 +126,7 @@ def _cell_text(value: object) -> str:
     return text.replace("\x00", NUL_REPLACEMENT) if "\x00" in text else text
 
 
-def _long_number_problems(row: list[object], header: tuple[str, ...], index: int) -> list[ParseProblem]:
+def long_number_problems(row: list[object], header: tuple[str, ...], index: int) -> list[ParseProblem]:
     problems = []
     for position, value in enumerate(row):
         if isinstance(value, float) and math.isfinite(value) and abs(value) >= 10 ** _EXCEL_DIGITS:
@@ -115,9 +137,9 @@ def _long_number_problems(row: list[object], header: tuple[str, ...], index: int
     return problems
 
 
-def _blank_as_empty(row: tuple[str, ...]) -> tuple[str, ...]:
+def blank_as_empty(row: tuple[str, ...]) -> tuple[str, ...]:
     """An entirely blank row (every cell empty or white space) as ``()``, so later stages tell it at a glance."""
-    return row if any(cell.strip() for cell in row) else ()
+    return row if "".join(row).strip() else ()
 
 
 def _load_workbook(data: bytes, path: pathlib.Path, container: str, sheet: str | None):
@@ -125,14 +147,14 @@ def _load_workbook(data: bytes, path: pathlib.Path, container: str, sheet: str |
     rows: list[tuple[str, ...]] = []
     problems: list[ParseProblem] = []
     for index, row in enumerate(sheet_rows):
-        texts = tuple(_cell_text(value) for value in row)
+        texts = tuple(cell_text(value) for value in row)
         if index:
-            problems += _long_number_problems(row, rows[0], index)
-        rows.append(_blank_as_empty(texts))
+            problems += long_number_problems(row, rows[0], index)
+        rows.append(blank_as_empty(texts))
     return tuple(rows), chosen, problems
 
 
-def _delimiter(first_line: str) -> str:
+def delimiter_of(first_line: str) -> str:
     if first_line.count("\t") > first_line.count(","):
         return "\t"
     return ","
@@ -145,8 +167,8 @@ def _load_text(data: bytes, path: pathlib.Path, encoding: str | None):
     limit = csv.field_size_limit()
     csv.field_size_limit(max(limit, len(text) + 1))
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=False)
-        rows = tuple(_blank_as_empty(tuple(row)) for row in reader)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(first_line), strict=False)
+        rows = tuple(blank_as_empty(tuple(row)) for row in reader)
     except csv.Error as error:
         raise IngestError(f"{path.name}: not a readable CSV ({error}); expected comma- or tab-separated text "
                           "as exported by the survey platform") from None

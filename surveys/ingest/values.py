@@ -14,12 +14,14 @@ import math
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from surveys.ingest.raw import NOT_ASKED, ROW_COLUMN
 
 __all__ = ["is_integer_text", "to_number", "quoted", "MAX_INTEGER_DIGITS", "identifier_like", "infer_kind", "split_other", "split_outside",
-           "answers_frame", "MAX_SCALE_CODE", "MAX_CHOICE_LABELS", "dedupe_keys", "is_blank"]
+           "answers_frame", "MAX_SCALE_CODE", "MAX_CHOICE_LABELS", "dedupe_keys", "is_blank", "distinct_values",
+           "by_distinct"]
 
 MAX_SCALE_CODE = 30
 MAX_CHOICE_LABELS = 30
@@ -70,8 +72,10 @@ def identifier_like(texts: Iterable[str]) -> bool:
     return False
 
 
-def infer_kind(texts: Sequence[str]) -> str:
-    """``single``, ``number`` or ``text`` for a column whose kind the file does not state."""
+def infer_kind(texts: Sequence[str], answered_count: int | None = None) -> str:
+    """``single``, ``number`` or ``text`` for a column whose kind the file does not state. ``answered_count``: the
+    column's answered cells when ``texts`` are its distinct values only (the kind depends on the values and on
+    whether labels repeat)."""
     answered = [text.strip() for text in texts if text.strip() != ""]
     if not answered:
         return "text"
@@ -86,7 +90,8 @@ def infer_kind(texts: Sequence[str]) -> str:
     distinct = set(answered)
     if any(text[-1] in _SENTENCE_ENDS for text in distinct):
         return "text"  # option labels are not sentences; free-text answers often are
-    if len(distinct) <= MAX_CHOICE_LABELS and len(distinct) < len(answered):
+    if len(distinct) <= MAX_CHOICE_LABELS and len(distinct) < (len(answered) if answered_count is None
+                                                                 else answered_count):
         return "single"
     return "text"
 
@@ -149,3 +154,42 @@ def missing_value(text: str, not_asked: Iterable[str] = (), blank: Iterable[str]
     if value == "" or value in blank:
         return None
     return text
+
+
+def distinct_values(cells: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """``(codes, distinct)``: each cell's position among the distinct values, in order of first appearance.
+
+    Values are equal when they are equal *and* of the same type (``1``, ``1.0`` and ``True`` stay apart, as
+    their messages differ); missing cells (``None``, NaN, ``pd.NA``) get code -1. Hashing whole columns
+    (pandas' factorize) instead of converting cell by cell is what makes reading and mapping linear in the
+    distinct values: a survey column has a handful of them.
+    """
+    if isinstance(cells, pd.Series):
+        cells = cells.to_numpy(dtype=object)
+    array = cells if isinstance(cells, np.ndarray) and cells.dtype == object and cells.ndim == 1 else np.fromiter(
+        cells, dtype=object, count=len(cells))   # fromiter: a list of tuples stays one cell per element
+    codes, distinct = pd.factorize(array)
+    kinds = np.fromiter(map(type, array), dtype=object, count=len(array))
+    kind_codes, kind_values = pd.factorize(kinds)
+    if len(kind_values) > 1 and len(distinct):
+        joined = np.where(codes >= 0, codes.astype(np.int64) * len(kind_values) + kind_codes, -1)
+        codes, _ = pd.factorize(joined, use_na_sentinel=False)
+        missing = joined < 0
+        if missing.any():   # the -1 of the missing cells became a code of its own: give it back -1
+            sentinel = codes[np.flatnonzero(missing)[0]]
+            codes = np.where(missing, -1, np.where(codes > sentinel, codes - 1, codes))
+        present = codes >= 0
+        _, first = np.unique(codes[present], return_index=True)
+        return codes, list(array[np.flatnonzero(present)[first]])
+    return codes, list(distinct)
+
+
+def by_distinct(cells: Sequence[Any], convert, missing: Any = None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """``convert`` applied once per distinct value of ``cells``: ``(results per cell, codes, results per distinct
+    value)``; a missing cell gets ``missing``. The per-cell results share the distinct results' objects."""
+    codes, distinct = distinct_values(cells)
+    results = [convert(value) for value in distinct]
+    table = np.empty(len(results) + 1, dtype=object)
+    table[:len(results)] = results
+    table[len(results)] = missing
+    return table[codes], codes, results

@@ -16,13 +16,17 @@ Validated against four public real 问卷星 exports (both layouts, both codings
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any, Sequence
+
+import numpy as np
 
 from surveys.errors import IngestError
 from surveys.ingest.build import ColumnValues, assemble_export, data_rows
 from surveys.ingest.raw import NOT_ASKED, ParseProblem, RawExport, RawQuestion
 from surveys.ingest.table import SourceTable
 from surveys.ingest.values import (
+    distinct_values,
     infer_kind,
     is_integer_text,
     split_other,
@@ -184,10 +188,14 @@ def _code_value(kind: str, text: str) -> tuple[Any, str | None, str]:
     return text, None, ""
 
 
-def _plain_kind(layout: HeaderLayout, cells: Sequence[str], coding: str) -> str:
+def _plain_kind(layout: HeaderLayout, codes: np.ndarray, coding: str, distinct: Sequence[str]) -> str:
+    """The kind of an undeclared column, judged on its distinct cells (``codes``: each cell's position among them;
+    :func:`infer_kind` also counts the answered cells)."""
     if layout.kind:
         return layout.kind
-    answered = [cell for cell in cells if cell.strip() not in ("", SKIPPED_TEXT, BLANK_TEXT, SKIPPED_CODE)]
+    chosen = [position for position, cell in enumerate(distinct)
+              if cell.strip() not in ("", SKIPPED_TEXT, BLANK_TEXT, SKIPPED_CODE)]
+    answered = [distinct[position] for position in chosen]
     if coding == "labels":
         if any(MULTIPLE_SEPARATOR in cell for cell in answered):
             return "multiple"
@@ -197,38 +205,56 @@ def _plain_kind(layout: HeaderLayout, cells: Sequence[str], coding: str) -> str:
             return "single"  # a choice with a fill-in option (其他〖…〗)
     elif any(not is_integer_text(cell) for cell in answered):
         return "text"  # a 按选项序号 choice is always an option number
-    return infer_kind(answered)
+    return infer_kind(answered, answered_count=int(np.isin(codes, chosen).sum()))
 
 
-def _plain_values(layout: HeaderLayout, rows, headers, first_row: int, coding: str) -> tuple[ColumnValues, ...]:
+def _columns_of(rows: Sequence[Sequence[str]], width: int) -> list[Sequence[str]]:
+    """The data rows as columns (at least ``width``; a short row's missing cells are empty), transposed once."""
+    columns = list(itertools.zip_longest(*rows, fillvalue="")) if rows else []
+    return columns + [("",) * len(rows)] * (width - len(columns))
+
+
+def _plain_values(layout: HeaderLayout, columns: Sequence[Sequence[str]], headers, first_row: int,
+                  coding: str) -> tuple[ColumnValues, ...]:
     index = layout.columns[0]
-    cells = [_cell(row, index) for row in rows]
-    kind = _plain_kind(layout, cells, coding)
+    cells = list(columns[index])
+    codes, distinct = distinct_values(cells)
+    kind = _plain_kind(layout, codes, coding, distinct)
     not_asked, blank = ((SKIPPED_TEXT,), (BLANK_TEXT,)) if coding == "labels" else ((SKIPPED_CODE,), ())
     parse = _label_value if coding == "labels" else _code_value
-    answers, others, problems, seen = [], [], [], {}
-    for offset, raw in enumerate(cells):
+
+    def value_of(raw: str) -> tuple[Any, str | None, str]:
         text = raw.strip()
         if text in not_asked or text == "" or text in blank:
-            answers.append(NOT_ASKED if text in not_asked else None)
-            others.append(None)
+            return (NOT_ASKED if text in not_asked else None), None, ""
+        return parse(kind, raw if kind == "text" else text)
+
+    parsed = [value_of(raw) for raw in distinct]   # each distinct cell parsed once, in order of first appearance
+    seen: dict[str, None] = {}
+    for (value, _, _), raw in zip(parsed, distinct):
+        text = raw.strip()
+        if text in not_asked or text == "" or text in blank:
             continue
-        value, other, problem = parse(kind, raw if kind == "text" else text)
-        answers.append(value)
-        others.append(other)
         for label in (value if isinstance(value, tuple) else (value,)):
             seen.setdefault(str(label), None)
-        if problem:
-            problems.append(ParseProblem(first_row + offset, headers[index], text, problem))
+    answers, others = _taken(codes, [value for value, _, _ in parsed]), _taken(codes, [other for _, other, _ in parsed])
+    troubled = [code for code, (_, _, problem) in enumerate(parsed) if problem]
+    problems = [ParseProblem(first_row + int(offset), headers[index], distinct[codes[offset]].strip(),
+                             parsed[codes[offset]][2]) for offset in np.flatnonzero(np.isin(codes, troubled))]
     options = tuple(seen) if kind in ("single", "matrix_row", "multiple", "ranking") else ()
     if coding == "codes" and kind in ("single", "matrix_row"):
         options = tuple(sorted(options, key=_code_order))
     question = RawQuestion(layout.key, layout.title, kind, (headers[index],), options, matrix=layout.matrix,
                            row_label=layout.row_label, declared_kind=bool(layout.kind))
     result = [ColumnValues(question, answers, problems)]
-    if any(other is not None for other in others):
+    if any(other is not None for _, other, _ in parsed):
         result.append(ColumnValues(None, others, [], other_of=layout.key))
     return tuple(result)
+
+
+def _taken(codes: np.ndarray, values: list) -> list:
+    """The per-cell list of ``values`` (one per distinct cell) for the distinct-cell ``codes``."""
+    return np.fromiter(values, dtype=object, count=len(values))[codes].tolist()
 
 
 def read_wjx(source: SourceTable, *, coding: str | None = None) -> RawExport:
@@ -248,7 +274,10 @@ def read_wjx(source: SourceTable, *, coding: str | None = None) -> RawExport:
         raise IngestError(f"{source.path.name}: coding must be 'labels' (按选项文本) or 'codes' (按选项序号); "
                           f"found {coding!r}")
     columns: list[ColumnValues] = []
+    cells = _columns_of(rows, len(headers))
     for layout in layouts:
-        reader = _group_values if layout.option_group else _plain_values
-        columns.extend(reader(layout, rows, headers, 1, coding))
-    return assemble_export(source, "wjx", coding, 1, headers, found, columns)
+        if layout.option_group:
+            columns.extend(_group_values(layout, rows, headers, 1, coding))
+        else:
+            columns.extend(_plain_values(layout, cells, headers, 1, coding))
+    return assemble_export(source, "wjx", coding, 1, headers, found, columns, cells=cells)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import pathlib
 
 from surveys.errors import ReportError
@@ -160,10 +161,26 @@ def _table(table: Table, lang: str, *, show_title: bool) -> str:
     return "\n".join(parts)
 
 
-def _figure(name: str, path: pathlib.Path, lang: str) -> str:
+def _screen_pngs(sections) -> dict[pathlib.Path, bytes]:
+    """The screen PNG of every chart of ``sections``, resampled in threads (Pillow releases the GIL while it
+    decodes, resizes, quantises and encodes), so the cores share the report's heaviest step."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = list(dict.fromkeys(path for section in sections for _, path in section.charts
+                               if _MIME.get(path.suffix.lower()) == "image/png"))
+    if len(paths) < 2:
+        return {}
+    try:
+        with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1)) as pool:
+            return dict(zip(paths, pool.map(screen_png, paths)))
+    except (OSError, ReportError):
+        return {}   # _figure reads each chart again and reports the one that fails
+
+
+def _figure(name: str, path: pathlib.Path, lang: str, screens: dict[pathlib.Path, bytes] | None = None) -> str:
     mime = _MIME[path.suffix.lower()]
     try:
-        content = screen_png(path) if mime == "image/png" else path.read_bytes()
+        content = (screens or {}).get(path) or (screen_png(path) if mime == "image/png" else path.read_bytes())
     except OSError as error:
         raise ReportError(f"cannot read chart '{name}' from {str(path)!r}: {error}") from error
     data = base64.b64encode(content).decode("ascii")
@@ -174,10 +191,11 @@ def _figure(name: str, path: pathlib.Path, lang: str) -> str:
             f"<figcaption>{_e(title)}</figcaption></figure>")
 
 
-def _section(section: Section, anchor: str, lang: str, *, new_page: bool, banner: str = "") -> str:
+def _section(section: Section, anchor: str, lang: str, *, new_page: bool, banner: str = "",
+             screens: dict[pathlib.Path, bytes] | None = None) -> str:
     classes = ("section new-page" if new_page else "section") + (" wide" if section.key == "overview" else "")
     parts = [f'<section class="{classes}" id="{_e(anchor)}">', f"<h2>{_e(section.title)}</h2>", banner]
-    figures = [_figure(name, path, lang) for name, path in section.charts]
+    figures = [_figure(name, path, lang, screens) for name, path in section.charts]
     for table in section.tables:
         parts.append(_table(table, lang, show_title=len(section.tables) > 1 or table.title != section.title))
         if table.key == section.charts_after:
@@ -210,7 +228,8 @@ def render_html(report: ReportInput) -> str:
     new_pages = [section.key != "overview" for section in sections]
     # unweighted estimates: said at the top and again on every page (each section starts one on paper)
     unweighted = f'<p class="unweighted">{_e(label("unweighted", lang))}</p>' if report.unweighted else ""
-    body = "\n".join(_section(s, a, lang, new_page=n, banner=unweighted)
+    screens = _screen_pngs(sections)
+    body = "\n".join(_section(s, a, lang, new_page=n, banner=unweighted, screens=screens)
                      for s, a, n in zip(sections, anchors, new_pages))
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}">

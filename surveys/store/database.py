@@ -11,10 +11,12 @@ Tables (``Store.SCHEMA``):
   record id, mode, wave, times, duration and the IP's 省-市; ``identifiers``: their keyed-hash tokens
   (kind, token), never the raw values. The HMAC key of the tokens is NOT in the store: it lives in a key
   file of its own (:mod:`surveys.ingest.pseudonym_key`); ``store_info`` keeps only its fingerprint.
-- ``answers``: long format, one row per response and item: ``state`` is ``answered``, ``missing`` (asked,
+- ``answers`` (a view): long format, one row per response and item: ``state`` is ``answered``, ``missing`` (asked,
   not answered) or ``not_asked`` (hidden by skip logic); the value is in ``code`` (single choice),
   ``codes`` (multiple choice, a JSON list in scale order, ``[]`` = none ticked), ``number`` or ``text``.
-  Long, so instruments of any length and version share one table and the three states round-trip.
+  Long, so instruments of any length and version share one table and the three states round-trip. The answers
+  are stored by column (``answer_columns``, :mod:`surveys.store.answers`: one row per batch, item and chunk of
+  responses), which the view unfolds: a million respondents are not sixteen million inserts.
 - ``batch_items``: each batch's items with their type and position (to rebuild typed columns).
 - ``issues`` (views ``rejections`` and ``flags``): every validation issue with code, row, column, value
   (scrubbed of identifiers) and message.
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import json
 import os
 import pathlib
@@ -41,7 +44,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -58,15 +61,28 @@ from surveys.ingest.pseudonym_key import (
     load_key,
     save_key,
 )
+from surveys.ingest.values import by_distinct
 from surveys.questionnaire import Questionnaire, load_questionnaire
 from surveys.spreadsheet_text import write_text_cell
-from surveys.validate import ValidationReport, ValidationRules, validate_export
+from surveys.store.answers import ANSWER_SCHEMA, column_row, encode_item, read_item
+from surveys.validate import (
+    ValidationReport,
+    ValidationRules,
+    duplicate_issues,
+    duplicate_keys,
+    validate_export,
+)
 
 __all__ = ["Store", "BatchResult", "ingest_files", "export_workbook"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _BUSY_TIMEOUT_SECONDS = 60.0
+_CACHE_KIB = 64 * 1024
+# files at least this large are read in a second process while this one maps, validates and writes
+# (surveys.ingest.background); below it a second process costs more than it saves
+BACKGROUND_BYTES = 32 << 20
 _ATTEMPTS = 8
+# responses written per executemany (and per progress call); the answers of a chunk are one row per item
 _CHUNK = 500
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,13 +109,7 @@ CREATE TABLE IF NOT EXISTS responses (
     UNIQUE (batch_id, row));
 CREATE TABLE IF NOT EXISTS identifiers (
     response_id INTEGER NOT NULL REFERENCES responses(response_id), kind TEXT NOT NULL, token TEXT NOT NULL,
-    PRIMARY KEY (response_id, kind));
-CREATE INDEX IF NOT EXISTS identifiers_token ON identifiers (kind, token);
-CREATE TABLE IF NOT EXISTS answers (
-    response_id INTEGER NOT NULL REFERENCES responses(response_id), item_id TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('answered', 'missing', 'not_asked')),
-    code INTEGER, codes TEXT, number REAL, text TEXT,
-    PRIMARY KEY (response_id, item_id)) WITHOUT ROWID;
+    PRIMARY KEY (response_id, kind)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS issues (
     issue_id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL REFERENCES batches(batch_id), response_id INTEGER,
     row INTEGER NOT NULL, code TEXT NOT NULL, action TEXT NOT NULL CHECK (action IN ('reject', 'flag')),
@@ -116,7 +126,7 @@ CREATE TABLE IF NOT EXISTS reconciliation (
     first_value TEXT, second_value TEXT, agreed_value TEXT,
     status TEXT NOT NULL CHECK (status IN ('differs', 'first_only', 'second_only', 'resolved')),
     resolved_by TEXT, resolved_at TEXT);
-"""
+""" + ANSWER_SCHEMA
 _META_COLUMNS = ("record_id", "mode", "wave", "submitted_at", "started_at", "duration_seconds", "ip_location")
 
 
@@ -126,6 +136,37 @@ def _upgrade_from_1(connection: sqlite3.Connection) -> None:
     columns = {row[1] for row in connection.execute("PRAGMA table_info(batches)")}
     if "blank_rows" not in columns:
         connection.execute("ALTER TABLE batches ADD COLUMN blank_rows INTEGER NOT NULL DEFAULT 0")
+    _upgrade_from_2(connection)
+
+
+def _upgrade_from_2(connection: sqlite3.Connection) -> None:
+    """Schema 2 → 3, inside the opening transaction: the long ``answers`` table becomes ``answer_columns`` (one row
+    per batch, item and chunk of responses; :mod:`surveys.store.answers`) and the view ``answers`` over them; the
+    index of identifier tokens goes."""
+    kinds = dict(connection.execute("SELECT name, type FROM sqlite_master WHERE name = 'answers'").fetchall())
+    if kinds.get("answers") == "table":
+        long = pd.read_sql_query("SELECT a.*, r.batch_id, bi.type FROM answers a JOIN responses r ON r.response_id = "
+                                 "a.response_id JOIN batch_items bi ON bi.batch_id = r.batch_id AND bi.item_id = "
+                                 "a.item_id", connection)
+        for (batch_id, item_id, kind), cells in long.groupby(["batch_id", "item_id", "type"], sort=False):
+            ids = connection.execute("SELECT response_id FROM responses WHERE batch_id = ? ORDER BY response_id",
+                                     (int(batch_id),)).fetchall()
+            index = pd.Index([row[0] for row in ids])
+            cells = cells.set_index("response_id").reindex(index)
+            value = {"single": "code", "multiple": "codes", "number": "number"}.get(kind, "text")
+            column = cells[value] if kind != "multiple" else cells["codes"].map(
+                lambda text: tuple(json.loads(text)) if isinstance(text, str) else None)
+            if kind == "single":
+                column = column.astype("Int64")
+            asked = cells["state"].isin(["answered", "missing"]).to_numpy()
+            connection.execute("INSERT INTO answer_columns VALUES (?, ?, ?, ?, ?, ?)",
+                               column_row(int(batch_id), item_id, kind, int(index[0]), *encode_item(kind, column, asked)))
+        connection.execute("DROP TABLE answers")
+        for statement in ANSWER_SCHEMA.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+    # the index of tokens served no query of the toolkit and cost most of the time of inserting them
+    connection.execute("DROP INDEX IF EXISTS identifiers_token")
     connection.execute("UPDATE store_info SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
 
 
@@ -182,6 +223,24 @@ class BatchResult:
                                    report=None, role="labels_for", labels="", labels_for=self.path, blank_rows=0)
 
 
+_BATCH_FIELDS = ("batch_id, file_name, sha256, platform, encoding, rows_read, accepted, rejected, flagged, reasons, "
+                 "questionnaire_id, wave, mode, reader, blank_rows")
+
+
+def _stored_result(row: tuple, path) -> BatchResult:
+    """The result of a file the store already holds, from its ``batches`` row (:data:`_BATCH_FIELDS` first)."""
+    return BatchResult(path=str(path), sha256=row[2], platform=row[3], encoding=row[4], rows_read=row[5],
+                       accepted=row[6], rejected=row[7], flagged=row[8], reasons=json.loads(row[9]), batch_id=row[0],
+                       questionnaire_id=row[10], wave=row[11], mode=row[12], already_ingested=True, reader=row[13],
+                       blank_rows=row[14])
+
+
+def _read(path: pathlib.Path, questionnaire: Questionnaire, platform, read_options: Mapping[str, Any]):
+    """The chunks of ``path`` as read (run in the reading process of :func:`surveys.ingest.background.in_background`;
+    the mapping, which holds the pseudonymisation key, stays in this process)."""
+    return read_for_questionnaire(path, questionnaire, platform=platform, in_chunks=True, **read_options)
+
+
 def _locked(error: sqlite3.OperationalError) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
@@ -216,6 +275,8 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the store {self.path} ({error}); check the path and permissions") from None
         connection.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_SECONDS * 1000)}")
+        # a page cache of up to 64 MB (the default is 2 MB): the pages a large batch writes stay in memory
+        connection.execute(f"PRAGMA cache_size = {-_CACHE_KIB}")
         connection.execute("PRAGMA foreign_keys = ON")
         return connection
 
@@ -257,6 +318,8 @@ class Store:
             connection.execute("INSERT INTO store_info VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
         elif found[0] == "1":
             _upgrade_from_1(connection)
+        elif found[0] == "2":
+            _upgrade_from_2(connection)
         elif found[0] != SCHEMA_VERSION:
             connection.rollback()
             raise StoreError(f"{self.path} has store schema {found[0]}; this version of surveys reads schema "
@@ -335,9 +398,68 @@ class Store:
     def ingest(self, path: str | os.PathLike, questionnaire: Questionnaire, *, rules: ValidationRules | None = None,
                platform: str | None = None, mode: str | None = None, wave: str | None = None,
                progress: Callable[[int, int], None] | None = None, **read_options: Any) -> BatchResult:
-        """Read, map, validate and store one file as one batch; see :meth:`add`."""
-        mapped = self.prepare(path, questionnaire, platform=platform, mode=mode, wave=wave, **read_options)
-        return self.add(mapped, questionnaire, rules=rules, progress=progress)
+        """Read, map, validate and store one file as one batch; see :meth:`add`. A file the store holds (same SHA-256
+        and questionnaire) is not read: its stored counts come back with ``already_ingested=True``."""
+        stored = self.stored_files([pathlib.Path(path)], questionnaire.id)
+        if stored:
+            return stored[0]
+        return self.ingest_streamed([pathlib.Path(path)], questionnaire, rules=rules, platform=platform, mode=mode,
+                                    wave=wave, progress=progress, **read_options)[0]
+
+    def ingest_streamed(self, paths: "list[pathlib.Path]", questionnaire: Questionnaire, *,
+                        rules: ValidationRules | None = None, platform: str | None = None, mode: str | None = None,
+                        wave: str | None = None, progress: Callable[[int, int], None] | None = None,
+                        file_progress: Callable[[pathlib.Path], None] | None = None,
+                        **read_options: Any) -> list[BatchResult]:
+        """Read, map, validate and store ``paths`` in ONE transaction, each file as one batch, in chunks of rows
+        (:mod:`surveys.ingest.chunks`: memory bounded by the chunk) where its platform allows, else whole. A file
+        the store holds (same SHA-256) is not read. ``file_progress(path)`` is called as each file starts."""
+        rules = rules or ValidationRules()
+        pseudonymiser = self.pseudonymiser()
+
+        def work(connection):
+            connection.execute("BEGIN IMMEDIATE")
+            results = []
+            for path in paths:
+                if file_progress is not None:
+                    file_progress(path)
+                results.append(self._stream_one(connection, path, questionnaire, rules, progress, pseudonymiser,
+                                                platform, mode, wave, read_options))
+            connection.execute("COMMIT")
+            return results
+
+        return self._retry(work)
+
+    def _stream_one(self, connection, path: pathlib.Path, questionnaire: Questionnaire, rules: ValidationRules,
+                    progress, pseudonymiser: Pseudonymiser, platform, mode, wave, read_options) -> BatchResult:
+        from surveys.ingest.chunks import ChunkMismatch
+        from surveys.ingest.table import file_sha256
+
+        stored = connection.execute(f"SELECT {_BATCH_FIELDS} FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
+                                    (file_sha256(path), questionnaire.id)).fetchone()
+        if stored is not None:
+            return _stored_result(stored, path)
+
+        def mapped(raws):
+            return (map_export(raw, questionnaire, platform=platform, pseudonymiser=pseudonymiser, mode=mode,
+                               wave=wave) for raw in raws)
+
+        if path.stat().st_size >= BACKGROUND_BYTES:   # a large file: read beside the mapping and writing
+            from surveys.ingest.background import in_background
+
+            chunks = mapped(in_background(_read, path, questionnaire, platform, read_options))
+        else:
+            chunks = mapped(read_for_questionnaire(path, questionnaire, platform=platform, in_chunks=True,
+                                                   **read_options))
+        connection.execute("SAVEPOINT chunked")
+        try:
+            result = self._write(connection, chunks, questionnaire, rules, progress)
+        except ChunkMismatch:   # a later chunk read otherwise than the first: read the file whole instead
+            connection.execute("ROLLBACK TO chunked")
+            whole = read_for_questionnaire(path, questionnaire, platform=platform, **read_options)
+            result = self._write(connection, mapped([whole]), questionnaire, rules, progress)
+        connection.execute("RELEASE chunked")
+        return result
 
     def add(self, mapped: MappedExport, questionnaire: Questionnaire, *, rules: ValidationRules | None = None,
             progress: Callable[[int, int], None] | None = None) -> BatchResult:
@@ -357,18 +479,56 @@ class Store:
         rules = rules or ValidationRules()
         return self._retry(lambda connection: self._write_all(connection, mapped, questionnaire, rules, progress))
 
+    def stored_files(self, paths: "list[pathlib.Path]", questionnaire_id: str,
+                     labels: "list[pathlib.Path]" = ()) -> list[BatchResult] | None:
+        """The stored results of ``paths`` (and the 按选项文本 files ``labels``) when the store holds every one of them
+        for ``questionnaire_id`` — as a batch, or as the labels of a stored 问卷星 pair — found by SHA-256 before
+        anything is parsed; None when any file is new (it must be read, with the files it may pair with)."""
+        from surveys.ingest.table import file_sha256
+
+        digests = [file_sha256(path) for path in (*paths, *labels)]
+
+        def work(connection):
+            found = {}
+            for digest in digests:
+                row = connection.execute(
+                    f"SELECT {_BATCH_FIELDS}, label_sha256, NULL FROM batches WHERE sha256 = ? AND questionnaire_id = ? "
+                    f"UNION ALL SELECT {_BATCH_FIELDS}, label_sha256, 1 FROM batches WHERE label_sha256 = ? AND "
+                    "questionnaire_id = ? LIMIT 1", (digest, questionnaire_id, digest, questionnaire_id)).fetchone()
+                if row is None:
+                    return None
+                found[digest] = row
+            return found
+
+        found = self._retry(work)
+        if found is None:
+            return None
+        for position, digest in enumerate(digests):
+            pair_label = bool(found[digest][-1])
+            if pair_label and found[digest][2] not in digests or position >= len(paths) and not pair_label:
+                return None   # a label file without its code file, or a --labels file stored as a batch: read them
+        given = dict(zip(digests, (*paths, *labels)))
+        results = []
+        for path, digest in zip((*paths, *labels), digests):
+            row = found[digest]
+            result = _stored_result(row, path)
+            if row[-1]:   # the 按选项文本 half of a stored pair
+                code_path = next((str(other) for other, sha in zip((*paths, *labels), digests) if sha == row[2]), "")
+                result = dataclasses.replace(result, sha256=digest, encoding="", accepted=0, rejected=0, flagged=0,
+                                             reasons={}, role="labels_for", labels="", labels_for=code_path,
+                                             blank_rows=0)
+            elif row[-2]:
+                result = dataclasses.replace(result, labels=str(given.get(row[-2], "")))
+            results.append(result)
+        return results
+
     def _existing(self, connection, mapped: MappedExport) -> BatchResult | None:
-        row = connection.execute(
-            "SELECT batch_id, file_name, sha256, platform, encoding, rows_read, accepted, rejected, flagged, reasons, "
-            "questionnaire_id, wave, mode, reader, blank_rows FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
-            (mapped.sha256, mapped.questionnaire_id)).fetchone()
+        row = connection.execute(f"SELECT {_BATCH_FIELDS} FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
+                                 (mapped.sha256, mapped.questionnaire_id)).fetchone()
         if row is None:
             return None
-        return BatchResult(path=str(mapped.path), sha256=row[2], platform=row[3], encoding=row[4], rows_read=row[5],
-                           accepted=row[6], rejected=row[7], flagged=row[8], reasons=json.loads(row[9]),
-                           batch_id=row[0], questionnaire_id=row[10], wave=row[11], mode=row[12],
-                           already_ingested=True, reader=row[13], blank_rows=row[14],
-                           labels=str(mapped.label_path) if mapped.label_path else "")
+        return dataclasses.replace(_stored_result(row, mapped.path),
+                                   labels=str(mapped.label_path) if mapped.label_path else "")
 
     def _earlier(self, connection, questionnaire_id: str, wave: str) -> pd.DataFrame:
         rows = connection.execute(
@@ -387,27 +547,48 @@ class Store:
     def _write_all(self, connection, mapped: "list[MappedExport]", questionnaire: Questionnaire,
                    rules: ValidationRules, progress) -> list[BatchResult]:
         connection.execute("BEGIN IMMEDIATE")
-        results = [self._write(connection, one, questionnaire, rules, progress) for one in mapped]
+        results = [self._write(connection, [one], questionnaire, rules, progress) for one in mapped]
         connection.execute("COMMIT")
         return results
 
-    def _write(self, connection, mapped: MappedExport, questionnaire: Questionnaire, rules: ValidationRules,
-               progress) -> BatchResult:
-        existing = self._existing(connection, mapped)
+    def _write(self, connection, chunks: "Iterable[MappedExport]", questionnaire: Questionnaire,
+               rules: ValidationRules, progress) -> BatchResult:
+        """One file as one batch, from its mapped chunks in file order (a file read whole is one chunk): the
+        row rules per chunk, the duplicate rule once over the keys of every chunk and the earlier batches."""
+        chunks = iter(chunks)
+        first = next(chunks)
+        existing = self._existing(connection, first)
         if existing is not None:
             return existing
-        report = validate_export(mapped, questionnaire, rules, earlier=self._earlier(
-            connection, mapped.questionnaire_id, mapped.wave))
-        batch_id = self._insert_batch(connection, mapped, questionnaire, report, rules)
-        self._insert_rows(connection, batch_id, mapped, report, progress)
-        return BatchResult(path=str(mapped.path), sha256=mapped.sha256, platform=mapped.platform,
-                           encoding=mapped.encoding, rows_read=report.rows_read, accepted=report.accepted,
-                           rejected=len(report.rejected), flagged=len(report.flagged), reasons=report.reasons,
-                           batch_id=batch_id, questionnaire_id=mapped.questionnaire_id, wave=mapped.wave,
-                           mode=mapped.mode, report=report, reader=mapped.reader_platform, blank_rows=mapped.blank_rows,
-                           labels=str(mapped.label_path) if mapped.label_path else "")
+        earlier = self._earlier(connection, first.questionnaire_id, first.wave)
+        batch_id = self._insert_batch(connection, first, questionnaire, rules)
+        written = _Written()
+        for mapped in itertools.chain([first], chunks):
+            report = validate_export(mapped, questionnaire, rules, duplicates=False)
+            done = written.rows_read
 
-    def _insert_batch(self, connection, mapped, questionnaire, report, rules) -> int:
+            def chunk_progress(count: int, total: int, done: int = done) -> None:
+                if progress is not None:
+                    progress(done + count, done + total)
+
+            ids = self._insert_rows(connection, batch_id, mapped, report, chunk_progress)
+            written.add(mapped, report, ids)
+        report, changes = written.finish(first.path.name, duplicate_issues(written.keys(), rules, earlier))
+        connection.executemany("UPDATE responses SET status = ?, flagged = ? WHERE response_id = ?", changes)
+        self._insert_issues(connection, batch_id, report, written)
+        connection.execute(
+            "UPDATE batches SET rows_read = ?, accepted = ?, rejected = ?, flagged = ?, reasons = ?, blank_rows = ? "
+            "WHERE batch_id = ?", (report.rows_read, report.accepted, len(report.rejected), len(report.flagged),
+                                   json.dumps(report.reasons, ensure_ascii=False), written.blank_rows, batch_id))
+        return BatchResult(path=str(first.path), sha256=first.sha256, platform=first.platform,
+                           encoding=first.encoding, rows_read=report.rows_read, accepted=report.accepted,
+                           rejected=len(report.rejected), flagged=len(report.flagged), reasons=report.reasons,
+                           batch_id=batch_id, questionnaire_id=first.questionnaire_id, wave=first.wave,
+                           mode=first.mode, report=report, reader=first.reader_platform, blank_rows=written.blank_rows,
+                           labels=str(first.label_path) if first.label_path else "")
+
+    def _insert_batch(self, connection, mapped, questionnaire, rules) -> int:
+        """The batch's row (its counts are set when its last chunk is written) and its items."""
         definition = questionnaire.source_path.read_text(encoding="utf-8") if questionnaire.source_path.exists() else ""
         connection.execute("INSERT OR IGNORE INTO questionnaires VALUES (?, ?, ?, ?)",
                            (questionnaire.id, questionnaire.version, questionnaire.source_path.name, definition))
@@ -415,58 +596,61 @@ class Store:
         cursor = connection.execute(
             "INSERT INTO batches (file_name, sha256, label_file_name, label_sha256, platform, reader, encoding, coding, "
             "mode, questionnaire_id, questionnaire_version, wave, ingested_at, rows_read, accepted, rejected, flagged, "
-            "reasons, rules, blank_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reasons, rules, blank_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, '{}', ?, 0)",
             (mapped.path.name, mapped.sha256, mapped.label_path.name if mapped.label_path else None,
              mapped.label_sha256 or None, mapped.platform, mapped.reader_platform, mapped.encoding, mapped.coding,
              mapped.mode, mapped.questionnaire_id, mapped.questionnaire_version, mapped.wave,
-             datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), report.rows_read,
-             report.accepted, len(report.rejected), len(report.flagged),
-             json.dumps(report.reasons, ensure_ascii=False), rules_json, mapped.blank_rows))
+             datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), rules_json))
         batch_id = int(cursor.lastrowid)
         connection.executemany("INSERT INTO batch_items VALUES (?, ?, ?, ?)",
                                [(batch_id, item_id, kind, position)
                                 for position, (item_id, kind) in enumerate(mapped.item_types.items())])
         return batch_id
 
-    def _insert_rows(self, connection, batch_id: int, mapped: MappedExport, report: ValidationReport, progress) -> None:
-        first_id = connection.execute("SELECT COALESCE(MAX(response_id), 0) + 1 FROM responses").fetchone()[0]
-        response_ids = pd.Series(range(first_id, first_id + mapped.rows_read), index=mapped.rows)
-        rejected, flagged = set(report.rejected), set(report.flagged)
-        meta = mapped.meta
-        extra = [name for name in meta.columns if name not in _META_COLUMNS]
-
-        def column(name: str) -> pd.Series:
-            return meta[name] if name in meta else pd.Series(None, index=meta.index, dtype=object)
-
-        durations = pd.to_numeric(column("duration_seconds"), errors="coerce")
-        extras = [json.dumps({name: _text(value) for name, value in zip(extra, values) if _text(value) is not None},
-                             ensure_ascii=False) for values in meta[extra].itertuples(index=False, name=None)] \
-            if extra else ["{}"] * len(meta)
-        responses = list(zip(
-            (int(i) for i in response_ids), [batch_id] * len(meta), (int(row) for row in mapped.rows),
-            ("rejected" if row in rejected else "accepted" for row in mapped.rows),
-            (int(row in flagged) for row in mapped.rows), map(_text, column("record_id")),
-            [mapped.mode] * len(meta), [mapped.wave] * len(meta), map(_text, column("submitted_at")),
-            map(_text, column("started_at")), (None if pd.isna(value) else int(value) for value in durations),
-            map(_text, column("ip_location")), extras))
-        identifiers = mapped.identifiers.stack().dropna()
-        identifier_rows = [(int(response_ids[row]), kind, str(token)) for (row, kind), token in identifiers.items()]
-        answers = _answer_rows(mapped, response_ids)
+    def _insert_issues(self, connection, batch_id: int, report: ValidationReport, written: "_Written") -> None:
         issues = report.issues
-        issue_rows = [(batch_id, int(response_ids[row]) if row in response_ids.index else None, int(row), code, action,
-                       where, value, message)
-                      for code, row, where, value, message, action in issues.itertuples(index=False, name=None)]
-        per_response = len(mapped.codes.columns)
-        for start in range(0, len(responses), _CHUNK):
-            chunk = responses[start:start + _CHUNK]
-            connection.executemany("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk)
-            connection.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   answers[start * per_response:(start + len(chunk)) * per_response])
-            if progress is not None:
-                progress(start + len(chunk), len(responses))
-        connection.executemany("INSERT INTO identifiers VALUES (?, ?, ?)", identifier_rows)
-        connection.executemany("INSERT INTO issues (batch_id, response_id, row, code, action, column_name, value, "
-                               "message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", issue_rows)
+        ids = written.response_ids(issues["row"].to_numpy(dtype=np.int64))
+        connection.executemany(
+            "INSERT INTO issues (batch_id, response_id, row, code, action, column_name, value, message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(batch_id, response_id, int(row), code, action, where, value, message)
+             for response_id, (code, row, where, value, message, action)
+             in zip(ids, issues.itertuples(index=False, name=None))])
+
+    def _insert_rows(self, connection, batch_id: int, mapped: MappedExport, report: ValidationReport,
+                     progress) -> np.ndarray:
+        """The responses, their identifiers and answers, in slices of :data:`_CHUNK` (columnwise); returns the
+        response ids given to the rows."""
+        first_id = connection.execute("SELECT COALESCE(MAX(response_id), 0) + 1 FROM responses").fetchone()[0]
+        size = mapped.rows_read
+        ids = np.arange(first_id, first_id + size, dtype=np.int64)
+        rows = mapped.rows.to_numpy(dtype=np.int64)
+        status = np.where(np.isin(rows, np.asarray(report.rejected, dtype=np.int64)), "rejected", "accepted")
+        flagged = np.isin(rows, np.asarray(report.flagged, dtype=np.int64)).astype(int)
+        meta = _meta_columns(mapped.meta)
+        encoded = {item_id: encode_item(mapped.item_types[item_id], mapped.codes[item_id],
+                                        mapped.asked[item_id].to_numpy(dtype=bool)) for item_id in mapped.codes.columns}
+        tokens = {kind: (mapped.identifiers[kind].notna().to_numpy(), mapped.identifiers[kind].to_numpy(dtype=object))
+                  for kind in mapped.identifiers.columns}
+        for start in range(0, size, _CHUNK):
+            stop = min(start + _CHUNK, size)
+            part = slice(start, stop)
+            connection.executemany(
+                "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                zip(ids[part].tolist(), [batch_id] * (stop - start), rows[part].tolist(), status[part].tolist(),
+                    flagged[part].tolist(), meta["record_id"][part], [mapped.mode] * (stop - start),
+                    [mapped.wave] * (stop - start), meta["submitted_at"][part], meta["started_at"][part],
+                    meta["duration_seconds"][part], meta["ip_location"][part], meta["extra"][part]))
+            for kind, (present, values) in tokens.items():
+                chosen = present[part]
+                connection.executemany("INSERT INTO identifiers VALUES (?, ?, ?)",
+                                       zip(ids[part][chosen].tolist(), [kind] * int(chosen.sum()),
+                                           [str(token) for token in values[part][chosen]]))
+            connection.executemany("INSERT INTO answer_columns VALUES (?, ?, ?, ?, ?, ?)", [
+                column_row(batch_id, item_id, mapped.item_types[item_id], int(ids[start]), states[part], values[part])
+                for item_id, (states, values) in encoded.items()])
+            progress(stop, size)
+        return ids
 
     # ----------------------------------------------------------------------------------- reading
     def _query(self, sql: str, parameters: tuple = ()) -> pd.DataFrame:
@@ -510,7 +694,9 @@ class Store:
             path.write_text(found.iloc[0]["definition"], encoding="utf-8")
             return load_questionnaire(path)
 
-    def _accepted(self, questionnaire_id: str, wave: str | None) -> tuple[pd.DataFrame, pd.DataFrame, list, dict]:
+    def _accepted(self, questionnaire_id: str, wave: str | None) -> tuple[pd.DataFrame, dict, list, dict]:
+        """The accepted responses (one row each), and per item its response ids, states and values over every batch
+        of ``questionnaire_id`` (all responses: :meth:`responses` keeps the accepted ones)."""
         where, parameters = "b.questionnaire_id = ? AND r.status = 'accepted'", [questionnaire_id]
         if wave is not None:
             where += " AND r.wave = ?"
@@ -519,10 +705,6 @@ class Store:
             "SELECT r.response_id, r.batch_id AS batch, r.row, r.record_id, r.mode, r.wave, r.submitted_at, "
             "r.started_at, r.duration_seconds, r.ip_location, r.flagged FROM responses r "
             f"JOIN batches b ON b.batch_id = r.batch_id WHERE {where} ORDER BY r.response_id", tuple(parameters))
-        answers = self._query(
-            "SELECT a.response_id, a.item_id, a.state, a.code, a.codes, a.number, a.text FROM answers a "
-            "JOIN responses r ON r.response_id = a.response_id JOIN batches b ON b.batch_id = r.batch_id "
-            f"WHERE {where}", tuple(parameters))
         items = self._query(
             "SELECT bi.item_id, bi.type, MIN(bi.position) AS position FROM batch_items bi JOIN batches b "
             "ON b.batch_id = bi.batch_id WHERE b.questionnaire_id = ? GROUP BY bi.item_id, bi.type ORDER BY position",
@@ -530,6 +712,19 @@ class Store:
         if items.empty:
             raise StoreError(f"{self.path} has no batches of questionnaire '{questionnaire_id}'; ingest its exports "
                              "first (surveys ingest FILE --questionnaire Q.yaml --store ...)")
+
+        def work(connection):
+            cursor = connection.execute(
+                "SELECT c.item_id, c.first_response, c.states, c.answer_values FROM answer_columns c JOIN batches b "
+                "ON b.batch_id = c.batch_id WHERE b.questionnaire_id = ? ORDER BY c.item_id, c.first_response",
+                (questionnaire_id,))
+            chunks: dict[str, list] = {}
+            for item_id, first, states, values in cursor:
+                chunks.setdefault(item_id, []).append((first, states, values))
+            return chunks
+
+        chunks = self._retry(work)
+        answers = {item_id: read_item(chunks.get(item_id, ())) for item_id in items["item_id"]}
         return responses, answers, list(items["item_id"]), dict(zip(items["item_id"], items["type"]))
 
     def responses(self, questionnaire_id: str, wave: str | None = None) -> pd.DataFrame:
@@ -547,33 +742,36 @@ class Store:
         frame["started_at"] = pd.to_datetime(frame["started_at"])
         frame["duration_seconds"] = frame["duration_seconds"].astype("Int64")
         frame["flagged"] = frame["flagged"].astype(bool)
-        answered = answers[answers["state"] == "answered"].set_index(["response_id", "item_id"])
+        columns = {}
         for item_id in items:
             kind = types[item_id]
-            try:
-                cells = answered.xs(item_id, level="item_id")
-            except KeyError:
-                cells = answered.iloc[0:0].droplevel("item_id")
+            ids, states, values = answers[item_id]
+            cells = np.fromiter(values, dtype=object, count=len(values))
+            cells[states != b"a"] = None
             if kind == "single":
-                values = cells["code"].astype("Int64")
+                column = pd.Series(cells, index=ids).astype("Float64").astype("Int64")
             elif kind == "multiple":
-                values = cells["codes"].map(lambda text: tuple(json.loads(text)))
+                answered = states == b"a"
+                cells[answered] = np.fromiter((tuple(codes) for codes in cells[answered]), dtype=object,
+                                              count=int(answered.sum()))
+                column = pd.Series(cells, index=ids, dtype=object)
             elif kind == "number":
-                values = cells["number"].astype("Float64")
+                column = pd.Series(cells, index=ids).astype("Float64")
             else:
-                values = cells["text"].astype(object)
-            column = values.reindex(frame.index)
+                column = pd.Series(cells, index=ids, dtype=object)
+            column = column.reindex(frame.index)
             if kind == "multiple" or kind == "text":
                 column = column.astype(object).where(column.notna(), None)
-            frame[item_id] = column
-        return frame
+            columns[item_id] = column
+        return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1) if columns else frame
 
     def asked(self, questionnaire_id: str, wave: str | None = None) -> pd.DataFrame:
         """Booleans aligned with :meth:`responses`' item columns: False where the item was not asked."""
         responses, answers, items, _ = self._accepted(questionnaire_id, wave)
-        states = answers.pivot(index="response_id", columns="item_id", values="state")
-        states = states.reindex(index=responses["response_id"], columns=items)
-        return states.ne("not_asked") & states.notna()
+        index = pd.Index(responses["response_id"], name="response_id")
+        asked = {item_id: pd.Series(answers[item_id][1] != b"n", index=answers[item_id][0]).reindex(
+                 index, fill_value=False) for item_id in items}
+        return pd.DataFrame(asked, index=index, columns=pd.Index(items, name="item_id"))
 
 
 def _put(sheet, row: int, column: int, value: Any) -> None:
@@ -655,42 +853,96 @@ def export_workbook(store: "Store", questionnaire_id: str, path: str | os.PathLi
     return len(frame)
 
 
-def _objects(values, convert) -> np.ndarray:
-    """An object array of Python values (``convert`` applied) with None where missing: what sqlite3 binds."""
-    out = np.full(len(values), None, dtype=object)
-    for index, value in enumerate(values):
-        if value is not None and value is not pd.NA and not (isinstance(value, float) and value != value):
-            out[index] = convert(value)
-    return out
+def _texts(column: pd.Series) -> list:
+    """A meta column as the store's text (``_text`` of each value, computed once per distinct value)."""
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        return column.where(column.notna(), None).tolist()   # text already: _text is the identity
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        whole = column.dt.microsecond.eq(0) & column.dt.nanosecond.eq(0)
+        if bool(whole.all()):
+            text = column.dt.strftime("%Y-%m-%d %H:%M:%S")
+            return text.astype(object).where(column.notna(), None).tolist()
+    texts, _, _ = by_distinct(column.to_numpy(dtype=object), _text)
+    return texts.tolist()
 
 
-def _answer_rows(mapped: MappedExport, response_ids: pd.Series) -> list[tuple]:
-    """Long answer rows in response order (items inner), with the state of each cell; built column by column."""
-    size, ids = mapped.rows_read, response_ids.to_numpy(dtype=object)
+def _meta_columns(meta: pd.DataFrame) -> dict[str, list]:
+    """The meta values of the ``responses`` table, one list per column; ``extra``: the other meta columns as one
+    JSON object per response (names in column order, missing values left out)."""
+    size = len(meta)
+
+    def column(name: str) -> pd.Series:
+        return meta[name] if name in meta else pd.Series(None, index=meta.index, dtype=object)
+
+    found = {name: _texts(column(name)) for name in ("record_id", "submitted_at", "started_at", "ip_location")}
+    durations = pd.to_numeric(column("duration_seconds"), errors="coerce")
+    found["duration_seconds"] = np.asarray(durations.to_numpy(dtype="float64", na_value=np.nan).tolist(),
+                                           dtype=object)
+    found["duration_seconds"][durations.isna().to_numpy()] = None
+    found["duration_seconds"] = [None if value is None else int(value) for value in found["duration_seconds"]]
     parts = []
-    for position, item_id in enumerate(mapped.codes.columns):
-        kind, column = mapped.item_types[item_id], mapped.codes[item_id]
-        asked = mapped.asked[item_id].to_numpy(dtype=bool)
-        if kind == "multiple":
-            present = column.map(lambda value: isinstance(value, tuple)).to_numpy(dtype=bool)
-        else:
-            present = column.notna().to_numpy(dtype=bool)
-        answered = asked & present
-        values = np.where(answered, column.to_numpy(dtype=object), None)
-        empty = np.full(size, None, dtype=object)
-        part = {"response_id": ids, "item_id": item_id,
-                "state": np.where(~asked, "not_asked", np.where(present, "answered", "missing")).astype(object),
-                "code": _objects(values, int) if kind == "single" else empty,
-                "codes": _objects(values, lambda codes: json.dumps([int(c) for c in codes])) if kind == "multiple"
-                else empty,
-                "number": _objects(values, float) if kind == "number" else empty,
-                "text": _objects(values, str) if kind == "text" else empty,
-                "position": position}
-        parts.append(pd.DataFrame(part))
-    if not parts:
-        return []
-    long = pd.concat(parts, ignore_index=True).sort_values(["response_id", "position"], kind="stable")
-    return list(long.drop(columns="position").astype(object).itertuples(index=False, name=None))
+    for name in [name for name in meta.columns if name not in _META_COLUMNS]:
+        prefix = json.dumps(name, ensure_ascii=False) + ": "
+        texts, _, _ = by_distinct(meta[name].to_numpy(dtype=object),
+                                  lambda value, prefix=prefix: "" if _text(value) is None else
+                                  prefix + json.dumps(_text(value), ensure_ascii=False), missing="")
+        parts.append(texts)
+    found["extra"] = ["{" + ", ".join(filter(None, cells)) + "}" for cells in zip(*parts)] if parts else ["{}"] * size
+    return found
+
+
+class _Written:
+    """What the chunks of one batch wrote, for the duplicate rule and the batch's counts at the end."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.ids: list[np.ndarray] = []
+        self.rejected: list[np.ndarray] = []
+        self.flagged: list[np.ndarray] = []
+        self.issues: list[pd.DataFrame] = []
+        self.key_frames: list[pd.DataFrame] = []
+        self.rows_read = 0
+        self.blank_rows = 0
+
+    def add(self, mapped: MappedExport, report: ValidationReport, ids: np.ndarray) -> None:
+        rows = mapped.rows.to_numpy(dtype=np.int64)
+        self.rows.append(rows)
+        self.ids.append(ids)
+        self.rejected.append(np.isin(rows, np.asarray(report.rejected, dtype=np.int64)))
+        self.flagged.append(np.isin(rows, np.asarray(report.flagged, dtype=np.int64)))
+        self.issues.append(report.issues)
+        self.key_frames.append(duplicate_keys(mapped))
+        self.rows_read += mapped.rows_read
+        self.blank_rows += mapped.blank_rows
+
+    def keys(self) -> pd.DataFrame:
+        return pd.concat(self.key_frames, ignore_index=True) if len(self.key_frames) > 1 else self.key_frames[0]
+
+    def response_ids(self, rows: np.ndarray) -> list:
+        """The response id of each row number (None for a file-level issue, row 0)."""
+        all_rows, all_ids = np.concatenate(self.rows), np.concatenate(self.ids)
+        found = np.searchsorted(all_rows, rows).clip(0, max(len(all_rows) - 1, 0))
+        hit = (rows > 0) & (len(all_rows) > 0) & (all_rows[found] == rows) if len(all_rows) else np.zeros(len(rows), bool)
+        return [int(all_ids[position]) if ok else None for position, ok in zip(found, hit)]
+
+    def finish(self, name: str, duplicates: pd.DataFrame) -> tuple[ValidationReport, list[tuple]]:
+        """The file's report (the chunks' issues and the duplicates, by row and code) and the ``(status, flagged,
+        response_id)`` of the rows the duplicate rule changed."""
+        rows, ids = np.concatenate(self.rows), np.concatenate(self.ids)
+        rejected, flagged = np.concatenate(self.rejected), np.concatenate(self.flagged)
+        found = duplicates[duplicates["row"] > 0]
+        now_rejected = rejected | np.isin(rows, found.loc[found["action"] == "reject", "row"].to_numpy(dtype=np.int64))
+        now_flagged = (flagged | np.isin(rows, found.loc[found["action"] == "flag", "row"].to_numpy(dtype=np.int64))) \
+            & ~now_rejected
+        changed = np.flatnonzero((now_rejected != rejected) | (now_flagged != flagged))
+        changes = [("rejected" if now_rejected[i] else "accepted", int(now_flagged[i]), int(ids[i])) for i in changed]
+        issues = pd.concat([*self.issues, duplicates], ignore_index=True).astype({"row": "int64"})
+        issues["value"] = issues["value"].fillna("").astype(str)
+        issues = issues.sort_values(["row", "code"], kind="stable").reset_index(drop=True)
+        report = ValidationReport(path=name, rows_read=self.rows_read, rows=tuple(rows.tolist()),
+                                  rejected=tuple(rows[now_rejected].tolist()), flagged=tuple(rows[now_flagged].tolist()),
+                                  issues=issues[list(issues.columns)])
+        return report, changes
 
 
 def _paired(raws: list, labels: list) -> tuple[dict[int, Any], dict[int, int]]:
@@ -715,10 +967,30 @@ def _paired(raws: list, labels: list) -> tuple[dict[int, Any], dict[int, int]]:
     return partners, labelling
 
 
+def _may_pair(paths: "list[pathlib.Path]", platform: str | None) -> bool:
+    """Whether two of ``paths`` may be the 按选项序号 and 按选项文本 downloads of one 问卷星 survey (they are then read
+    whole and paired, :func:`ingest_files`): their first rows tell each file's reader and coding."""
+    from surveys.ingest.chunks import read_chunks
+
+    if len(paths) < 2 or platform not in (None, "wjx"):
+        return False
+    codings = set()
+    for path in paths:
+        probe = read_chunks(path, platform=platform, chunk_rows=2_000)
+        if probe is None:
+            return True   # read whole: its reader is known only then
+        if probe.first.platform == "wjx":
+            codings.add(probe.first.coding)
+    return len(codings) > 1
+
+
 def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=(), rules: ValidationRules | None = None,
-                 platform: str | None = None, mode: str | None = None, wave: str | None = None) -> list[BatchResult]:
-    """Read and map every file first (an unreadable file raises before anything is written), then store them all
-    in one transaction (an error or an interruption while writing leaves the store as it was).
+                 platform: str | None = None, mode: str | None = None, wave: str | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 file_progress: Callable[[pathlib.Path], None] | None = None) -> list[BatchResult]:
+    """Store every file in one transaction (an unreadable file, another error or an interruption leaves the store
+    as it was); each file is read, mapped, validated and written in chunks of rows where its platform allows
+    (:meth:`Store.ingest_streamed`). Files the store holds are found by SHA-256 and not read.
 
     The 问卷星 按选项序号 and 按选项文本 downloads of the same responses (same 序号 and submission times, row by
     row) are one set of respondents: they are read together (codes decoded, labels cross-checked) and stored
@@ -735,6 +1007,12 @@ def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=()
                               f"in it, e.g. {path / '*.xlsx'}")
         if not path.is_file():
             raise IngestError(f"{path}: no such file; expected an export file (xlsx, xls, csv, sav)")
+    stored = store.stored_files(paths, questionnaire.id, labels)
+    if stored is not None:
+        return stored   # every file is in the store: nothing is read or mapped
+    if not labels and not _may_pair(paths, platform):
+        return store.ingest_streamed(paths, questionnaire, rules=rules, platform=platform, mode=mode, wave=wave,
+                                     progress=progress, file_progress=file_progress)
     raws = [read_for_questionnaire(path, questionnaire, platform=platform) for path in paths]
     label_raws = [read_export(path, platform="wjx", coding="labels") for path in labels]
     partners, labelling = _paired(raws, label_raws)

@@ -283,13 +283,15 @@ def _measure_table(design: Any, questionnaire: Questionnaire, study: Study) -> A
 class _IngestContext:
     """What the ingest stage shares across the files of a run: the study, its rules, the store, a work folder."""
 
-    def __init__(self, study: Study, store: Any, work_dir: pathlib.Path, progress: Progress) -> None:
+    def __init__(self, study: Study, store: Any, work_dir: pathlib.Path, progress: Progress,
+                 rows: Any = None) -> None:
         from surveys.validate import ValidationRules
 
         self.study = study
         self.store = store
         self.work_dir = work_dir
         self.progress = progress
+        self.rows = rows  # a surveys.progress.RowProgress, or None
         self.rules = ValidationRules.from_mapping(dict(study.validation))
         self.pseudonymiser = store.pseudonymiser()
         self.reconciliations: dict[str, Any] = {}  # first keying's file name → surveys.paper.Reconciliation
@@ -306,6 +308,29 @@ def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pa
     mapped = map_export(raw, questionnaire, platform=entry.platform, pseudonymiser=context.pseudonymiser,
                         mode=entry.mode, wave=entry.wave)
     batch = context.store.add(mapped, questionnaire, rules=context.rules)
+    return _account(batch, entry, path=path, extra_rejected=extra_rejected, note=note, note_zh=note_zh)
+
+
+def _store_file(context: _IngestContext, entry: StudyInput) -> FileAccount:
+    """A 问卷星 or 腾讯问卷 export stored as one batch, read in chunks of rows (:meth:`Store.ingest`: memory bounded by
+    the chunk, the same rows and verdicts as a whole read), with the bar of rows read on a terminal."""
+    questionnaire = context.study.questionnaires[entry.questionnaire]
+    options = {name: value for name, value in (("encoding", entry.encoding), ("sheet", entry.sheet)) if value}
+    if context.rows is not None:
+        context.rows.file(entry.path)
+    try:
+        batch = context.store.ingest(entry.path, questionnaire, rules=context.rules, platform=entry.platform,
+                                     mode=entry.mode, wave=entry.wave,
+                                     progress=context.rows.rows if context.rows is not None else None, **options)
+    finally:
+        if context.rows is not None:
+            context.rows.close()
+    return _account(batch, entry)
+
+
+def _account(batch: Any, entry: StudyInput, *, path: pathlib.Path | None = None,
+             extra_rejected: Mapping[str, int] | None = None, note: str = "", note_zh: str = "") -> FileAccount:
+    """The accounting line of a stored batch (with the rows held back before it, ``extra_rejected``)."""
     extra = {code: count for code, count in dict(extra_rejected or {}).items() if count}
     held_back = sum(extra.values())
     if batch.already_ingested:
@@ -402,6 +427,8 @@ def _ingest_questionnaire(context: _IngestContext, questionnaire_id: str) -> lis
         elif partner is not None and entry.platform == "paper":
             done.add(partner.path)
             results += _paper_pair(context, entry, partner)
+        elif entry.platform in ("wjx", "tencent"):
+            results.append(_store_file(context, entry))
         else:
             results.append(_store_raw(context, _read(entry), entry))
     return results
@@ -589,13 +616,14 @@ def _responses(store: Any, study: Study, questionnaire_id: str) -> pd.DataFrame 
 
 def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | None = None,
               work_dir: str | pathlib.Path | None = None, progress: Progress | None = None,
-              key_file: str | pathlib.Path | None = None) -> StudyResult:
+              key_file: str | pathlib.Path | None = None, rows: Any = None) -> StudyResult:
     """Run every stage of ``study`` (a :class:`Study` or the path of a spec) and return what each produced.
 
     ``store``: the SQLite response store the exports are ingested into (created if missing; a file already in
     it is not added twice); by default a store in a temporary folder, dropped after the run. ``work_dir``
     receives intermediate files (the agreed rows of double-keyed paper forms); a temporary folder by default.
-    ``progress`` is called with one line per step (the CLI prints them on a terminal only). ``key_file``: the
+    ``progress`` is called with one line per step (the CLI prints them on a terminal only); ``rows``, a
+    :class:`surveys.progress.RowProgress`, shows the rows read of each file. ``key_file``: the
     pseudonymisation key file (:class:`~surveys.store.Store`; never inside the store).
     """
     from surveys.store.database import Store
@@ -608,7 +636,7 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
         store_path = pathlib.Path(store) if store is not None else scratch_dir / "store.sqlite"
         response_store = Store(store_path, key_file=key_file)
         context = _IngestContext(study, response_store, pathlib.Path(work_dir) if work_dir else scratch_dir,
-                                 progress)
+                                 progress, rows)
         accounts: list[FileAccount] = []
         responses: dict[str, pd.DataFrame] = {}
         for questionnaire_id in study.questionnaires:

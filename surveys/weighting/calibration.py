@@ -35,6 +35,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from surveys.columns import factorize
 from surveys.errors import WeightingError
 from surveys.weighting.margins import (
     Margins,
@@ -138,7 +139,7 @@ class ModelMatrix:
 
 
 def _level_texts(column: pd.Series) -> tuple[np.ndarray, list[str]]:
-    codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=True)
+    codes, uniques = factorize(column, sort=True)
     return codes, [category_code(u) for u in uniques]
 
 

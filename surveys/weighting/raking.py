@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from surveys.columns import factorize
 from surveys.errors import WeightingError
 from surveys.weighting.margins import (
     JOINT_CATEGORY_SEPARATOR,
@@ -100,7 +101,7 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, list[str | None]]:
         codes = column.cat.codes.to_numpy().astype(np.int64)
         uniques = list(column.cat.categories)
     else:  # pd.factorize on the column as stored (object, pandas string, Arrow-backed: dictionary-encoded)
-        codes, uniques_index = pd.factorize(column, sort=False, use_na_sentinel=True)
+        codes, uniques_index = factorize(column)
         codes = codes.astype(np.int64, copy=False)
         uniques = list(uniques_index)
     texts: list[str | None] = [category_code(u) for u in uniques]

@@ -1,0 +1,62 @@
+"""Encoding categories (surveys/columns.py) on every storage users have: object columns, pandas strings with
+Python storage and Arrow-backed strings (pandas' default when pyarrow is installed; skipped without it), and
+categoricals — the same codes, and the same estimates and raked weights from each."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surveys
+from surveys.columns import factorize, factorize_sorted
+
+_VALUES = ["南湖区", "北塬区", None, "南湖区", "东城区", "北塬区", "南湖区"]
+
+
+def _storages():
+    found = [pytest.param(object, id="object"), pytest.param(pd.StringDtype("python"), id="python-strings"),
+             pytest.param("category", id="categorical")]
+    try:
+        import pyarrow  # noqa: F401
+        found.append(pytest.param(pd.StringDtype("pyarrow"), id="arrow-strings"))
+    except ImportError:
+        found.append(pytest.param(None, id="arrow-strings", marks=pytest.mark.skip(reason="pyarrow not installed")))
+    return found
+
+
+@pytest.mark.parametrize("dtype", _storages())
+def test_every_storage_factorizes_to_the_same_codes(dtype):
+    series = pd.Series(_VALUES, dtype=dtype)
+    codes, uniques = factorize_sorted(series)
+    order = sorted(value for value in set(_VALUES) if value is not None)   # 东城区, 北塬区, 南湖区 (code points)
+    assert list(uniques) == order
+    assert codes.tolist() == [order.index(value) if value is not None else -1 for value in _VALUES]
+    if dtype != "category":
+        first, seen = factorize(series)
+        assert first.tolist() == [0, 1, -1, 0, 2, 1, 0] and list(seen) == ["南湖区", "北塬区", "东城区"]
+
+
+@pytest.mark.parametrize("dtype", _storages())
+def test_estimates_and_raked_weights_do_not_depend_on_the_storage(dtype):
+    rng = np.random.default_rng(7)
+    size = 600
+    frame = pd.DataFrame({
+        "district": rng.choice(["南湖区", "北塬区", "东城区"], size),
+        "psu": [f"p{number % 40}" for number in range(size)],
+        "sex": rng.choice(["女", "男"], size),
+        "satisfied": rng.integers(0, 2, size),
+        "weight": rng.uniform(10, 30, size),
+    })
+    stored = frame.astype({name: dtype for name in ("district", "psu", "sex")})
+    margins = {"district": pd.Series({"南湖区": 4000.0, "北塬区": 3500.0, "东城区": 2500.0}),
+               "sex": pd.Series({"女": 5100.0, "男": 4900.0})}
+
+    def run(data):
+        design = surveys.SurveyDesign(data, ids="psu", strata="district", weights="weight", nest=True)
+        by = design.by(["district", "sex"]).proportion("satisfied")
+        return design.proportion("satisfied"), [row.estimate for row in by], design.rake(margins).weights
+
+    (overall, domains, weights), (expected, expected_domains, expected_weights) = run(stored), run(frame)
+    assert (overall.estimate, overall.std_error) == pytest.approx((expected.estimate, expected.std_error), rel=1e-12)
+    assert domains == pytest.approx(expected_domains, rel=1e-12)
+    assert np.allclose(weights, expected_weights, rtol=1e-12)
