@@ -102,8 +102,8 @@ class Reconciliation:
             "detail": "keyed only in the " + self.keyed_once["keyed_in"] + " file"})
         duplicates = pd.DataFrame({
             "kind": "duplicate_form", "form": self.duplicates["form"],
-            "detail": self.duplicates["file"] + " file rows " + self.duplicates["rows"].map(
-                lambda rows: ", ".join(str(row) for row in rows))})
+            "detail": [f"{file} file rows " + ", ".join(str(row) for row in rows)
+                       for file, rows in zip(self.duplicates["file"], self.duplicates["rows"])]})
         detail = self.unnumbered["file"] + " file row " + self.unnumbered["row"].astype(str)
         unnumbered = pd.DataFrame({"kind": "no_form_number", "form": "", "detail": detail})
         columns = ["kind", *_DISCREPANCY_COLUMNS, "detail"]
