@@ -36,7 +36,10 @@ import pandas as pd
 from scipy import stats
 
 from surveys.errors import PlanningError
+from surveys.estimation.ci import CI_METHODS, ProportionSummary, proportion_interval
 from surveys.estimation.reliability import NCHS_PROPORTION_STANDARD
+from surveys.estimation.results import Estimate
+from surveys.indicators.targets import check_target
 
 NCHS_MINIMUM_EFFECTIVE_SIZE = NCHS_PROPORTION_STANDARD["minimum_effective_size"]
 
@@ -183,8 +186,6 @@ def sample_size_for_margin(
 def _verdict_estimate(satisfied: int, n: int, level: float, ci_method: str) -> Any:
     """The Estimate a simple random sample of ``n`` with ``satisfied`` satisfied respondents gives (SE² =
     p̂(1 − p̂)/(n − 1), df = n − 1), with its interval from the CI registry: what the verdict would judge."""
-    from surveys.estimation.ci import ProportionSummary, proportion_interval
-    from surveys.estimation.results import Estimate
 
     p = satisfied / n
     se = math.sqrt(p * (1.0 - p) / (n - 1))
@@ -197,8 +198,6 @@ def _verdict_estimate(satisfied: int, n: int, level: float, ci_method: str) -> A
 
 def _critical_count(n: int, threshold: float, level: float, ci_method: str) -> int | None:
     """The smallest number of satisfied respondents of ``n`` for which the verdict is ``met`` (None: none is)."""
-    from surveys.indicators.targets import check_target
-
     def met(satisfied: int) -> bool:
         estimate = _verdict_estimate(satisfied, n, level, ci_method)
         return check_target(estimate, threshold, level=level).verdict == "met"
@@ -238,8 +237,6 @@ def sample_size_for_target(
     ``level``, i.e. one-sided α = (1 − level)/2) to be ``met`` with probability ``power`` when the true rate is
     ``true_rate`` (> threshold). ``alpha`` (one-sided) may be given instead of ``level``. See the module
     docstring for the method; ``parameters`` keep the normal approximation and the exact power achieved."""
-    from surveys.estimation.ci import CI_METHODS
-
     p0 = _check_rate("threshold", threshold)
     p1 = _check_rate("true_rate", true_rate)
     if not p1 > p0:

@@ -34,6 +34,7 @@ __all__ = ["register"]
 
 
 def _rules(args: argparse.Namespace) -> Any:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.validate import (
         ValidationRules,  # deferred: loads pandas; `surveys --help` stays light
     )

@@ -15,6 +15,7 @@ __all__ = ["register"]
 
 
 def _init(args: argparse.Namespace) -> int:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.study.draft import draft_study
 
     draft = draft_study(args.exports, args.out, study_id=args.id, platform=args.platform, overwrite=args.force)

@@ -34,6 +34,7 @@ def _questionnaire_path(name: str) -> pathlib.Path:
 
 
 def _template(args: argparse.Namespace) -> int:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.weighting.margins import (
         template_for,  # deferred: loads pandas; `surveys --help` stays light
     )
@@ -50,6 +51,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.weighting.margins import (
         load_margins,  # deferred: loads pandas; `surveys --help` stays light
     )

@@ -20,6 +20,7 @@ _SHOWN_DIFFERENCES = 200
 
 
 def _template(args: argparse.Namespace) -> int:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.paper import write_entry_template
     from surveys.questionnaire import load_questionnaire
 
@@ -35,6 +36,7 @@ def _value(value: object) -> str:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.paper import reconcile_entries
     from surveys.questionnaire import load_questionnaire
 
@@ -63,6 +65,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _infer(args: argparse.Namespace) -> int:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.ingest import read_export, read_export_pair
     from surveys.ingest.infer import infer_questionnaire, todo_marks
     from surveys.questionnaire import load_questionnaire
@@ -76,6 +79,7 @@ def _infer(args: argparse.Namespace) -> int:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
+        # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
         from surveys.errors import SurveyError
 
         raise SurveyError(f"cannot write the draft '{output}' ({error.strerror or error}); check the folder") from None

@@ -23,6 +23,7 @@ _SHOWN_TODOS = 20
 
 
 def _todos(path: str) -> tuple:
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.ingest.infer import todo_marks
 
     try:
@@ -126,6 +127,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the titles (default zh)")
     listing.set_defaults(handler=_list)
 
+    # deferred: pandas and the stage modules load only when this command runs, not for `surveys --help`
     from surveys.cli.paper import (
         register_infer,  # `infer`: draft a questionnaire from an export
     )

@@ -13,8 +13,11 @@ import pandas as pd
 
 from surveys.display import display_width, wrap
 from surveys.progress import progress_printer, row_progress
+from surveys.report.from_study import report_input_from_study
 from surveys.report.labels import label
+from surveys.report.views import analysis_chart_name, variable_label
 from surveys.spreadsheet_text import csv_frame
+from surveys.study.pipeline import OTHER_CATEGORY, run_study
 from surveys.validate import reason_label
 
 __all__ = ["run_to_folder", "write_outputs", "write_report", "write_charts", "report_chart_titles",
@@ -194,8 +197,8 @@ def write_report(result: Any, out_dir: pathlib.Path, lang: str, chart_files: lis
                  ) -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
     """``out_dir/report.xlsx``, ``out_dir/report.html`` and ``out_dir/report.docx`` of the run, with the PNG charts
     of ``chart_files`` embedded under their titles (:func:`report_chart_titles`); returns the three paths."""
+    # deferred: python-docx and openpyxl, loaded only when a report is written
     from surveys.report import write_docx, write_html, write_workbook
-    from surveys.report.from_study import report_input_from_study
 
     titles = report_chart_titles(result, lang)
     charts = {titles.get(path.stem, path.stem): path for path in chart_files if path.suffix == ".png"}
@@ -208,8 +211,6 @@ def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None,
                   charts: bool = True, report: bool = True, svg: bool = False, file: TextIO | None = None,
                   key_file: str | pathlib.Path | None = None) -> Any:
     """Run ``study`` (a loaded Study), write its outputs (charts, report) into ``out_dir`` and print the results."""
-    from surveys.study.pipeline import run_study
-
     file = file or sys.stdout
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in _STORE_FILES:  # the run's store is an output of this run: start it afresh
@@ -243,7 +244,7 @@ def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None,
 def item_shares(design: Any, questionnaire: Any, lang: str) -> pd.DataFrame:
     """Weighted share of each category of every satisfaction item among those asked and answering (for the
     diverging bars): columns item, category, share, side, category_order, respondents."""
-    from surveys.charts import category_sides
+    from surveys.charts import category_sides  # deferred: matplotlib, loaded only when charts are drawn
 
     weights = design.weights
     frames = []
@@ -265,7 +266,7 @@ def item_shares(design: Any, questionnaire: Any, lang: str) -> pd.DataFrame:
 
 
 def _weighting_effect_chart(result: Any, lang: str) -> Any:
-    from surveys import charts
+    from surveys import charts  # deferred: matplotlib, loaded only when charts are drawn
 
     frame = result.weighting_effect_frame()
     thresholds = frame["threshold"].dropna().unique()
@@ -300,8 +301,6 @@ def _within_population(margins: pd.DataFrame) -> pd.DataFrame:
     """The margins of each population as shares WITHIN it: the ``(other)`` row of a frame-specific margin (the
     other populations' total, e.g. 91% residents on the enterprises' district margin) is left out and the
     remaining shares rescaled to sum to 1, so each population's structure is readable."""
-    from surveys.study.pipeline import OTHER_CATEGORY
-
     frames = []
     for _, frame in margins.groupby("variable", sort=False):
         other = frame[frame["category"].astype(str) == OTHER_CATEGORY]
@@ -333,14 +332,14 @@ def _margin_pages(margins: pd.DataFrame) -> list[pd.DataFrame]:
 
 def _titled(kind: str, questionnaire: Any, lang: str, page: str = "") -> str:
     """A chart's title: what it shows and the survey it belongs to (分区县结果 · 市场监管满意度调查问卷)."""
-    from surveys.charts.text import phrase
+    from surveys.charts.text import phrase  # deferred: matplotlib, loaded only when charts are drawn
 
     return f"{phrase(kind, lang)} · {questionnaire.title.get(lang)}{page}"
 
 
 def _chart_jobs(result: Any, lang: str) -> list[tuple[str, Callable[[], Any]]]:
     """(file stem, drawing function) for every chart of the run (see :mod:`surveys.charts`)."""
-    from surveys import charts
+    from surveys import charts  # deferred: matplotlib, loaded only when charts are drawn
 
     # The target chart shows the survey and census indicators (rates with an interval or bounds), by their short
     # names; the exact administrative figures (counts, staff numbers, rates of records) stay in the tables.
@@ -409,8 +408,6 @@ def _driver_charts(result: Any) -> dict[str, str]:
 
 def _driver_title(questionnaire: Any, lang: str) -> str:
     """The quadrant chart's title: 重要性–表现四分图 · the survey's title."""
-    from surveys.report.labels import label
-
     return f"{label('chart_drivers', lang)} · {questionnaire.title.get(lang)}"
 
 
@@ -419,8 +416,8 @@ def write_charts(result: Any, out_dir: pathlib.Path, lang: str, *,
     """Every chart of the run, drawn once, as ``out_dir/charts/<name>.png`` at :data:`REPORT_DPI` (and ``.svg``
     with ``svg``); returns the files and, for a chart that could not be drawn (e.g. no CJK font on the machine), a
     note instead of failing the run's tables."""
-    from surveys.charts import ChartError, save_figure
-    from surveys.charts.style import REPORT_DPI
+    from surveys.charts import ChartError, save_figure  # deferred: matplotlib, loaded only when charts are drawn
+    from surveys.charts.style import REPORT_DPI  # deferred: matplotlib, loaded only when charts are drawn
 
     written, notes = [], []
     formats = ("png", "svg") if svg else ("png",)
@@ -442,8 +439,6 @@ def report_chart_titles(result: Any, lang: str) -> dict[str, str]:
     """Chart file stem → its title in the report: the kind of chart and the questionnaire it shows
     (``district_market_supervision`` → "分区县结果 · 市场监管满意度调查"); ``targets`` keeps its name, so the report
     puts it on the overview."""
-    from surveys.report.labels import label
-
     titles = {"targets": "targets"}
     for stem, _ in _chart_jobs(result, lang):  # the drawing functions are built, not called
         kind = next((key for prefix, key in _CHART_KINDS if stem.startswith(prefix)), None)
@@ -462,8 +457,6 @@ def report_chart_titles(result: Any, lang: str) -> dict[str, str]:
             elif variable:  # a census by one classification of its register: name the classification
                 words[0] = _classification_words(questionnaire, variable, lang)
         titles[stem] = " · ".join(words)
-    from surveys.report.views import analysis_chart_name
-
     for stem, target_id in _driver_charts(result).items():  # each in its target's analysis section
         questionnaire = result.study.questionnaires[result.questionnaire_of(target_id)]
         titles[stem] = analysis_chart_name(target_id, _driver_title(questionnaire, lang))
@@ -472,8 +465,6 @@ def report_chart_titles(result: Any, lang: str) -> dict[str, str]:
 
 def _classification_words(questionnaire: Any, variable: str, lang: str) -> str:
     """"按主办单位" / "by 主办单位": a register classification by its weighting label, else its item's text."""
-    from surveys.report.views import variable_label
-
     known = [w.label.get(lang) for w in questionnaire.weighting if w.id == variable]
     if known:
         name = known[0]

@@ -15,8 +15,12 @@ from surveys.demo.margins import margin_rows, margins_csv
 from surveys.demo.online import FlawNote, simulate_submissions
 from surveys.demo.output import DemoOutput, FlawRecord, ManifestEntry
 from surveys.demo.paper import keyed_tables, paper_forms
+from surveys.demo.proposals import write_proposals
 from surveys.demo.season import FieldedInstrument, field_instrument, instrument_rng
+from surveys.demo.study import study_yaml
 from surveys.errors import SurveyError
+from surveys.questionnaire import load_questionnaire
+from surveys.resources import bundled_questionnaires
 
 __all__ = ["DemoManifest", "generate_demo", "DEFAULT_SEED"]
 
@@ -53,8 +57,6 @@ class DemoManifest:
 
 
 def _load_questionnaires() -> dict[str, Any]:
-    from surveys.questionnaire import load_questionnaire
-    from surveys.resources import bundled_questionnaires
 
     return {q.id: q for q in (load_questionnaire(path) for path in bundled_questionnaires())}
 
@@ -210,8 +212,6 @@ def generate_demo(out_dir: str | pathlib.Path, *, seed: int = DEFAULT_SEED, samp
         plan = scenario.INSTRUMENTS[instrument_id]
         questionnaire = questionnaires[instrument_id]
         if plan.frame == "proposals":
-            from surveys.demo.proposals import write_proposals
-
             records, paths, summary = write_proposals(output, questionnaire, city, seed)
             flaws += records
             instruments[instrument_id] = {**summary, "exports": paths}
@@ -233,8 +233,6 @@ def generate_demo(out_dir: str | pathlib.Path, *, seed: int = DEFAULT_SEED, samp
         (r.export, r.row, r.record, r.kind, r.item, r.column, r.detail) for r in flaws)), kind="truth_flaws", platform="")
     output.text("truth/truth.json", json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
                 kind="truth")
-    from surveys.demo.study import study_yaml
-
     used = {q_id: questionnaires[q_id] for q_id in chosen}
     output.text("study.yaml", study_yaml(used, output.entries, scenario.FIELD_PERIOD["wave"]), kind="study")
     manifest = {"seed": seed, "sample_scale": sample_scale, "files": [entry.to_dict() for entry in output.entries]}

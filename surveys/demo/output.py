@@ -1,11 +1,11 @@
 """Where the demo's files go: every write is recorded with its kind, rows and sha256 for the manifest."""
 from __future__ import annotations
 
-import hashlib
 import pathlib
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
+from surveys.checksum import sha256_bytes
 from surveys.demo.files import ExportTable, csv_text, xlsx_bytes
 
 __all__ = ["ManifestEntry", "FlawRecord", "DemoOutput"]
@@ -57,7 +57,7 @@ class DemoOutput:
         path = self.out_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        entry = ManifestEntry(path=relative, sha256=hashlib.sha256(data).hexdigest(), **fields)
+        entry = ManifestEntry(path=relative, sha256=sha256_bytes(data), **fields)
         self.entries.append(entry)
         return entry
 

@@ -30,7 +30,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from surveys.columns import combine_codes, require_columns
 from surveys.errors import DesignError, EstimationError
+from surveys.estimation.ci import CI_METHODS, ProportionSummary, proportion_interval
 from surveys.estimation.quantile import QUANTILE_RULES
 from surveys.estimation.results import Estimate, EstimateTable
 
@@ -62,8 +64,6 @@ def whole_design(design: Any) -> DomainCodes:
 
 def _domain_codes(design: Any, columns: Sequence[str]) -> DomainCodes:
     """One code per combination of the ``by`` columns present in the design (sorted order)."""
-    from surveys.columns import combine_codes, require_columns
-
     require_columns(design.data, columns, "by")
     encoded = [design.column_codes(column) for column in columns]
     missing = None
@@ -104,8 +104,6 @@ def _plain(value: Any) -> Any:
 # input checks
 def numeric_column(design: Any, variable: str) -> np.ndarray:
     """The design's column ``variable`` as float64 (NaN = missing); an error names a non-numeric column."""
-    from surveys.columns import require_columns
-
     require_columns(design.data, [variable], "variable")
     series = design.data[variable]
     try:
@@ -371,8 +369,6 @@ def estimate_proportion(design: Any, variable: str, spec: DomainCodes, *, ci_met
                         level: float = 0.95, df: float | None = None, na_rm: bool = False,
                         deff: Any = False) -> list[Estimate]:
     """Weighted share of a 0/1 (or boolean) variable; interval from :data:`surveys.estimation.ci.CI_METHODS`."""
-    from surveys.estimation.ci import CI_METHODS, ProportionSummary, proportion_interval
-
     level, deff = check_level(level), _check_deff(deff)
     if ci_method not in CI_METHODS:
         raise EstimationError(

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
 from surveys.errors import EstimationError
+from surveys.estimation.ci import ProportionSummary, proportion_interval
 from surveys.estimation.results import Estimate
 from surveys.questionnaire import Text
 
@@ -131,8 +132,6 @@ def assess_reliability(record: Estimate, *, thresholds: Mapping[str, float] = NC
     (the standard has no width rule for means); effective size and df apply to every statistic. Suppression
     outranks review; with no rule firing the status is ``ok``.
     """
-    from surveys.estimation.ci import ProportionSummary, proportion_interval
-
     limits = {**NCHS_PROPORTION_STANDARD, **thresholds}
     df = float(record.extras.get("design_df", record.df))
     effective = effective_sample_size(record)

@@ -32,6 +32,8 @@ import pandas as pd
 
 from surveys.errors import SurveyError, TargetError
 from surveys.estimation.results import Estimate
+from surveys.indicators.census import census_check
+from surveys.indicators.measures import MeasureTable
 from surveys.indicators.targets import (
     CENSUS_VERDICT_LABELS,
     VERDICT_LABELS,
@@ -523,8 +525,6 @@ def _survey_estimate(results: Mapping[str, Any], source: RegisterSource) -> Esti
     found = results.get(source.questionnaire)
     if found is None:
         return None
-    from surveys.indicators.measures import MeasureTable
-
     if isinstance(found, MeasureTable):
         try:
             return found.estimate(source.measure)
@@ -600,8 +600,6 @@ def evaluate_register(register: TargetsRegister, survey_results: Mapping[str, An
     ``administrative_values``: target id → a number (count / value) or ``{numerator, denominator}`` (rate),
     replacing the figures written in the register. A target without a value gets the verdict ``no_data``.
     """
-    from surveys.indicators.census import census_check
-
     survey_results = survey_results or {}
     census_results = census_results or {}
     administrative_values = administrative_values or {}

@@ -38,10 +38,12 @@ import numpy as np
 import pandas as pd
 
 from surveys.errors import EstimationError
+from surveys.indicators.measures import estimate_measure
 from surveys.indicators.modes import ModeDifference, mode_difference
 from surveys.indicators.targets import TargetCheck, check_target
 from surveys.questionnaire import MEASURE_BASES, Questionnaire, Text
 from surveys.weighting.diagnostics import KISH_LIMIT, weight_statistics
+from surveys.weighting.methods import trim_weights
 
 __all__ = [
     "ROBUSTNESS_GROUPS",
@@ -166,8 +168,6 @@ def robustness_panel(design: Any, questionnaire: Questionnaire, measure_id: str,
     ``without_clusters``: the same responses as designs with every weight 1 / without the clusters (omitted:
     that alternative is left out).
     """
-    from surveys.indicators.measures import estimate_measure
-    from surveys.weighting.methods import trim_weights
 
     def judged(estimate: Any) -> TargetCheck:
         return check_target(estimate, threshold, comparison=comparison, rule=rule, level=level, label=target_id)

@@ -59,6 +59,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from surveys.errors import EstimationError, TargetError
+from surveys.estimation.ci import ProportionSummary, proportion_interval
 from surveys.estimation.reliability import (
     NCHS_PROPORTION_STANDARD,
     effective_sample_size,
@@ -254,8 +255,6 @@ def _interval(estimate: Estimate, *, level: float, method: str) -> tuple[float, 
         return estimate.estimate - q * estimate.std_error, estimate.estimate + q * estimate.std_error
     if method == estimate.ci_method and level == estimate.level:
         return estimate.ci_low, estimate.ci_high
-    from surveys.estimation.ci import ProportionSummary, proportion_interval
-
     summary = ProportionSummary(estimate=estimate.estimate, std_error=estimate.std_error, df=estimate.df,
                                 level=level, design_df=_design_df(estimate),
                                 rows=max(int(round(estimate.extras.get("rows", estimate.respondents))), 1))

@@ -23,12 +23,12 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
-import hashlib
 import itertools
 import pathlib
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from surveys.checksum import sha256_bytes
 from surveys.errors import IngestError
 from surveys.ingest.detect import detect_from_table
 from surveys.ingest.encoding import FALLBACK_ENCODINGS, sniff_encoding
@@ -203,7 +203,7 @@ def _tables(path: pathlib.Path, head: bytes, encoding: str | None, sheet: str | 
                              "text", chunk_rows), size
     data = read_bytes(path)
     chosen, rows = open_sheet(data, path, container, sheet)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_bytes(data)
     return _chunk_tables(_batches(rows, chunk_rows), _workbook_cells, path, digest, container, chosen, container,
                          chunk_rows), size
 

@@ -33,6 +33,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from surveys.errors import QuestionnaireError
 from surveys.ingest.raw import RawExport, RawQuestion
 
 __all__ = ["KNOWN_SCALES", "KnownScale", "TodoMark", "infer_questionnaire", "is_placeholder_label", "todo_marks",
@@ -612,8 +613,6 @@ def infer_questionnaire(raw_export: RawExport, *, questionnaire_id: str | None =
     :func:`~surveys.questionnaire.load_questionnaire`; every guess is marked ``# TODO``. When no
     question is a choice question, a placeholder overall item is added so that the draft still loads.
     """
-    from surveys.errors import QuestionnaireError
-
     draft_title = title or _title_from_file(raw_export.path.stem)
     draft_id = questionnaire_id or _questionnaire_id(draft_title)
     if not re.fullmatch(r"[a-z][a-z0-9_]*", draft_id):

@@ -51,7 +51,9 @@ import pandas as pd
 
 from surveys.errors import IngestError
 from surveys.ingest import NOT_ASKED, RawExport
+from surveys.ingest.chunks import STREAMED_PLATFORMS, read_chunks
 from surveys.ingest.privacy import IDENTIFIER_KINDS, Pseudonymiser, find_phones
+from surveys.ingest.reading import read_export
 from surveys.ingest.values import MAX_INTEGER_DIGITS, by_distinct, quoted, to_number
 from surveys.questionnaire import Item, Questionnaire
 
@@ -626,12 +628,8 @@ def read_for_questionnaire(path, questionnaire: Questionnaire, *, platform: str 
 
     ``in_chunks``: an iterator of RawExports, the file's chunks of rows where :mod:`surveys.ingest.chunks` reads
     it so (a later chunk that reads otherwise raises ``ChunkMismatch``), else the whole file as one."""
-    from surveys.ingest import read_export
-
     path = pathlib.Path(path)
     if in_chunks:
-        from surveys.ingest.chunks import STREAMED_PLATFORMS, read_chunks
-
         streamable = set(read_options) <= {"encoding", "sheet", "coding"} and platform in (None, *STREAMED_PLATFORMS)
         chunked = read_chunks(path, platform=platform, **read_options) if streamable else None
         return chunked.chunks() if chunked is not None else iter(
@@ -656,8 +654,6 @@ def read_for_questionnaire(path, questionnaire: Questionnaire, *, platform: str 
 
 
 def _read_paper(path: pathlib.Path, read_options: Mapping[str, Any]) -> RawExport:
-    from surveys.ingest import read_export
-
     options = dict(read_options)
     if options.get("columns") is None:
         probe = read_export(path, platform="generic", **{k: v for k, v in options.items() if k != "columns"})

@@ -27,6 +27,7 @@ from typing import Iterable
 import pandas as pd
 
 from surveys.errors import StoreError
+from surveys.ingest.values import by_distinct
 
 __all__ = ["Pseudonymiser", "IDENTIFIER_KINDS", "PHONE_PATTERN", "TOKEN_DIGITS", "find_phones"]
 
@@ -96,8 +97,6 @@ class Pseudonymiser:
 
     def column(self, kind: str, values: pd.Series) -> pd.Series:
         """Tokens of a column, computed once per distinct value (``None`` where missing)."""
-        from surveys.ingest.values import by_distinct
-
         series = pd.Series(values, dtype=object)
         key, prefix = self._key, f"{kind}\x1f"
 

@@ -22,6 +22,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from surveys.errors import IngestError
+
 __all__ = ["NOT_ASKED", "KINDS", "ROW_COLUMN", "RawQuestion", "RawExport", "ParseProblem"]
 
 KINDS = ("single", "multiple", "matrix_row", "ranking", "text", "number")
@@ -136,8 +138,6 @@ class RawExport:
 
     def question(self, key: str) -> RawQuestion:
         """The question with this key; :class:`~surveys.errors.IngestError` if there is none."""
-        from surveys.errors import IngestError
-
         for question in self.questions:
             if question.key == key:
                 return question

@@ -11,8 +11,14 @@ from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
 from surveys.errors import IngestError
+from surveys.ingest.generic import read_generic
+from surveys.ingest.jinshuju import read_jinshuju
+from surveys.ingest.qualtrics import read_qualtrics
 from surveys.ingest.raw import RawExport
+from surveys.ingest.spss import read_spss
 from surveys.ingest.table import SourceTable, load_table, read_bytes
+from surveys.ingest.tencent import read_tencent
+from surveys.ingest.wjx import read_wjx
 
 __all__ = ["ReadOptions", "READERS", "Reader"]
 
@@ -50,39 +56,27 @@ def _table(path: pathlib.Path, options: ReadOptions) -> SourceTable:
 
 
 def _wjx(path: pathlib.Path, options: ReadOptions) -> RawExport:
-    from surveys.ingest.wjx import read_wjx
-
     return read_wjx(_table(path, options), coding=options.coding)
 
 
 def _tencent(path: pathlib.Path, options: ReadOptions) -> RawExport:
-    from surveys.ingest.tencent import read_tencent
-
     return read_tencent(_table(path, options))
 
 
 def _jinshuju(path: pathlib.Path, options: ReadOptions) -> RawExport:
-    from surveys.ingest.jinshuju import read_jinshuju
-
     return read_jinshuju(_table(path, options))
 
 
 def _qualtrics(path: pathlib.Path, options: ReadOptions) -> RawExport:
-    from surveys.ingest.qualtrics import read_qualtrics
-
     return read_qualtrics(_table(path, options), header_rows=options.header_rows)
 
 
 def _spss(path: pathlib.Path, options: ReadOptions) -> RawExport:
-    from surveys.ingest.spss import read_spss
-
     data = read_bytes(path) if options.data is None else options.data
     return read_spss(path, data, encoding=options.encoding)
 
 
 def _generic(path: pathlib.Path, options: ReadOptions) -> RawExport:
-    from surveys.ingest.generic import read_generic
-
     if options.columns is not None and not isinstance(options.columns, Mapping):
         raise IngestError(f"{path.name}: columns must be a mapping {{file header: name}}; "
                           f"found {type(options.columns).__name__}")

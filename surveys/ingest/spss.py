@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import math
 import pathlib
 from typing import Any, Mapping
 
 import pandas as pd
 
+from surveys.checksum import sha256_bytes
 from surveys.errors import IngestError
 from surveys.ingest.build import ColumnValues
 from surveys.ingest.meta import META_VOCABULARY, meta_frame_columns
 from surveys.ingest.raw import RawExport, RawQuestion
 from surveys.ingest.values import answers_frame, dedupe_keys
+from surveys.ingest.wjx import META_NAMES as WJX
 
 __all__ = ["read_spss", "INSTALL_HINT"]
 
@@ -105,7 +106,7 @@ def read_spss(path: pathlib.Path, data: bytes, *, encoding: str | None = None) -
     questions = tuple(dataclasses.replace(column.question, key=key) for column, key in zip(columns, keys))
     answers = answers_frame(range(1, len(frame) + 1), meta_values, {key: column.values for key, column in zip(keys, columns)})
     meta_columns = {name: str(frame.columns[index]) for name, index in meta_found.items()}
-    return RawExport(platform="spss", path=path, sha256=hashlib.sha256(data).hexdigest(),
+    return RawExport(platform="spss", path=path, sha256=sha256_bytes(data),
                      encoding=f"sav:{dictionary.file_encoding or 'unknown'}", sheet=None,
                      coding="codes" if value_labels else "labels", header_rows=0, meta_columns=meta_columns,
                      questions=questions, answers=answers, problems=tuple(problems))
@@ -148,8 +149,6 @@ def _dichotomy_set(set_name: str, spec: Mapping, frame, labels: Mapping) -> Colu
 
 
 def _meta_names() -> dict[str, str]:
-    from surveys.ingest.wjx import META_NAMES as WJX
-
     names = dict(WJX)
     names.update({name: name for name in META_VOCABULARY})
     return names

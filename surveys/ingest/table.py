@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import csv
 import datetime
-import hashlib
 import io
 import math
 import pathlib
 from dataclasses import dataclass
 
+from surveys.checksum import sha256_bytes, sha256_file
 from surveys.errors import IngestError
 from surveys.ingest.encoding import NUL_REPLACEMENT, decode_bytes
 from surveys.ingest.raw import ParseProblem
@@ -71,17 +71,9 @@ def read_bytes(path: pathlib.Path) -> bytes:
     return _readable(path, pathlib.Path.read_bytes)
 
 
-def _digest(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_sha256(path: pathlib.Path) -> str:
     """The SHA-256 of a file's bytes (hex), read in blocks: what a store compares before parsing anything."""
-    return _readable(path, _digest)
+    return _readable(path, sha256_file)
 
 
 def container_of(data: bytes, path: pathlib.Path) -> str:
@@ -196,7 +188,7 @@ def load_table(path: pathlib.Path, *, encoding: str | None = None, sheet: str | 
     data and are dropped; a workbook is read within the bounds of :mod:`surveys.ingest.workbook`, a text
     file up to :data:`MAX_COLUMNS` columns."""
     data = read_bytes(path) if data is None else data
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_bytes(data)
     container = container_of(data, path)
     if container == "sav":
         raise IngestError(f"{path.name}: an SPSS file is not a table of text cells; read it with platform='spss'")

@@ -23,6 +23,7 @@ import numpy as np
 
 from surveys.errors import IngestError
 from surveys.ingest.build import ColumnValues, assemble_export, data_rows
+from surveys.ingest.meta import find_meta_columns
 from surveys.ingest.raw import NOT_ASKED, ParseProblem, RawExport, RawQuestion
 from surveys.ingest.table import SourceTable
 from surveys.ingest.values import (
@@ -263,8 +264,6 @@ def read_wjx(source: SourceTable, *, coding: str | None = None) -> RawExport:
         raise IngestError(f"{source.path.name}: the file is empty; expected a 问卷星 export with a header row")
     headers = [cell.strip() for cell in source.rows[0]]
     rows = data_rows(source, 1)
-    from surveys.ingest.meta import find_meta_columns
-
     found = find_meta_columns(headers, META_NAMES)
     question_columns = [index for index in range(len(headers)) if index not in found.values()]
     layouts = parse_headers(headers, question_columns)

@@ -33,10 +33,14 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from surveys.columns import category_code
 from surveys.errors import ReportError
+from surveys.indicators.register import load_register
 from surveys.report.labels import check_language
 from surveys.report.model import ReportInput, ReportMethod
-from surveys.study.pipeline import file_sha256
+from surveys.study.pipeline import StudyResult, sha256_or_empty
+from surveys.validate import reason_label
+from surveys.weighting.margins import load_margins
 
 __all__ = ["report_input_from_study"]
 
@@ -89,8 +93,6 @@ def _register_notes(study: Any) -> Mapping[str, Any]:
     """Target id → the register's own note (a Text), to print it in the report's language."""
     if not study.targets:
         return {}
-    from surveys.indicators.register import load_register
-
     register = load_register(study.targets, questionnaires=study.questionnaires)
     return {target.id: target.note for target in register.targets if target.note is not None}
 
@@ -306,8 +308,6 @@ def _variable_name(result: Any, questionnaire_id: str, variable: Any, lang: str)
 
 def _weighting_labels(questionnaire: Any, variable: str, lang: str) -> tuple[str, Mapping[str, str]]:
     """A weighting variable's name and its categories' labels (code text → label) in ``lang``."""
-    from surveys.columns import category_code
-
     known = next((w for w in questionnaire.weighting if w.id == variable), None)
     if known is not None:
         return known.label.get(lang), {category_code(c.code): c.label.get(lang) for c in known.categories}
@@ -377,8 +377,6 @@ def _margin_file_header(path: pathlib.Path) -> str:
 
 def _margin_sources(result: Any, lang: str) -> pd.DataFrame:
     """Each margin file × variable used: design(s), population, source with its as-of date, SHA-256."""
-    from surveys.weighting.margins import load_margins
-
     rows = []
     for entry in result.study.margins:
         designs = [q for q, weighted in result.designs.items() if entry.path in weighted.margin_files]
@@ -386,7 +384,7 @@ def _margin_sources(result: Any, lang: str) -> pd.DataFrame:
             continue
         margins = load_margins(entry.path, blank=getattr(entry, "blank", "error"))
         questionnaire = result.study.questionnaires[designs[0]]
-        digest = file_sha256(entry.path)
+        digest = sha256_or_empty(entry.path)
         header = _margin_file_header(entry.path)
         population = f"{entry.shown(lang)}：{header}" if header and lang == "zh" else (
             f"{entry.shown(lang)}: {header}" if header else entry.shown(lang))
@@ -414,8 +412,6 @@ def _reasons_frame(result: Any, lang: str) -> pd.DataFrame:
     """Every rejection and flag reason in words with its count and (English report) one example message; keying
     findings of double-entered paper forms (held back before validation) as rejections. The validation messages
     are written in English, so the Chinese report gives the reason's words only."""
-    from surveys.validate import reason_label
-
     rows = []
     issues = result.issues
     if not issues.empty:
@@ -437,8 +433,6 @@ def _reasons_frame(result: Any, lang: str) -> pd.DataFrame:
 def _accounting_frame(result: Any, lang: str) -> pd.DataFrame:
     """The accounting with each file's questionnaire, mode, reasons and note in words of ``lang`` (the role stays a
     code: the report words it)."""
-    from surveys.validate import reason_label
-
     frame = result.accounting_frame()
     separator = "；" if lang == "zh" else "; "
     reasons = [separator.join(f"{reason_label(code, lang)} {count}" for code, count in sorted(account.reasons.items()))
@@ -458,7 +452,7 @@ def _files_frame(result: Any) -> pd.DataFrame:
         entries.append(("targets", study.targets))
     entries += [("questionnaire", q.source_path) for q in study.questionnaires.values()]
     entries += [("margins", entry.path) for entry in study.margins]
-    rows = [{"role": role, "path": pathlib.Path(path).name, "sha256": file_sha256(pathlib.Path(path))}
+    rows = [{"role": role, "path": pathlib.Path(path).name, "sha256": sha256_or_empty(pathlib.Path(path))}
             for role, path in dict.fromkeys(entries)]
     return pd.DataFrame(rows, columns=["role", "path", "sha256"])
 
@@ -522,8 +516,6 @@ def report_input_from_study(result: Any, *, lang: str | None = None,
     (as written by ``surveys run``; names are shown as chart titles, ``targets*`` goes to the overview);
     ``run_time``: when the run happened (default: now, UTC).
     """
-    from surveys.study.pipeline import StudyResult
-
     if not isinstance(result, StudyResult):
         raise ReportError(f"report_input_from_study needs a StudyResult (surveys.study.pipeline.run_study); found "
                           f"{type(result).__name__}")

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from surveys import __version__
 from surveys.errors import ReportError
 from surveys.indicators.targets import VERDICT_RULES, VERDICTS, counts_as_met
 from surveys.report.labels import check_language
@@ -563,8 +564,6 @@ class ReportMethod:
         if not 0.0 < float(self.level) < 1.0:
             raise ReportError(f"the confidence level must be in (0, 1) (0.95 for 95%); found {self.level!r}")
         if not self.toolkit_version:
-            from surveys import __version__
-
             object.__setattr__(self, "toolkit_version", __version__)
         run_time = self.run_time
         if isinstance(run_time, _datetime.datetime):

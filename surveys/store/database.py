@@ -50,6 +50,9 @@ import numpy as np
 import pandas as pd
 
 from surveys.errors import IngestError, StoreError
+from surveys.ingest import alignment_problem, find_pairs, pair_exports, read_export
+from surveys.ingest.background import in_background
+from surveys.ingest.chunks import ChunkMismatch, read_chunks
 from surveys.ingest.mapping import MappedExport, map_export, read_for_questionnaire
 from surveys.ingest.privacy import Pseudonymiser
 from surveys.ingest.pseudonym_key import (
@@ -61,6 +64,7 @@ from surveys.ingest.pseudonym_key import (
     load_key,
     save_key,
 )
+from surveys.ingest.table import file_sha256
 from surveys.ingest.values import by_distinct
 from surveys.questionnaire import Questionnaire, load_questionnaire
 from surveys.spreadsheet_text import write_text_cell
@@ -432,9 +436,6 @@ class Store:
 
     def _stream_one(self, connection, path: pathlib.Path, questionnaire: Questionnaire, rules: ValidationRules,
                     progress, pseudonymiser: Pseudonymiser, platform, mode, wave, read_options) -> BatchResult:
-        from surveys.ingest.chunks import ChunkMismatch
-        from surveys.ingest.table import file_sha256
-
         stored = connection.execute(f"SELECT {_BATCH_FIELDS} FROM batches WHERE sha256 = ? AND questionnaire_id = ?",
                                     (file_sha256(path), questionnaire.id)).fetchone()
         if stored is not None:
@@ -445,8 +446,6 @@ class Store:
                                wave=wave) for raw in raws)
 
         if path.stat().st_size >= BACKGROUND_BYTES:   # a large file: read beside the mapping and writing
-            from surveys.ingest.background import in_background
-
             chunks = mapped(in_background(_read, path, questionnaire, platform, read_options))
         else:
             chunks = mapped(read_for_questionnaire(path, questionnaire, platform=platform, in_chunks=True,
@@ -484,8 +483,6 @@ class Store:
         """The stored results of ``paths`` (and the 按选项文本 files ``labels``) when the store holds every one of them
         for ``questionnaire_id`` — as a batch, or as the labels of a stored 问卷星 pair — found by SHA-256 before
         anything is parsed; None when any file is new (it must be read, with the files it may pair with)."""
-        from surveys.ingest.table import file_sha256
-
         digests = [file_sha256(path) for path in (*paths, *labels)]
 
         def work(connection):
@@ -949,8 +946,6 @@ def _paired(raws: list, labels: list) -> tuple[dict[int, Any], dict[int, int]]:
     """Which 问卷星 按选项序号 exports take their labels from which 按选项文本 export: ``labels`` (given as such) must
     each pair with one of ``raws``; among ``raws`` the pairs of the same responses are found
     (:func:`surveys.ingest.find_pairs`). Returns {code index: label export} and {label index in raws: code index}."""
-    from surveys.ingest import alignment_problem, find_pairs
-
     partners: dict[int, Any] = {}
     for label in labels:
         codes = [index for index, raw in enumerate(raws) if index not in partners and raw.coding == "codes"]
@@ -970,8 +965,6 @@ def _paired(raws: list, labels: list) -> tuple[dict[int, Any], dict[int, int]]:
 def _may_pair(paths: "list[pathlib.Path]", platform: str | None) -> bool:
     """Whether two of ``paths`` may be the 按选项序号 and 按选项文本 downloads of one 问卷星 survey (they are then read
     whole and paired, :func:`ingest_files`): their first rows tell each file's reader and coding."""
-    from surveys.ingest.chunks import read_chunks
-
     if len(paths) < 2 or platform not in (None, "wjx"):
         return False
     codings = set()
@@ -998,8 +991,6 @@ def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=()
     must pair with one of ``paths``). Exports of different surveys stay separate batches. Results are in the
     order of ``paths``, then ``labels``.
     """
-    from surveys.ingest import pair_exports, read_export
-
     paths, labels = [pathlib.Path(path) for path in paths], [pathlib.Path(path) for path in labels]
     for path in (*paths, *labels):
         if path.is_dir():

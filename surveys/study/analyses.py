@@ -24,6 +24,9 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from surveys.errors import DesignError, EstimationError
+from surveys.indicators.groups import group_comparisons
+from surveys.indicators.importance import drivers, topic_items
+from surveys.indicators.scales import scale_reliability
 from surveys.questionnaire import Text
 from surveys.study.spec import Study
 
@@ -61,9 +64,6 @@ def indicator_analyses(study: Study, scoreboard: Any, designs: Mapping[str, Any]
     """The analyses of every survey target of ``scoreboard`` (see the module docstring); ``designs`` maps a
     questionnaire id to its weighted design (:class:`~surveys.study.weighting.WeightedDesign`), ``tables`` to its
     measure table."""
-    from surveys.indicators.groups import group_comparisons
-    from surveys.indicators.importance import drivers, topic_items
-    from surveys.indicators.scales import scale_reliability
 
     chosen = study.analysis
     level, ci_method = study.estimation.level, study.estimation.ci_method

@@ -30,6 +30,7 @@ import pandas as pd
 from surveys.errors import IngestError, StudyError
 from surveys.ingest import RawExport, find_pairs, pair_exports, read_export
 from surveys.ingest.infer import infer_questionnaire, is_placeholder_label, todo_marks
+from surveys.ingest.mapping import map_export
 from surveys.questionnaire import Questionnaire, load_questionnaire
 from surveys.weighting.margins import Margins, MarginTable, template_for
 
@@ -247,8 +248,6 @@ def _study_id(questionnaire_id: str) -> str:
 
 def _check_same_survey(raws: Sequence[RawExport], first: int, questionnaire: Questionnaire,
                        pairs: dict[int, int], labelled: set[int]) -> None:
-    from surveys.ingest.mapping import map_export
-
     for index, raw in enumerate(raws):
         if index == first or index in labelled:
             continue

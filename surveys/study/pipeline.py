@@ -22,7 +22,6 @@ are re-exported here.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import pathlib
 import tempfile
@@ -32,10 +31,20 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from surveys.checksum import sha256_file
 from surveys.design.taylor import SurveyDesign
-from surveys.errors import StudyError
+from surveys.errors import StoreError, StudyError
+from surveys.indicators.census import proposal_census
+from surveys.indicators.measures import estimate_measure, measure_table
+from surveys.indicators.modes import mode_difference
+from surveys.indicators.register import Scoreboard, evaluate_register, load_register, parse_register
+from surveys.indicators.robustness import robustness_panel, verdict_notes
+from surveys.ingest import read_export, read_export_pair
+from surveys.ingest.mapping import map_export
+from surveys.paper import reconcile_entries
 from surveys.progress import Progress, quiet
 from surveys.questionnaire import Questionnaire, Text
+from surveys.store.database import Store
 from surveys.study.analyses import indicator_analyses
 from surveys.study.spec import Study, StudyInput, load_study
 from surveys.study.weighting import (
@@ -47,7 +56,9 @@ from surveys.study.weighting import (
     unweighted_design,
     weight_responses,
 )
+from surveys.validate import ValidationRules
 from surveys.weighting.margins import Margins, category_code
+from surveys.weighting.methods import design_weight_summary
 
 __all__ = [
     "FileAccount",
@@ -65,9 +76,9 @@ _FEWEST_RESPONDENTS = 2
 
 
 
-def file_sha256(path: pathlib.Path | None) -> str:
-    """SHA-256 of a file's bytes, or "" when there is no such file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else ""
+def sha256_or_empty(path: pathlib.Path | None) -> str:
+    """SHA-256 of a file's bytes, or "" when there is no such file (an input the study names but lacks)."""
+    return sha256_file(path) if path is not None and path.is_file() else ""
 
 
 # ------------------------------------------------------------------------------------------ records
@@ -103,7 +114,7 @@ class FileAccount:
 
     def __post_init__(self) -> None:
         if not self.sha256:
-            object.__setattr__(self, "sha256", file_sha256(self.path))
+            object.__setattr__(self, "sha256", sha256_or_empty(self.path))
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.path.name, "sha256": self.sha256, "questionnaire": self.questionnaire,
@@ -194,8 +205,6 @@ class StudyResult:
 
     def weights_frame(self) -> pd.DataFrame:
         """One row per questionnaire and weighting stage (base, then raking): Kish deff, effective n, range."""
-        from surveys.weighting.methods import design_weight_summary
-
         frames = []
         for questionnaire_id, weighted in self.designs.items():
             frame = design_weight_summary(weighted.design)
@@ -208,8 +217,6 @@ class StudyResult:
         """Each survey questionnaire's headline before weighting (every respondent counted once) and after:
         columns questionnaire, measure_id, label_zh, label_en, weighting (before/after), estimate, ci_low,
         ci_high, respondents, threshold."""
-        from surveys.indicators.measures import estimate_measure
-
         rows = []
         for questionnaire_id, weighted in self.designs.items():
             questionnaire = self.study.questionnaires[questionnaire_id]
@@ -230,8 +237,6 @@ class StudyResult:
     def mode_difference_frame(self) -> pd.DataFrame:
         """Paper − online difference of each survey questionnaire's headline, with its CI (questionnaires
         fielded in both modes only); columns of :class:`surveys.indicators.measures.ModeDifference` plus questionnaire."""
-        from surveys.indicators.modes import mode_difference
-
         rows = []
         for questionnaire_id, weighted in self.designs.items():
             if weighted.design.data["mode"].nunique() < 2:
@@ -272,8 +277,6 @@ def _by_key(results: Mapping[str, Any], key: str, questionnaire_of: Any = None,
 def _measure_table(design: Any, questionnaire: Questionnaire, study: Study) -> Any:
     """Every measure overall and by the study's domains. A domain too small for an interval (one respondent: no
     degrees of freedom) is kept and suppressed by the NCHS rules (:func:`surveys.indicators.measures.measure_table`)."""
-    from surveys.indicators.measures import measure_table
-
     return measure_table(design, questionnaire, domains=study.estimation.domains, level=study.estimation.level,
                          ci_method=study.estimation.ci_method)
 
@@ -285,8 +288,6 @@ class _IngestContext:
 
     def __init__(self, study: Study, store: Any, work_dir: pathlib.Path, progress: Progress,
                  rows: Any = None) -> None:
-        from surveys.validate import ValidationRules
-
         self.study = study
         self.store = store
         self.work_dir = work_dir
@@ -302,8 +303,6 @@ def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pa
                extra_rejected: Mapping[str, int] | None = None, note: str = "", note_zh: str = "") -> FileAccount:
     """Map one read export onto its questionnaire, validate it against the store's earlier submissions and
     store it as one batch (:mod:`surveys.ingest.mapping`, :mod:`surveys.validate`, :mod:`surveys.store.database`)."""
-    from surveys.ingest.mapping import map_export
-
     questionnaire = context.study.questionnaires[entry.questionnaire]
     mapped = map_export(raw, questionnaire, platform=entry.platform, pseudonymiser=context.pseudonymiser,
                         mode=entry.mode, wave=entry.wave)
@@ -344,15 +343,11 @@ def _account(batch: Any, entry: StudyInput, *, path: pathlib.Path | None = None,
 
 
 def _read(entry: StudyInput, path: pathlib.Path | None = None) -> Any:
-    from surveys.ingest import read_export
-
     platform = "generic" if entry.platform == "paper" else entry.platform
     return read_export(path or entry.path, platform=platform, encoding=entry.encoding, sheet=entry.sheet)
 
 
 def _wjx_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput) -> list[FileAccount]:
-    from surveys.ingest import read_export_pair
-
     code, text = (entry, partner) if entry.variant != "text" else (partner, entry)
     raw = read_export_pair(code.path, text.path, encoding=code.encoding, sheet=code.sheet)
     ingested = _store_raw(context, raw, code, note=f"labels from {text.path.name}",
@@ -366,8 +361,6 @@ def _wjx_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput) -
 
 def _paper_pair(context: _IngestContext, entry: StudyInput, partner: StudyInput) -> list[FileAccount]:
     """Double-entered paper forms: reconcile the two keyings, ingest the agreed rows."""
-    from surveys.paper import reconcile_entries
-
     first, second = (entry, partner) if entry.variant <= partner.variant else (partner, entry)
     questionnaire = context.study.questionnaires[entry.questionnaire]
     reconciliation = reconcile_entries(first.path, second.path, questionnaire, sheet=first.sheet)
@@ -476,8 +469,6 @@ def _read_register(entry: StudyInput, questionnaire: Questionnaire) -> tuple[pd.
 
 
 def _census(context: _IngestContext, questionnaire_id: str, forms: pd.DataFrame) -> Any:
-    from surveys.indicators.census import proposal_census
-
     questionnaire = context.study.questionnaires[questionnaire_id]
     registers = [e for e in context.study.inputs_for(questionnaire_id) if e.variant == "register"]
     register = None
@@ -519,8 +510,6 @@ _STUDY_CHOSEN = {"zh": "目标值由本研究设定，并非计划规定的数�
 
 def _register_from_measures(study: Study) -> Any:
     """Without a targets register: one target per measure of the spec, with its questionnaire's unit."""
-    from surveys.indicators.register import parse_register
-
     targets = []
     for measure in study.measures:
         if measure.threshold is None:
@@ -546,8 +535,6 @@ def _register_from_measures(study: Study) -> Any:
 
 def scoreboard_for(study: Study, measures: Mapping[str, Any], censuses: Mapping[str, Any]) -> Any:
     """Every target of the study's register (or of its measures) judged on this run's results."""
-    from surveys.indicators.register import evaluate_register, load_register
-
     register = (load_register(study.targets, questionnaires=study.questionnaires) if study.targets
                 else _register_from_measures(study))
     return evaluate_register(register, survey_results=measures, census_results=censuses)
@@ -556,8 +543,6 @@ def scoreboard_for(study: Study, measures: Mapping[str, Any], censuses: Mapping[
 def _robustness(study: Study, scoreboard: Any, designs: Mapping[str, WeightedDesign], tables: Mapping[str, Any],
                 responses: Mapping[str, pd.DataFrame], cache: dict[pathlib.Path, Margins]) -> dict[str, Any]:
     """The robustness panel of every survey target (surveys.indicators.robustness.robustness_panel)."""
-    from surveys.indicators.robustness import robustness_panel
-
     panels: dict[str, Any] = {}
     alternatives: dict[str, tuple[Any, Any]] = {}
     for row in scoreboard:
@@ -582,8 +567,6 @@ def _with_notes(scoreboard: Any, designs: Mapping[str, WeightedDesign], panels: 
     """The scoreboard with every row's notes beside its verdict (surveys.indicators.robustness.verdict_notes)."""
     import dataclasses
 
-    from surveys.indicators.register import Scoreboard
-    from surveys.indicators.robustness import verdict_notes
 
     rows = []
     for row in scoreboard:
@@ -606,8 +589,6 @@ def _issues(store: Any) -> pd.DataFrame:
 
 
 def _responses(store: Any, study: Study, questionnaire_id: str) -> pd.DataFrame | None:
-    from surveys.errors import StoreError
-
     try:
         return store.responses(questionnaire_id, wave=study.wave or None)
     except StoreError:
@@ -626,8 +607,6 @@ def run_study(study: Study | str | pathlib.Path, *, store: str | pathlib.Path | 
     :class:`surveys.progress.RowProgress`, shows the rows read of each file. ``key_file``: the
     pseudonymisation key file (:class:`~surveys.store.Store`; never inside the store).
     """
-    from surveys.store.database import Store
-
     if not isinstance(study, Study):
         study = load_study(study)
     progress = progress or quiet

@@ -43,10 +43,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from surveys.columns import category_code
 from surveys.errors import QuestionnaireError, StudyError
+from surveys.estimation.ci import CI_METHODS
+from surveys.indicators.targets import VERDICT_RULES
 from surveys.questionnaire import Questionnaire, Text, load_questionnaire
 from surveys.resources import questionnaire_dir
 from surveys.spec_file import SpecReader, describe, read_yaml
+from surveys.validate import ValidationRules
 
 __all__ = [
     "Study",
@@ -480,8 +484,6 @@ def _weighting(reader: SpecReader, document: Mapping) -> WeightingSpec:
 
 
 def _collapse(reader: SpecReader, value: Any) -> dict[str, Mapping[str, str]]:
-    from surveys.columns import category_code
-
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(merge, Mapping) for merge in value.values()):
@@ -562,8 +564,6 @@ def _measures(reader: SpecReader, document: Mapping,
 def _from_questionnaire(questionnaire: Questionnaire, measure_id: str, entry: Mapping,
                         reader: SpecReader | None = None, key: str = "") -> StudyMeasure:
     """The spec's target for a measure; keys it leaves out come from the questionnaire's own target."""
-    from surveys.indicators.targets import VERDICT_RULES
-
     target = questionnaire.measure(measure_id).target
     threshold = entry.get("threshold", target.threshold if target else None)
     comparison = str(entry.get("comparison") or (target.comparison if target else ">="))
@@ -590,16 +590,12 @@ def _from_questionnaire(questionnaire: Questionnaire, measure_id: str, entry: Ma
 
 def _validation(reader: SpecReader, value: Any) -> Mapping[str, Any]:
     """The quality rules, checked now (``ValidationRules.from_mapping``) so a typo is reported with the spec."""
-    from surveys.validate import ValidationRules
-
     before = len(reader.problems)
     ValidationRules.from_mapping(value, reader=reader, key="validation")
     return value if len(reader.problems) == before and isinstance(value, Mapping) else {}
 
 
 def _estimation(reader: SpecReader, document: Mapping) -> EstimationSpec:
-    from surveys.estimation.ci import CI_METHODS
-
     entry = reader.mapping(document.get("estimation") or {}, "estimation", (), _ESTIMATION_KEYS, partial=True) or {}
     domains = reader.names(document.get("domains"), "domains")
     method = reader.string(entry.get("ci_method"), "estimation.ci_method", "logit")
