@@ -1,8 +1,8 @@
 """The streamed reading of large xlsx sheets (``surveys/ingest/sheet_stream.py``) gives python-calamine's values.
 
 Each workbook is read twice through :func:`surveys.ingest.workbook.open_sheet`: once with calamine (the route of
-small sheets) and once streamed (``STREAM_FROM_BYTES`` lowered to 0, the route of sheets whose XML is 64 MB or
-more), and the rows must be identical, value by value and type by type: the demo's exports, a generated
+small sheets) and once streamed (``STREAM_FROM_BYTES`` and ``CALAMINE_AREA`` lowered to 0, the route of sheets of
+more than 4M cells), and the rows must be identical, value by value and type by type: the demo's exports, a generated
 workbook with shared strings, dates in several styles, booleans, formulas and rich text, and a list of cells
 written as raw XML (entities, ``_xHHHH_`` escapes, line ends, odd numbers, errors). Then the bounds: a sheet
 with a stray far cell or a compressed bomb is refused on the streamed route as on calamine's, a truncated
@@ -38,12 +38,18 @@ def city(demo_city):
     return demo_city.out_dir
 
 
-def _read(data: bytes, streamed: bool, monkeypatch) -> list | str:
+def _route(monkeypatch, streamed: bool) -> None:
+    """Every sheet streamed, or none."""
     monkeypatch.setattr(workbook, "STREAM_FROM_BYTES", 0 if streamed else 1 << 62)
+    monkeypatch.setattr(workbook, "CALAMINE_AREA", 0)
+
+
+def _read(data: bytes, streamed: bool, monkeypatch) -> list | str:
+    _route(monkeypatch, streamed)
     path = pathlib.Path("book.xlsx")
     if streamed:
         chosen = workbook._choose(workbook._sheet_names(data, path), path, None, ())
-        assert workbook._streamed(data, path, chosen) is not None, "the sheet was not streamed"
+        assert workbook._streamed(data, path, chosen) not in (None, workbook._CHECKED), "the sheet was not streamed"
     try:
         return list(workbook.open_sheet(data, path, "xlsx")[1])
     except IngestError as error:
@@ -208,7 +214,7 @@ def test_a_layout_that_is_not_streamed_is_read_by_calamine(monkeypatch):
     unordered = _row('<c r="A2"><v>1</v></c>', number=2) + _row('<c r="A1"><v>2</v></c>')
     for cells in (unordered, "<row><c><v>1</v></c></row>", _row('<c r="A1"><v>1</v></c><!-- a comment -->')):
         data = _book(cells)
-        monkeypatch.setattr(workbook, "STREAM_FROM_BYTES", 0)
+        _route(monkeypatch, True)
         assert workbook._streamed(data, pathlib.Path("book.xlsx"), "S") is None
         assert _read(data, False, monkeypatch) == list(workbook.open_sheet(data, pathlib.Path("b.xlsx"), "xlsx")[1])
 
@@ -220,7 +226,7 @@ def test_a_truncated_sheet_is_a_clean_error_when_streamed(monkeypatch):
         for item in original.infolist():
             content = original.read(item.filename)
             changed.writestr(item, content[:content.index(b"</sheetData>")] if "sheet1" in item.filename else content)
-    monkeypatch.setattr(workbook, "STREAM_FROM_BYTES", 0)
+    _route(monkeypatch, True)
     with pytest.raises(IngestError, match="book.xlsx: cannot open the workbook .*ends before its </sheetData>"):
         workbook.open_sheet(buffer.getvalue(), pathlib.Path("book.xlsx"), "xlsx")
 
@@ -229,17 +235,17 @@ def test_a_stray_far_cell_is_refused_on_the_streamed_route_as_on_calamine_s(city
     source = wjx_text(city)
     far = xlsx_with_far_cell(source, tmp_path / "far.xlsx", "A1048576")
     messages = []
-    for threshold in (1 << 62, 0):
-        monkeypatch.setattr(workbook, "STREAM_FROM_BYTES", threshold)
+    for streamed in (False, True):
+        _route(monkeypatch, streamed)
         with pytest.raises(IngestError) as refused:
             list(workbook.open_sheet(far.read_bytes(), far, "xlsx")[1])
         messages.append(str(refused.value))
     assert messages[0] == messages[1] and "the farthest cells are A1048576 and U88" in messages[0]
 
 
-@pytest.mark.parametrize("threshold", [1 << 62, 0])
-def test_a_compressed_bomb_is_refused_by_its_ratio_on_both_routes(threshold, monkeypatch):
-    monkeypatch.setattr(workbook, "STREAM_FROM_BYTES", threshold)
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_compressed_bomb_is_refused_by_its_ratio_on_both_routes(streamed, monkeypatch):
+    _route(monkeypatch, streamed)
     monkeypatch.setattr(workbook, "FREE_XML_BYTES", 1 << 20)
     spaces = " " * (8 << 20)  # 8 MB of blank space packs into ~35 KB: a ratio over 200
     data = _book(_row('<c r="A1"><v>1</v></c>') + spaces + _row('<c r="A2"><v>2</v></c>', number=2))
@@ -247,13 +253,22 @@ def test_a_compressed_bomb_is_refused_by_its_ratio_on_both_routes(threshold, mon
         list(workbook.open_sheet(data, pathlib.Path("bomb.xlsx"), "xlsx")[1])
 
 
+def test_a_sheet_the_first_pass_checked_goes_to_calamine_without_a_second_scan(city, monkeypatch):
+    monkeypatch.setattr(workbook, "STREAM_FROM_BYTES", 0)
+    data = wjx_text(city).read_bytes()
+    assert workbook._streamed(data, pathlib.Path("book.xlsx"), "Sheet1") is workbook._CHECKED
+    monkeypatch.setattr(workbook, "_check_xlsx", None)   # not called
+    _, rows = workbook.open_sheet(data, pathlib.Path("book.xlsx"), "xlsx")
+    assert len(list(rows)) > 10
+
+
 def test_an_export_ingests_the_same_respondents_when_streamed(city, tmp_path, capsys, monkeypatch):
     source = wjx_text(city)
     results = []
-    for threshold in (1 << 62, 0):
-        monkeypatch.setattr(workbook, "STREAM_FROM_BYTES", threshold)
+    for streamed in (False, True):
+        _route(monkeypatch, streamed)
         status = main(["ingest", str(source), "--questionnaire", str(questionnaire_of(source)), "--store",
-                       str(tmp_path / f"store{threshold}.sqlite"), "--json"])
+                       str(tmp_path / f"store{streamed}.sqlite"), "--json"])
         assert status == 0
         results.append(json.loads(capsys.readouterr().out)["files"][0])
     keys = ("rows_read", "accepted", "rejected", "flagged", "reasons", "blank_rows")

@@ -5,14 +5,16 @@ value, before any row is read: one stray cell at ``XFD1048576`` (an 11 KB file) 
 the process aborts; one at ``A1048576`` makes a million empty rows; a real million-row export takes 3.7 GB.
 So an ``.xlsx`` takes one of two routes:
 
-- **streamed**, when the chosen sheet's XML declares :data:`STREAM_FROM_BYTES` (64 MB, about 40,000 rows of a
-  问卷星 export) or more: :mod:`surveys.ingest.sheet_stream` reads it in two passes, the values identical to
+- **streamed**, when the chosen sheet's XML declares :data:`STREAM_FROM_BYTES` (16 MB) or more and its cells
+  span more than :data:`CALAMINE_AREA` (4M cells, some 700 MB in calamine; 180,000 rows of a 22-column 问卷星
+  export): :mod:`surveys.ingest.sheet_stream` reads it in two passes, the values identical to
   calamine's, holding the shared strings (at most :data:`MAX_SHARED_STRINGS_BYTES`, 256 MB, unpacked), one
   4 MB piece of XML and the caller's rows; each pass may unpack at most :data:`MAX_STREAMED_XML_BYTES` (4 GB:
   a million rows of some 60 columns as openpyxl writes them) of sheet XML. The first pass finds the cells holding a value; the sheet is
   streamed only when its rows are at most :data:`MAX_STREAMED_WIDTH` (1,024) columns wide (so that a chunk of
   25,000 rows stays within 26M cells) and it is not sparse (below); any other sheet (another XML layout, cells
-  out of order, sparse or wider) takes calamine's route with its bounds;
+  out of order, sparse or wider) takes calamine's route with its bounds; a sheet the first pass finds within
+  :data:`CALAMINE_AREA` and 1 GB of XML is read by calamine (faster there) without a second scan;
 - **calamine's**, for the others: the parts calamine reads (workbook, styles, shared strings, the chosen sheet)
   are decompressed as a stream and counted, never trusting the sizes the zip declares, up to
   :data:`MAX_XML_BYTES` (1 GB) in all; the chosen sheet's XML is scanned for its cells (their ``r``
@@ -58,7 +60,7 @@ from surveys.ingest.sheet_stream import (
 
 __all__ = ["open_sheet", "SheetExtent", "MAX_AREA", "FREE_AREA", "SPARSENESS", "MAX_XML_BYTES",
            "MAX_STREAMED_XML_BYTES", "MAX_SHARED_STRINGS_BYTES", "FREE_XML_BYTES", "MAX_RATIO", "STREAM_FROM_BYTES",
-           "MAX_STREAMED_WIDTH"]
+           "MAX_STREAMED_WIDTH", "CALAMINE_AREA"]
 
 MAX_AREA = 20_000_000
 FREE_AREA = 1_000_000
@@ -68,7 +70,9 @@ MAX_STREAMED_XML_BYTES = 4 << 30
 MAX_SHARED_STRINGS_BYTES = 256 << 20
 FREE_XML_BYTES = 64 << 20
 MAX_RATIO = 100
-STREAM_FROM_BYTES = 64 << 20
+STREAM_FROM_BYTES = 16 << 20
+CALAMINE_AREA = 4_000_000
+_CHECKED = object()   # the streamed route's first pass checked the sheet and calamine may read it
 MAX_STREAMED_WIDTH = 1_024
 _CHUNK = 1 << 22
 _TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*)>")
@@ -380,9 +384,10 @@ def open_sheet(data: bytes, path: pathlib.Path, container: str, sheet: str | Non
         if container == "xlsx":
             chosen = _choose(_sheet_names(data, path), path, sheet, preferred)
             streamed = _streamed(data, path, chosen)
-            if streamed is not None:
+            if streamed is None:
+                _check_xlsx(data, path, chosen)
+            elif streamed is not _CHECKED:
                 return chosen, _from_first_filled(streamed, path)
-            _check_xlsx(data, path, chosen)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = list(workbook.sheet_names)
         chosen = _choose(names, path, sheet, preferred)
@@ -436,34 +441,43 @@ def _streamable(extent: SheetExtent) -> bool:
             and (extent.area <= FREE_AREA or extent.area <= SPARSENESS * extent.cells))
 
 
-def _streamed(data: bytes, path: pathlib.Path, wanted: str) -> Iterator[list[Any]] | None:
+def _streamed(data: bytes, path: pathlib.Path, wanted: str) -> Any:
     """The rows of sheet ``wanted`` read by :mod:`surveys.ingest.sheet_stream` when its XML is large
-    (:data:`STREAM_FROM_BYTES` declared) and has the layout streamed; None to read it with calamine (a
-    small sheet, another layout, a sparse or wider sheet: the checks of :func:`_check_xlsx` then apply)."""
+    (:data:`STREAM_FROM_BYTES` declared), has the layout streamed and spans more than :data:`CALAMINE_AREA`
+    cells; :data:`_CHECKED` when the first pass found it within calamine's bounds (calamine reads it, faster,
+    without the scan of :func:`_check_xlsx`); None to read it with calamine after that scan (a small sheet,
+    another layout, a sparse or wider sheet)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         budget = _Budget(path, MAX_STREAMED_XML_BYTES)
         part = _sheet_parts(archive, budget).get(wanted)
         if part is None or archive.getinfo(part).file_size < STREAM_FROM_BYTES:
             return None
         names = set(archive.namelist())
+        for name in ("[Content_Types].xml", "docProps/app.xml"):   # read by calamine too
+            for _ in _chunks(archive, name, budget) if name in names else ():
+                pass
         related = {kind: _related(archive, budget, kind) for kind in ("sharedStrings", "styles")}
         if any(name is not None and name not in names for name in related.values()):
             return None
         styles = read_styles(b"".join(_chunks(archive, related["styles"], budget)) if related["styles"] else None)
         from_1904 = date_1904(b"".join(_chunks(archive, "xl/workbook.xml", budget)))
-        strings = read_shared_strings(_chunks(archive, related["sharedStrings"], _Budget(
-            path, MAX_SHARED_STRINGS_BYTES))) if related["sharedStrings"] else []
+        shared_budget = _Budget(path, MAX_SHARED_STRINGS_BYTES)
+        strings = read_shared_strings(_chunks(archive, related["sharedStrings"], shared_budget)) \
+            if related["sharedStrings"] else []
 
         def refused(message: str) -> IngestError:
             return IngestError(f"{path.name}: cannot open the workbook (xlsx; {message}); expected a complete .xlsx "
                                "or BIFF .xls file; download the export again")
+        sheet_budget = _Budget(path, MAX_STREAMED_XML_BYTES)
         try:
-            extent = scan_extent(_chunks(archive, part, _Budget(path, MAX_STREAMED_XML_BYTES)), strings, styles,
-                                 from_1904, refused)
+            extent = scan_extent(_chunks(archive, part, sheet_budget), strings, styles, from_1904, refused)
         except NotStreamable:
             return None
     if not _streamable(extent):
         return None
+    unpacked = sum(limit.limit - limit.left for limit in (budget, shared_budget, sheet_budget))
+    if extent.area <= CALAMINE_AREA and unpacked <= MAX_XML_BYTES:
+        return _CHECKED
     return _stream(data, path, part, extent, (strings, styles, from_1904), refused)
 
 
