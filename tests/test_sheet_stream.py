@@ -187,6 +187,8 @@ CELLS = {
                         enumerate(["-1", "-0.5", "-1e-9", "2958466", "0.0000115740740", "1.99999999"]))),
     "empty cells at the edges": _row('<c r="A1" s="1"></c><c r="B1"><v>1</v></c><c r="C1"><v></v></c>',
                                      '<c r="D1" t="inlineStr"/>') + _row('<c r="B3"><v>2</v></c>', number=3),
+    "cells after the sheet data": _row('<c r="A1"><v>1</v></c>') + '</sheetData><extLst><c r="Z9"><v>5</v></c></extLst>'
+                                  '<sheetData>',
     "repeated cell": _row('<c r="A1"><v>1</v></c><c r="A1"><v>2</v></c>'),
     "gaps": _row('<c r="C2"><v>1</v></c>', number=2) + _row('<c r="E9" t="inlineStr"><is><t>x</t></is></c>', number=9),
 }

@@ -381,9 +381,9 @@ def _iso_date(text: str) -> Any:
 # --------------------------------------------------------------------------------------------- the sheet
 
 def _sheet_data(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The sheet's XML from its ``<sheetData>`` to its end, in pieces that each end after a ``</row>`` (or
-    the last piece), so that no cell is cut."""
-    carry, started, ended = b"", False, False
+    """The sheet's XML from its ``<sheetData>`` to its ``</sheetData>`` (what follows is not read), in pieces that
+    each end after a ``</row>`` (or at the end), so that no cell is cut."""
+    carry, started = b"", False
     for chunk in chunks:
         text = carry + chunk
         if not started:
@@ -396,8 +396,12 @@ def _sheet_data(chunks: Iterator[bytes]) -> Iterator[bytes]:
                     raise NotStreamable("namespace prefixes")
                 continue
             started, text = True, text[at:]
-            ended = text.startswith(b"<sheetData/>")
-        ended = ended or b"</sheetData>" in text[-len(_DATA_END) - len(chunk):]
+            if text.startswith(b"<sheetData/>"):
+                return
+        end = text.find(_DATA_END)
+        if end >= 0:
+            yield text[:end]
+            return
         cut = text.rfind(_ROW_END)
         if cut < 0:
             carry = text
@@ -405,10 +409,7 @@ def _sheet_data(chunks: Iterator[bytes]) -> Iterator[bytes]:
         cut += len(_ROW_END)
         carry = text[cut:]
         yield text[:cut]
-    if not ended:
-        raise ValueError("the sheet's XML ends before its </sheetData>")
-    if carry:
-        yield carry
+    raise ValueError("the sheet's XML ends before its </sheetData>")
 
 
 def _all_valued(piece: bytes, cells: int) -> bool:
