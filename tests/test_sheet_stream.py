@@ -221,6 +221,13 @@ def test_a_layout_that_is_not_streamed_is_read_by_calamine(monkeypatch):
         assert _read(data, False, monkeypatch) == list(workbook.open_sheet(data, pathlib.Path("b.xlsx"), "xlsx")[1])
 
 
+def test_a_date_past_calamine_s_range_is_a_clean_error_not_a_panic(monkeypatch):
+    data = _book(_row('<c r="A1" s="1"><v>-1e20</v></c><c r="B1"><v>1</v></c>'), styles=_STYLES)
+    assert _read(data, True, monkeypatch) == [[-1e20, 1.0]]   # streamed: the number kept
+    refused = _read(data, False, monkeypatch)   # calamine's Rust code panics: worded as a row it cannot read
+    assert refused.startswith("error: book.xlsx: cannot read a row of the workbook (PanicException")
+
+
 def test_a_truncated_sheet_is_a_clean_error_when_streamed(monkeypatch):
     data = _book(_row('<c r="A1"><v>1</v></c>') * 3)
     buffer = io.BytesIO()

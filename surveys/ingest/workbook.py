@@ -416,9 +416,10 @@ def _from_first_filled(rows: Iterator[list[Any]], path: pathlib.Path) -> Iterato
                 yield row
                 break
         yield from rows
-    except IngestError:
+    except (IngestError, KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except Exception as error:  # a cell calamine cannot turn into a Python value
+    except BaseException as error:  # noqa: BLE001  a cell calamine cannot turn into a Python value; where its Rust
+        # code panics (a date style on a number past chrono's range, e.g. -1e20) pyo3 raises a BaseException
         raise IngestError(f"{path.name}: cannot read a row of the workbook ({type(error).__name__}: {error}); "
                           "download the export again") from None
 
