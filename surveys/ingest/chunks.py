@@ -131,7 +131,7 @@ def _workbook_cells(rows: list, header: tuple, first_line: int) -> tuple[list[tu
     """Workbook rows (calamine values) as text cells, with the notes on long numbers (numbered in the table)."""
     cells, problems = [], []
     for offset, values in enumerate(rows):
-        row = blank_as_empty(tuple(cell_text(value) for value in values))
+        row = blank_as_empty(tuple(map(cell_text, values)))
         cells.append(row)
         if row and header:
             problems += long_number_problems(values, header, offset + 1)

@@ -100,6 +100,8 @@ def _number_text(value: float) -> str:
 
 
 def cell_text(value: object) -> str:
+    if type(value) is str:   # most cells: before the checks of every other type
+        return value.replace("\x00", NUL_REPLACEMENT) if "\x00" in value else value
     if value is None:
         return ""
     if isinstance(value, bool):

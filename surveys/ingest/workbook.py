@@ -2,22 +2,37 @@
 
 python-calamine builds a sheet as a dense rectangle reaching from its first to its farthest cell holding a
 value, before any row is read: one stray cell at ``XFD1048576`` (an 11 KB file) asks for 17 billion cells and
-the process aborts; one at ``A1048576`` makes a million empty rows. So an ``.xlsx`` is checked in Python
-before calamine opens it:
+the process aborts; one at ``A1048576`` makes a million empty rows; a real million-row export takes 3.7 GB.
+So an ``.xlsx`` takes one of two routes:
 
-- the parts calamine reads (workbook, styles, shared strings, the chosen sheet) are decompressed as a
-  stream and counted, never trusting the sizes the zip declares, up to :data:`MAX_XML_BYTES` in all;
-- the chosen sheet's XML is scanned for its cells (their ``r`` references, or their positions where a
-  writer leaves them out, as calamine counts them): the rectangle calamine would build may hold
-  :data:`FREE_AREA` cells whatever the sheet holds, and beyond that at most :data:`SPARSENESS` times the
-  cells holding something, and never more than :data:`MAX_AREA`.
+- **streamed**, when the chosen sheet's XML declares :data:`STREAM_FROM_BYTES` (16 MB) or more and its cells
+  span more than :data:`CALAMINE_AREA` (4M cells, some 700 MB in calamine; 180,000 rows of a 22-column 问卷星
+  export): :mod:`surveys.ingest.sheet_stream` reads it in two passes, the values identical to
+  calamine's, holding the shared strings (at most :data:`MAX_SHARED_STRINGS_BYTES`, 256 MB, unpacked), one
+  4 MB piece of XML and the caller's rows; each pass may unpack at most :data:`MAX_STREAMED_XML_BYTES` (4 GB:
+  a million rows of some 60 columns as openpyxl writes them) of sheet XML. The first pass finds the cells holding a value; the sheet is
+  streamed only when its rows are at most :data:`MAX_STREAMED_WIDTH` (1,024) columns wide (so that a chunk of
+  25,000 rows stays within 26M cells) and it is not sparse (below); any other sheet (another XML layout, cells
+  out of order, sparse or wider) takes calamine's route with its bounds; a sheet the first pass finds within
+  :data:`CALAMINE_AREA` and 1 GB of XML is read by calamine (faster there) without a second scan;
+- **calamine's**, for the others: the parts calamine reads (workbook, styles, shared strings, the chosen sheet)
+  are decompressed as a stream and counted, never trusting the sizes the zip declares, up to
+  :data:`MAX_XML_BYTES` (1 GB) in all; the chosen sheet's XML is scanned for its cells (their ``r``
+  references, or their positions where a writer leaves them out, as calamine counts them): the rectangle
+  calamine would build may hold :data:`FREE_AREA` cells whatever the sheet holds, and beyond that at most
+  :data:`SPARSENESS` times the cells holding something, and never more than :data:`MAX_AREA` (20M).
+
+On both routes every part is refused once it unpacks past :data:`MAX_RATIO` (100) times its compressed size
+beyond its first :data:`FREE_XML_BYTES` (64 MB): real sheets pack 5 to 20 times (a million-row openpyxl export,
+1.55 GB of XML in 108 MB: 14 times), a bomb of blank space over 200 times, so it is refused after a few hundred
+MB at most, within seconds, before the caps above.
 
 A sheet outside these bounds is refused with :class:`~surveys.errors.IngestError` naming the file, the
 sheet, the farthest cell and the limit. A legacy ``.xls`` (BIFF8) cannot reach beyond 65,536 rows × 256
 columns, so calamine's rectangle is bounded by the format; its rows are streamed like an xlsx sheet's.
 Rows are handed over one at a time (``iter_rows``), so no second full copy of the sheet is made in Python.
-Validated by ``tests/test_hostile_input.py`` (stray cells at ``XFD1048576`` and ``A1048576`` in a demo export)
-and the fuzz suite (``tests/test_fuzz_exports.py``).
+Validated by ``tests/test_hostile_input.py`` (stray cells at ``XFD1048576`` and ``A1048576`` in a demo export),
+the fuzz suite (``tests/test_fuzz_exports.py``) and ``tests/test_sheet_stream.py`` (both routes, the same values).
 """
 from __future__ import annotations
 
@@ -29,18 +44,36 @@ import pathlib
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 from xml.etree import ElementTree
 
 from surveys.errors import IngestError
+from surveys.ingest.sheet_stream import (
+    NotStreamable,
+    SheetExtent,
+    date_1904,
+    read_shared_strings,
+    read_styles,
+    scan_extent,
+    stream_rows,
+)
 
-__all__ = ["open_sheet", "SheetExtent", "MAX_AREA", "FREE_AREA", "SPARSENESS", "MAX_XML_BYTES"]
+__all__ = ["open_sheet", "SheetExtent", "MAX_AREA", "FREE_AREA", "SPARSENESS", "MAX_XML_BYTES",
+           "MAX_STREAMED_XML_BYTES", "MAX_SHARED_STRINGS_BYTES", "FREE_XML_BYTES", "MAX_RATIO", "STREAM_FROM_BYTES",
+           "MAX_STREAMED_WIDTH", "CALAMINE_AREA"]
 
 MAX_AREA = 20_000_000
 FREE_AREA = 1_000_000
 SPARSENESS = 8
 MAX_XML_BYTES = 1 << 30
+MAX_STREAMED_XML_BYTES = 4 << 30
+MAX_SHARED_STRINGS_BYTES = 256 << 20
+FREE_XML_BYTES = 64 << 20
+MAX_RATIO = 100
+STREAM_FROM_BYTES = 16 << 20
+CALAMINE_AREA = 4_000_000
+_CHECKED = object()   # the streamed route's first pass checked the sheet and calamine may read it
+MAX_STREAMED_WIDTH = 1_024
 _CHUNK = 1 << 22
 _TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*)>")
 _REFERENCE = re.compile(r"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)(\d*)["']""")
@@ -50,24 +83,6 @@ _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
 _FAR = 10 ** 9  # a row or column number past any spreadsheet's, standing for "absurdly far"
 _MAIN_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml",
                "[Content_Types].xml")
-
-
-@dataclass(frozen=True)
-class SheetExtent:
-    """The cells of one sheet holding something, and the rectangle (1-based, inclusive) that spans them."""
-
-    cells: int = 0
-    first_row: int = 0
-    first_column: int = 0
-    last_row: int = 0
-    last_column: int = 0
-    farthest: tuple[str, ...] = ()  # the cells in the last row and the last column (known after a full scan)
-
-    @property
-    def area(self) -> int:
-        if not self.cells:
-            return 0
-        return (self.last_row - self.first_row + 1) * (self.last_column - self.first_column + 1)
 
 
 def _column_letters(number: int) -> str:
@@ -94,31 +109,44 @@ def _column_number(letters: str) -> int:
 
 
 class _Budget:
-    """Decompressed bytes left for the parts calamine will read."""
+    """Decompressed bytes left for the parts read (by calamine, or by the streaming reader)."""
 
-    def __init__(self, path: pathlib.Path) -> None:
-        self.left = MAX_XML_BYTES
+    def __init__(self, path: pathlib.Path, limit: int = MAX_XML_BYTES) -> None:
+        self.left = self.limit = limit
         self.path = path
 
     def take(self, size: int, part: str) -> None:
         self.left -= size
         if self.left < 0:
             raise IngestError(f"{self.path.name}: the workbook's XML ({part} and the parts before it) unpacks to "
-                              f"more than {MAX_XML_BYTES >> 20:,} MB; the reader reads at most that much, so that a "
+                              f"more than {self.limit >> 20:,} MB; the reader reads at most that much, so that a "
                               "compressed bomb cannot exhaust the memory; export the data again, or split it")
+
+
+def _ratio_refusal(path: pathlib.Path, name: str, unpacked: int, packed: int) -> IngestError:
+    return IngestError(f"{path.name}: {name} unpacks to more than {unpacked >> 20:,} MB from {packed:,} compressed "
+                       f"bytes (over {MAX_RATIO} times); the reader reads a part of more than {FREE_XML_BYTES >> 20} MB "
+                       f"only up to {MAX_RATIO} times its compressed size, so that a compressed bomb cannot exhaust the "
+                       "time or memory; export the data again")
 
 
 def _chunks(archive: zipfile.ZipFile, name: str, budget: _Budget) -> Iterator[bytes]:
     """A member's decompressed bytes, counted against the budget as they come (the declared size is ignored:
-    the stream is read to its real end)."""
+    the stream is read to its real end) and refused past :data:`MAX_RATIO` times its compressed size (beyond
+    :data:`FREE_XML_BYTES`; zipfile reads no more compressed bytes than the member declares)."""
     unbounded = copy.copy(archive.getinfo(name))
-    unbounded.file_size = MAX_XML_BYTES + 1
+    unbounded.file_size = budget.limit + 1
+    ceiling = max(FREE_XML_BYTES, MAX_RATIO * unbounded.compress_size)
+    unpacked = 0
     with archive.open(unbounded) as stream:
         while True:
             chunk = stream.read(_CHUNK)
             if not chunk:
                 return
             budget.take(len(chunk), name)
+            unpacked += len(chunk)
+            if unpacked > ceiling:
+                raise _ratio_refusal(budget.path, name, unpacked, unbounded.compress_size)
             yield chunk
 
 
@@ -355,7 +383,11 @@ def open_sheet(data: bytes, path: pathlib.Path, container: str, sheet: str | Non
     try:
         if container == "xlsx":
             chosen = _choose(_sheet_names(data, path), path, sheet, preferred)
-            _check_xlsx(data, path, chosen)
+            streamed = _streamed(data, path, chosen)
+            if streamed is None:
+                _check_xlsx(data, path, chosen)
+            elif streamed is not _CHECKED:
+                return chosen, _from_first_filled(streamed, path)
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = list(workbook.sheet_names)
         chosen = _choose(names, path, sheet, preferred)
@@ -379,11 +411,79 @@ def _filled(row: list[Any]) -> bool:
 
 def _from_first_filled(rows: Iterator[list[Any]], path: pathlib.Path) -> Iterator[list[Any]]:
     try:
-        started = False
         for row in rows:
-            started = started or _filled(row)
-            if started:
+            if _filled(row):
                 yield row
-    except Exception as error:  # a cell calamine cannot turn into a Python value
+                break
+        yield from rows
+    except (IngestError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as error:  # noqa: BLE001  a cell calamine cannot turn into a Python value; where its Rust
+        # code panics (a date style on a number past chrono's range, e.g. -1e20) pyo3 raises a BaseException
         raise IngestError(f"{path.name}: cannot read a row of the workbook ({type(error).__name__}: {error}); "
                           "download the export again") from None
+
+
+# ------------------------------------------------------------------------------------------ the streamed route
+
+def _related(archive: zipfile.ZipFile, budget: _Budget, kind: str) -> str | None:
+    """The workbook's part of relationship type ``kind`` (``sharedStrings``, ``styles``), if any."""
+    if "xl/_rels/workbook.xml.rels" not in archive.namelist():
+        return None
+    for element in _xml(archive, "xl/_rels/workbook.xml.rels", budget).iter():
+        if _local(element.tag) == "Relationship" and (element.get("Type") or "").endswith("/" + kind):
+            target = element.get("Target") or ""
+            return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return None
+
+
+def _streamable(extent: SheetExtent) -> bool:
+    return (extent.last_column - extent.first_column < MAX_STREAMED_WIDTH
+            and (extent.area <= FREE_AREA or extent.area <= SPARSENESS * extent.cells))
+
+
+def _streamed(data: bytes, path: pathlib.Path, wanted: str) -> Any:
+    """The rows of sheet ``wanted`` read by :mod:`surveys.ingest.sheet_stream` when its XML is large
+    (:data:`STREAM_FROM_BYTES` declared), has the layout streamed and spans more than :data:`CALAMINE_AREA`
+    cells; :data:`_CHECKED` when the first pass found it within calamine's bounds (calamine reads it, faster,
+    without the scan of :func:`_check_xlsx`); None to read it with calamine after that scan (a small sheet,
+    another layout, a sparse or wider sheet)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        budget = _Budget(path, MAX_STREAMED_XML_BYTES)
+        part = _sheet_parts(archive, budget).get(wanted)
+        if part is None or archive.getinfo(part).file_size < STREAM_FROM_BYTES:
+            return None
+        names = set(archive.namelist())
+        for name in ("[Content_Types].xml", "docProps/app.xml"):   # read by calamine too
+            for _ in _chunks(archive, name, budget) if name in names else ():
+                pass
+        related = {kind: _related(archive, budget, kind) for kind in ("sharedStrings", "styles")}
+        if any(name is not None and name not in names for name in related.values()):
+            return None
+        styles = read_styles(b"".join(_chunks(archive, related["styles"], budget)) if related["styles"] else None)
+        from_1904 = date_1904(b"".join(_chunks(archive, "xl/workbook.xml", budget)))
+        shared_budget = _Budget(path, MAX_SHARED_STRINGS_BYTES)
+        strings = read_shared_strings(_chunks(archive, related["sharedStrings"], shared_budget)) \
+            if related["sharedStrings"] else []
+
+        def refused(message: str) -> IngestError:
+            return IngestError(f"{path.name}: cannot open the workbook (xlsx; {message}); expected a complete .xlsx "
+                               "or BIFF .xls file; download the export again")
+        sheet_budget = _Budget(path, MAX_STREAMED_XML_BYTES)
+        try:
+            extent = scan_extent(_chunks(archive, part, sheet_budget), strings, styles, from_1904, refused)
+        except NotStreamable:
+            return None
+    if not _streamable(extent):
+        return None
+    unpacked = sum(limit.limit - limit.left for limit in (budget, shared_budget, sheet_budget))
+    if extent.area <= CALAMINE_AREA and unpacked <= MAX_XML_BYTES:
+        return _CHECKED
+    return _stream(data, path, part, extent, (strings, styles, from_1904), refused)
+
+
+def _stream(data: bytes, path: pathlib.Path, part: str, extent: SheetExtent, workbook: tuple,
+            refused: Any) -> Iterator[list[Any]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        yield from stream_rows(_chunks(archive, part, _Budget(path, MAX_STREAMED_XML_BYTES)), extent, *workbook,
+                               refused)
