@@ -74,8 +74,23 @@ def factorize_sorted(series: pd.Series, sort: bool = True) -> tuple[np.ndarray, 
             codes = np.where(codes < 0, -1, rank[np.maximum(codes, 0)])
             categories = categories[order]
         return codes, np.asarray(categories)
-    codes, uniques = factorize(series, sort=sort)
-    return codes.astype(np.int64, copy=False), np.asarray(uniques)
+    codes, uniques = factorize(series)
+    codes = codes.astype(np.int64, copy=False)
+    if not sort or len(uniques) < 2:
+        return codes, np.asarray(uniques)
+    try:
+        order = np.argsort(np.asarray(uniques), kind="stable")
+    except TypeError:  # values that do not compare (3 and "3"): pandas' own order for mixed values
+        codes, uniques = factorize(series, sort=True)
+        return codes.astype(np.int64, copy=False), np.asarray(uniques)
+    if (order[1:] > order[:-1]).all():
+        return codes, np.asarray(uniques)
+    # renumber in sorted order through a table of the few values, whose last entry (−1) keeps missing values
+    # missing: one gather over the rows, cheaper than pandas' sort=True
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1
+    return rank[codes], np.asarray(uniques)[order]
 
 
 def factorize(series: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, Any]:
