@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from surveys.threads import one_blas_thread
+
 __all__ = ["RANK_TOLERANCE", "replicate_rank", "gram_rank", "gram_pivots"]
 
 RANK_TOLERANCE = 1e-5
@@ -55,7 +57,8 @@ def _keeps_every_column(gram: np.ndarray, tolerance: float) -> bool:
     if gram.shape[0] == 0 or not (lengths > 0).all():
         return False
     try:
-        factor = np.linalg.cholesky(gram)
+        with one_blas_thread():  # a few hundred columns at most
+            factor = np.linalg.cholesky(gram)
     except np.linalg.LinAlgError:  # not positive definite: some column goes, the sweep says which
         return False
     return bool((np.diag(factor) ** 2 >= tolerance**2 * lengths).all())
