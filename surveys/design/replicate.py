@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from surveys.columns import numeric_values, require_columns, weight_values
+from surveys.columns import domain_pair_codes, numeric_values, require_columns, weight_values
 from surveys.design.base import DesignMethods
 from surveys.errors import DesignError
 from surveys.estimation.rank import gram_rank
@@ -57,7 +57,7 @@ class _PsuMultipliers:
         return self.multipliers.shape[1]
 
     def totals(self, weights: np.ndarray, values: np.ndarray, domain: np.ndarray, domains: int) -> np.ndarray:
-        keys = (domain.astype(np.int64, copy=False) + 1) * self.count + self.psu
+        keys = domain_pair_codes(domain, self.psu, self.count)
         psu_totals = np.bincount(keys, weights=weights * values, minlength=(domains + 1) * self.count)[self.count:]
         with one_blas_thread():  # domains × PSUs times PSUs × replicates: small matrices
             return psu_totals.reshape(domains, self.count) @ self.multipliers

@@ -83,9 +83,10 @@ def _domain_codes(design: Any, columns: Sequence[str]) -> DomainCodes:
         return _sparse_domain_codes(encoded, columns, outside)
     # the combination's code in mixed radix (sorted order of the combinations); rows outside any domain get the
     # extra code ``space``; one bincount finds the combinations present and their rows
-    combined = encoded[0][0]
+    combined = encoded[0][0]  # the design's codes: not to be changed; a new array once there is more to it
     for (codes, _), size in zip(encoded[1:], sizes[1:]):
-        combined = combined * size + codes
+        combined = combined * size
+        combined += codes
     if outside is not None:
         combined = np.where(outside, space, combined)
     counts = np.bincount(combined, minlength=space + 1)[:space]
@@ -95,7 +96,8 @@ def _domain_codes(design: Any, columns: Sequence[str]) -> DomainCodes:
     if len(present) < space or outside is not None:
         lookup = np.full(space + 1, -1, dtype=np.int64)
         lookup[present] = np.arange(len(present))
-        combined = lookup[combined]
+        own = combined is not encoded[0][0] and combined.dtype == np.int64
+        combined = np.take(lookup, combined, out=combined if own else None)
     positions: list[np.ndarray] = []
     remainder = present
     for size in reversed(sizes):

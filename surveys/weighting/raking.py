@@ -132,9 +132,9 @@ def _encode(variables: tuple[str, ...], column_codes: ColumnCodes) -> CellEncodi
     if possible <= max(_DENSE_COMBINATIONS_LIMIT, 4 * len(combined)):
         counts = np.bincount(combined, minlength=possible)
         present = np.flatnonzero(counts)
-        index_of_combination = np.full(possible, -1, dtype=np.intp)
+        index_of_combination = np.full(possible, -1, dtype=np.int64)
         index_of_combination[present] = np.arange(len(present))
-        cell_of_row = index_of_combination[combined]
+        cell_of_row = np.take(index_of_combination, combined, out=combined)  # in place: one array over the rows
         respondents = counts[present]
         combinations = present
     else:
