@@ -19,7 +19,7 @@ import pandas as pd
 from surveys.errors import DesignError
 
 __all__ = ["require_columns", "numeric_values", "factorize", "factorize_sorted", "encode_column", "combine_codes",
-           "category_code", "weight_values"]
+           "domain_pair_codes", "category_code", "weight_values"]
 
 
 def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
@@ -74,8 +74,26 @@ def factorize_sorted(series: pd.Series, sort: bool = True) -> tuple[np.ndarray, 
             codes = np.where(codes < 0, -1, rank[np.maximum(codes, 0)])
             categories = categories[order]
         return codes, np.asarray(categories)
-    codes, uniques = factorize(series, sort=sort)
-    return codes.astype(np.int64, copy=False), np.asarray(uniques)
+    codes, uniques = factorize(series)
+    codes = codes.astype(np.int64, copy=False)
+    if not sort or len(uniques) < 2:
+        return codes, np.asarray(uniques)
+    try:
+        order = np.argsort(np.asarray(uniques), kind="stable")
+    except TypeError:  # values that do not compare (3 and "3"): pandas' own order for mixed values
+        codes, uniques = factorize(series, sort=True)
+        return codes.astype(np.int64, copy=False), np.asarray(uniques)
+    if (order[1:] > order[:-1]).all():
+        return codes, np.asarray(uniques)
+    # renumber in sorted order through a table of the few values, whose last entry (−1, reached by wrapping)
+    # keeps missing values missing: one gather over the rows, in place (no second array of codes to allocate)
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1
+    if not codes.flags.writeable:
+        codes = codes.copy()
+    np.take(rank, codes, out=codes, mode="wrap")
+    return codes, np.asarray(uniques)[order]
 
 
 def factorize(series: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, Any]:
@@ -104,16 +122,27 @@ def encode_column(series: pd.Series, role: str, sort: bool = True) -> tuple[np.n
 
 def combine_codes(first: np.ndarray, first_count: int, second: np.ndarray, second_count: int) -> tuple[np.ndarray, int]:
     """Codes of the pairs (first, second), numbered in lexicographic order of the pairs present."""
-    keys = first.astype(np.int64, copy=False) * second_count + second
+    keys = first.astype(np.int64, copy=False) * second_count
+    keys += second
     space = first_count * second_count
     if space <= max(4 * len(keys), 1 << 22):
         present = np.bincount(keys, minlength=space) > 0
         if present.all():
             return keys, space
         lookup = np.cumsum(present) - 1
-        return lookup[keys], int(present.sum())
+        return np.take(lookup, keys, out=keys), int(present.sum())  # in place: no second array over the rows
     uniques, codes = np.unique(keys, return_inverse=True)
     return codes.astype(np.int64), len(uniques)
+
+
+def domain_pair_codes(domain: np.ndarray, codes: np.ndarray, count: int) -> np.ndarray:
+    """``(domain + 1) · count + codes``: one code per (domain, code) pair, domain −1 (outside every domain) in the
+    first block of ``count`` codes; computed in place in one new array over the rows."""
+    keys = domain.astype(np.int64)  # a copy
+    keys += 1
+    keys *= count
+    keys += codes
+    return keys
 
 
 def category_code(value: Any) -> str:
@@ -138,13 +167,16 @@ def weight_values(series: pd.Series) -> np.ndarray:
     values = numeric_values(series, f"weights column {series.name!r}")
     # Zero weights are allowed, as in R: such rows (e.g. NHANES respondents interviewed but not examined)
     # keep their PSU in the design and act like rows outside a domain; they are not counted in degf.
-    bad = ~(values >= 0) | ~np.isfinite(values)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise DesignError(
-            f"weights column {series.name!r} must be non-negative and finite; found {int(bad.sum())} rows "
-            f"that are not (first: row {first}, value {values[first]!r}); drop those rows or fix the weights"
-        )
+    # A finite sum and a minimum ≥ 0 mean every weight is fine (a NaN or an infinity makes the sum NaN or
+    # infinite): two reductions, and the mask of bad rows only when there are some.
+    if not (len(values) and math.isfinite(float(values.sum())) and values.min() >= 0):
+        bad = ~(values >= 0) | ~np.isfinite(values)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DesignError(
+                f"weights column {series.name!r} must be non-negative and finite; found {int(bad.sum())} rows "
+                f"that are not (first: row {first}, value {values[first]!r}); drop those rows or fix the weights"
+            )
     if len(values) and not values.any():
         raise DesignError(
             f"weights column {series.name!r} is zero in every row; expected at least one positive weight"

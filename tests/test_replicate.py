@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from surveys import DesignError, ReplicateDesign, SurveyDesign
-from surveys.estimation.rank import replicate_rank
+from surveys.estimation.rank import gram_pivots, replicate_rank
 
 REFERENCE = pathlib.Path(__file__).parent / "reference" / "r_survey"
 DATA = REFERENCE / "data"
@@ -150,6 +150,18 @@ def test_rank_matches_numpy_on_low_rank_matrices():
         matrix = rng.normal(size=(30, rank)) @ rng.normal(size=(rank, 12))
         assert replicate_rank(matrix) == rank == np.linalg.matrix_rank(matrix)
     assert replicate_rank(np.zeros((4, 3))) == 0
+
+
+def test_rank_sets_aside_a_column_within_the_tolerance_of_the_columns_before_it():
+    """A positive definite Gram matrix whose column 3 is column 0 up to 1e-7 of its norm: R's qr(tol = 1e-5)
+    sets it aside (rank 5 of 6), numpy's rank counts it; a full-rank matrix keeps every column."""
+    rng = np.random.default_rng(11)
+    matrix = rng.normal(size=(40, 6))
+    assert gram_pivots(matrix.T @ matrix).all() and replicate_rank(matrix) == 6
+    matrix[:, 3] = matrix[:, 0] + 1e-7 * rng.normal(size=40)
+    assert np.linalg.matrix_rank(matrix) == 6
+    assert gram_pivots(matrix.T @ matrix).tolist() == [True, True, True, False, True, True]
+    assert replicate_rank(matrix) == 5
 
 
 def test_replicate_domains_match_subsets_and_logit(clus1):

@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from surveys.columns import numeric_values, require_columns, weight_values
+from surveys.columns import domain_pair_codes, numeric_values, require_columns, weight_values
 from surveys.design.base import DesignMethods
 from surveys.errors import DesignError
 from surveys.estimation.rank import gram_rank
+from surveys.threads import one_blas_thread
 
 __all__ = ["ReplicateDesign", "REPLICATE_TYPES", "build_replicate_design"]
 
@@ -56,9 +57,10 @@ class _PsuMultipliers:
         return self.multipliers.shape[1]
 
     def totals(self, weights: np.ndarray, values: np.ndarray, domain: np.ndarray, domains: int) -> np.ndarray:
-        keys = (domain.astype(np.int64, copy=False) + 1) * self.count + self.psu
+        keys = domain_pair_codes(domain, self.psu, self.count)
         psu_totals = np.bincount(keys, weights=weights * values, minlength=(domains + 1) * self.count)[self.count:]
-        return psu_totals.reshape(domains, self.count) @ self.multipliers
+        with one_blas_thread():  # domains × PSUs times PSUs × replicates: small matrices
+            return psu_totals.reshape(domains, self.count) @ self.multipliers
 
     def analysis_weights(self, weights: np.ndarray) -> np.ndarray:
         return weights[:, None] * self.multipliers[self.psu]
@@ -67,8 +69,9 @@ class _PsuMultipliers:
         """Gram matrix WᵀW of the rows' analysis weights, W_ir = w_i M[psu_i, r], from PSU sums of w²."""
         squares = np.bincount(self.psu[rows], weights=weights[rows] ** 2, minlength=self.count)
         present = squares > 0
-        scaled = self.multipliers[present] * squares[present][:, None]
-        return scaled.T @ self.multipliers[present]
+        scaled = self.multipliers[present] * np.sqrt(squares[present])[:, None]
+        with one_blas_thread():  # replicates × PSUs times PSUs × replicates: small matrices
+            return scaled.T @ scaled  # numpy computes AᵀA by a symmetric rank update (half the products)
 
 
 class _AnalysisWeights:
@@ -385,9 +388,10 @@ def _bootstrap_multipliers(stage: Any, replicates: int, rng: np.random.Generator
         slot_group = stage.group_of_unit[order]
         start, size = bounds[slot_group], stage.sampled[slot_group]
         picks = start + np.minimum((rng.random((replicates, stage.units)) * size).astype(np.int64), size - 1)
-        keys = np.arange(replicates)[:, None] * stage.units + order[picks]
-        counts = np.bincount(keys.ravel(), minlength=replicates * stage.units)
-        return counts.reshape(replicates, stage.units).T.astype(float)
+        # counted straight into the PSUs × replicates layout (no transposing copy)
+        keys = order[picks] * replicates + np.arange(replicates)[:, None]
+        counts = np.bincount(keys.ravel(), minlength=stage.units * replicates)
+        return counts.reshape(stage.units, replicates).astype(float)
     multipliers = np.zeros((stage.units, replicates))
     for group in range(stage.groups):  # one draw per stratum (not per PSU)
         members = order[bounds[group]:bounds[group + 1]]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from surveys.columns import (
     combine_codes,
+    domain_pair_codes,
     encode_column,
     numeric_values,
     require_columns,
@@ -410,7 +411,7 @@ def _presence(domain: np.ndarray, codes: np.ndarray, domains: int, count: int) -
     """(domains × count) booleans: which codes occur in each domain (None when that table is too big)."""
     if domains * count > max(4 * len(codes), 1 << 22):
         return None
-    keys = (domain.astype(np.int64, copy=False) + 1) * count + codes
+    keys = domain_pair_codes(domain, codes, count)
     return (np.bincount(keys, minlength=(domains + 1) * count)[count:] > 0).reshape(domains, count)
 
 

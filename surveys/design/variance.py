@@ -25,6 +25,7 @@ from typing import Any, Iterable, Sequence, cast
 
 import numpy as np
 
+from surveys.columns import domain_pair_codes
 from surveys.errors import DesignError
 
 __all__ = ["LONELY_PSU_RULES", "CENSUS_FRACTION", "Stage", "VarianceLayout", "influence_variance"]
@@ -79,7 +80,7 @@ def _unit_totals(stage: Stage, x: np.ndarray, domain: np.ndarray | None, domains
     if domains == 1:
         # rows outside the domain carry x = 0, so they can be summed into their unit as they are
         return np.bincount(stage.unit, weights=x, minlength=stage.units)[:, None]
-    keys = (domain.astype(np.int64, copy=False) + 1) * stage.units + stage.unit
+    keys = domain_pair_codes(domain, stage.unit, stage.units)
     flat = np.bincount(keys, weights=x, minlength=(domains + 1) * stage.units)[stage.units:]
     return flat.reshape(domains, stage.units).T
 

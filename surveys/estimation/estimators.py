@@ -44,13 +44,15 @@ __all__ = ["Domains", "DomainCodes", "whole_design", "estimate_mean", "estimate_
 # domains
 @dataclass(frozen=True)
 class DomainCodes:
-    """Each row's domain (``-1`` = in none), the number of domains and their labels."""
+    """Each row's domain (``-1`` = in none), the number of domains and their labels; ``rows`` the number of rows
+    of each domain when known (None: count them)."""
 
     codes: np.ndarray
     count: int
     labels: tuple[Mapping[str, Any], ...]
     by: tuple[str, ...] = ()
     whole_design: bool = False  # one domain holding every row (the fast path)
+    rows: np.ndarray | None = None
 
 
 def whole_design(design: Any) -> DomainCodes:
@@ -58,28 +60,62 @@ def whole_design(design: Any) -> DomainCodes:
     mask = design.domain_mask
     n = len(design.data)
     if mask is None:
-        return DomainCodes(codes=np.zeros(n, dtype=np.int64), count=1, labels=({},), whole_design=True)
+        return DomainCodes(codes=np.zeros(n, dtype=np.int64), count=1, labels=({},), whole_design=True,
+                           rows=np.array([n]))
     return DomainCodes(codes=np.where(mask, 0, -1).astype(np.int64), count=1, labels=({},))
+
+
+# Up to this many possible combinations of the ``by`` values (or 4 per row) the domains are found with one
+# bincount over the combination codes; beyond, pairs of columns are compacted one after the other.
+_DENSE_COMBINATIONS = 1 << 22
 
 
 def _domain_codes(design: Any, columns: Sequence[str]) -> DomainCodes:
     """One code per combination of the ``by`` columns present in the design (sorted order)."""
     require_columns(design.data, columns, "by")
     encoded = [design.column_codes(column) for column in columns]
-    missing = None
-    combined, count = None, 1
-    for codes, uniques in encoded:
+    sizes = [max(len(uniques), 1) for _, uniques in encoded]
+    outside = None if design.domain_mask is None else ~design.domain_mask
+    for codes, _ in encoded:
         if (codes < 0).any():
-            missing = codes < 0 if missing is None else (missing | (codes < 0))
-            codes = np.maximum(codes, 0)
-        if combined is None:
-            combined, count = codes, max(len(uniques), 1)
-        else:
-            combined, count = combine_codes(combined, count, codes, max(len(uniques), 1))
-    if design.domain_mask is not None:
-        missing = ~design.domain_mask if missing is None else (missing | ~design.domain_mask)
-    if missing is not None:
-        combined = np.where(missing, -1, combined)
+            outside = codes < 0 if outside is None else (outside | (codes < 0))
+    space = math.prod(sizes)
+    if space > max(_DENSE_COMBINATIONS, 4 * len(design.data)):
+        return _sparse_domain_codes(encoded, columns, outside)
+    # the combination's code in mixed radix (sorted order of the combinations); rows outside any domain get the
+    # extra code ``space``; one bincount finds the combinations present and their rows
+    combined = encoded[0][0]  # the design's codes: not to be changed; a new array once there is more to it
+    for (codes, _), size in zip(encoded[1:], sizes[1:]):
+        combined = combined * size
+        combined += codes
+    if outside is not None:
+        combined = np.where(outside, space, combined)
+    counts = np.bincount(combined, minlength=space + 1)[:space]
+    present = np.flatnonzero(counts)
+    if not len(present):
+        raise DesignError(f"no rows have values of {list(columns)} inside this design; nothing to estimate by")
+    if len(present) < space or outside is not None:
+        lookup = np.full(space + 1, -1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        own = combined is not encoded[0][0] and combined.dtype == np.int64
+        combined = np.take(lookup, combined, out=combined if own else None)
+    positions: list[np.ndarray] = []
+    remainder = present
+    for size in reversed(sizes):
+        remainder, position = np.divmod(remainder, size)
+        positions.insert(0, position)
+    return DomainCodes(codes=combined, count=len(present), labels=_labels(encoded, columns, positions),
+                       by=tuple(columns), rows=counts[present])
+
+
+def _sparse_domain_codes(encoded: list[tuple[np.ndarray, np.ndarray]], columns: Sequence[str],
+                         outside: np.ndarray | None) -> DomainCodes:
+    """:func:`_domain_codes` for combinations too many to count in one table: columns are combined pairwise."""
+    combined, count = np.maximum(encoded[0][0], 0), max(len(encoded[0][1]), 1)
+    for codes, uniques in encoded[1:]:
+        combined, count = combine_codes(combined, count, np.maximum(codes, 0), max(len(uniques), 1))
+    if outside is not None:
+        combined = np.where(outside, -1, combined)
     present = _counts(combined, count) > 0
     if not present.any():
         raise DesignError(f"no rows have values of {list(columns)} inside this design; nothing to estimate by")
@@ -87,13 +123,19 @@ def _domain_codes(design: Any, columns: Sequence[str]) -> DomainCodes:
         lookup = np.concatenate(([-1], np.cumsum(present) - 1))
         combined = lookup[combined + 1]
     domains = int(present.sum())
-    labels_by_column = []
-    for (codes, uniques), column in zip(encoded, columns):
+    positions = []
+    for codes, _ in encoded:
         of_domain = np.zeros(domains + 1, dtype=np.int64)
         of_domain[combined + 1] = codes
-        labels_by_column.append([_plain(uniques[c]) for c in of_domain[1:]])
-    labels = tuple({column: values[d] for column, values in zip(columns, labels_by_column)} for d in range(domains))
-    return DomainCodes(codes=combined, count=domains, labels=labels, by=tuple(columns))
+        positions.append(of_domain[1:])
+    return DomainCodes(codes=combined, count=domains, labels=_labels(encoded, columns, positions), by=tuple(columns))
+
+
+def _labels(encoded: list[tuple[np.ndarray, np.ndarray]], columns: Sequence[str],
+            positions: list[np.ndarray]) -> tuple[Mapping[str, Any], ...]:
+    """Each domain's values of the ``by`` columns, from the position of its value in each column's values."""
+    values = [[_plain(uniques[p]) for p in position.tolist()] for (_, uniques), position in zip(encoded, positions)]
+    return tuple(dict(zip(columns, combination)) for combination in zip(*values))
 
 
 def _plain(value: Any) -> Any:
@@ -189,7 +231,7 @@ def _counts(codes: np.ndarray, count: int) -> np.ndarray:
 def _sample(design: Any, spec: DomainCodes, arrays: Sequence[np.ndarray], na_rm: bool, what: str) -> _Sample:
     codes = spec.codes
     count = spec.count
-    domain_rows = np.array([len(codes)]) if spec.whole_design else _counts(codes, count)
+    domain_rows = spec.rows if spec.rows is not None else _counts(codes, count)
     missing = None
     for array in arrays:
         flags = np.isnan(array)
@@ -239,9 +281,10 @@ class _Fit:
     kish_effective_size: np.ndarray  # (Σw)² / Σw² over the respondents used, per domain
 
 
-def _kish(sample: _Sample, weights: np.ndarray, count: int) -> np.ndarray:
-    """Kish's effective sample size ``(Σw)² / Σw²`` per domain over the rows with a value (the base)."""
-    total = _sums(sample, weights, count)
+def _kish(sample: _Sample, weights: np.ndarray, count: int, total: np.ndarray | None = None) -> np.ndarray:
+    """Kish's effective sample size ``(Σw)² / Σw²`` per domain over the rows with a value (the base); ``total``
+    is Σw per domain when it is known."""
+    total = _sums(sample, weights, count) if total is None else total
     squares = _sums(sample, weights * weights, count)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(squares > 0, total * total / squares, 0.0)
@@ -288,7 +331,7 @@ def _ratio_family(design: Any, statistic: str, y: np.ndarray, z: np.ndarray | No
         variance = np.where(undefined, np.nan, variance)
         design_effect = np.where(undefined, np.nan, design_effect)
     return _Fit(estimate=estimate, variance=variance, design_effect=design_effect, replicates=replicates, sample=sample,
-                kish_effective_size=_kish(sample, weights, count))
+                kish_effective_size=_kish(sample, weights, count, total_z if zs is None else None))
 
 
 def _srs_variance(sample: _Sample, weights: np.ndarray, values: np.ndarray, count: int, statistic: str,
@@ -375,8 +418,9 @@ def estimate_proportion(design: Any, variable: str, spec: DomainCodes, *, ci_met
             f"unknown ci_method {ci_method!r}; expected one of {', '.join(CI_METHODS)}"
         )
     y = numeric_column(design, variable)
-    bad = ~np.isnan(y) & (y != 0) & (y != 1)
-    if bad.any():
+    # y(y − 1) is 0 for 0 and 1 only (NaN for a missing value): one product to check, the mask only when needed
+    bad = ~np.isnan(y) & (y != 0) & (y != 1) if np.count_nonzero(y * (y - 1.0)) else None
+    if bad is not None and bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise EstimationError(
             f"expected a 0/1 or boolean column for the proportion of {variable!r}, found {y[first]!r} at row "

@@ -133,7 +133,9 @@ def _nonconvergence(message: str, on_nonconvergence: str) -> None:
 
 def _map_back(weights: np.ndarray, encoding: CellEncoding, start: np.ndarray, final: np.ndarray) -> np.ndarray:
     factor = np.divide(final, start, out=np.ones_like(final), where=start > 0)
-    return weights * factor[encoding.cell_of_row]
+    adjusted = factor[encoding.cell_of_row]  # each row's factor, times its weight in place: one array over the rows
+    adjusted *= weights
+    return adjusted
 
 
 # ------------------------------------------------------------------------------------------

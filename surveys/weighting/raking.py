@@ -7,10 +7,12 @@ on the cell totals of the weights — work per sweep = number of cells, not rows
 weights are mapped back once at the end: ``w_new = w_old · t_final[cell] / t_start[cell]``.
 
 Cells are the distinct combinations of the (raw) values of the margin variables. They are encoded
-with one ``pd.factorize`` per column and one combined integer code (compacted with a bincount when
+from the design's codes of each column (``column_codes``: one ``pd.factorize`` per column and design, shared
+with the strata, domains and other margins) and one combined integer code (compacted with a bincount when
 the product of the category counts is small, a hash factorize otherwise), and cached per data
 design and variable set, so re-raking a design with other margins (or other collapse maps) costs a
-bincount, a gather and a multiply over the rows plus the sweeps over the cells.
+bincount, a gather and a multiply over the rows plus the sweeps over the cells. The margins are matched to
+the categories of each variable (a few dozen texts), never cell by cell or row by row.
 
 Stopping rules (one registry entry each):
 
@@ -24,14 +26,15 @@ Stopping rules (one registry entry each):
 """
 from __future__ import annotations
 
+import math
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
 
-from surveys.columns import factorize
+from surveys.columns import factorize_sorted
 from surveys.errors import WeightingError
 from surveys.weighting.margins import (
     JOINT_CATEGORY_SEPARATOR,
@@ -58,27 +61,31 @@ _TOTALS_AGREEMENT = 1e-6
 # Below this many possible combinations the combined code is compacted with a bincount (O(n)),
 # above it with a hash factorize.
 _DENSE_COMBINATIONS_LIMIT = 1 << 24
-# Factorizing an object column by identity is kept when it finds at most this many distinct objects
-# (or 1 % of the rows); otherwise the column is factorized by value.
 
 
 @dataclass(frozen=True, eq=False)
 class CellEncoding:
     """Respondents collapsed to the distinct combinations of ``variables``.
 
-    ``cell_of_row`` (n,) gives each row's cell; ``cell_values[v]`` (cells,) the canonical category
-    code (see :func:`surveys.weighting.margins.category_code`) of variable ``v`` in each cell, ``None`` for a
-    missing value; ``respondents`` (cells,) the number of rows in each cell.
+    ``cell_of_row`` (n,) gives each row's cell; ``positions[v]`` (cells,) each cell's category of variable ``v``
+    as an index into ``texts[v]``, the canonical category codes (see :func:`surveys.weighting.margins.category_code`)
+    of the variable's values, ``None`` for a missing value; ``respondents`` (cells,) the number of rows in each cell.
     """
 
     variables: tuple[str, ...]
     cell_of_row: np.ndarray
-    cell_values: dict[str, np.ndarray]
+    positions: dict[str, np.ndarray]
+    texts: dict[str, tuple[str | None, ...]]
     respondents: np.ndarray
 
     @property
     def cells(self) -> int:
         return len(self.respondents)
+
+    @property
+    def cell_values(self) -> dict[str, np.ndarray]:
+        """Each cell's canonical category code of every variable (``None`` for a missing value)."""
+        return {v: np.asarray(self.texts[v], dtype=object)[self.positions[v]] for v in self.variables}
 
     def totals(self, weights: np.ndarray) -> np.ndarray:
         """Cell totals of ``weights`` ((n,) → (cells,), (n, R) → (cells, R))."""
@@ -95,15 +102,13 @@ def group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray
     return out
 
 
-def _factorize(column: pd.Series) -> tuple[np.ndarray, list[str | None]]:
+#: A column's integer codes (−1 = missing) and its values: ``factorize_sorted`` of the data's column, or the codes a
+#: design keeps for its columns (``column_codes``), so that a column it has encoded already is not encoded again.
+ColumnCodes = Callable[[str], "tuple[np.ndarray, Any]"]
+
+
+def _category_codes(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, list[str | None]]:
     """Integer codes (missing → its own last code) and the canonical text of each code."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy().astype(np.int64)
-        uniques = list(column.cat.categories)
-    else:  # pd.factorize on the column as stored (object, pandas string, Arrow-backed: dictionary-encoded)
-        codes, uniques_index = factorize(column)
-        codes = codes.astype(np.int64, copy=False)
-        uniques = list(uniques_index)
     texts: list[str | None] = [category_code(u) for u in uniques]
     if len(set(texts)) < len(texts):  # e.g. 3 and "3" in one column: one category
         order = list(dict.fromkeys(texts))
@@ -116,10 +121,10 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, list[str | None]]:
     return codes, texts
 
 
-def _encode(data: pd.DataFrame, variables: tuple[str, ...]) -> CellEncoding:
-    factorized = [_factorize(data[v]) for v in variables]
+def _encode(variables: tuple[str, ...], column_codes: ColumnCodes) -> CellEncoding:
+    factorized = [_category_codes(*column_codes(v)) for v in variables]
     sizes = [max(len(texts), 1) for _, texts in factorized]
-    combined = factorized[0][0].copy()
+    combined = factorized[0][0].astype(np.int64)  # a copy: the design's codes stay as they are
     for (codes, _), size in zip(factorized[1:], sizes[1:]):
         combined *= size
         combined += codes
@@ -129,18 +134,18 @@ def _encode(data: pd.DataFrame, variables: tuple[str, ...]) -> CellEncoding:
         present = np.flatnonzero(counts)
         index_of_combination = np.full(possible, -1, dtype=np.int64)
         index_of_combination[present] = np.arange(len(present))
-        cell_of_row = index_of_combination[combined]
+        cell_of_row = np.take(index_of_combination, combined, out=combined)  # in place: one array over the rows
         respondents = counts[present]
         combinations = present
     else:
         cell_of_row, combinations = pd.factorize(combined, sort=True)
         respondents = np.bincount(cell_of_row, minlength=len(combinations))
-    cell_values: dict[str, np.ndarray] = {}
+    positions: dict[str, np.ndarray] = {}
     remainder = np.asarray(combinations, dtype=np.int64)
-    for variable, (_, texts), size in reversed(list(zip(variables, factorized, sizes))):
-        remainder, position = np.divmod(remainder, size)
-        cell_values[variable] = np.asarray(texts, dtype=object)[position]
-    return CellEncoding(variables, cell_of_row.astype(np.intp, copy=False), cell_values, respondents)
+    for variable, size in reversed(list(zip(variables, sizes))):
+        remainder, positions[variable] = np.divmod(remainder, size)
+    texts = {variable: tuple(category_texts) for variable, (_, category_texts) in zip(variables, factorized)}
+    return CellEncoding(variables, cell_of_row.astype(np.intp, copy=False), positions, texts, respondents)
 
 
 # Encodings are cached per design (by identity; an entry goes when its design is garbage-collected)
@@ -165,14 +170,17 @@ def _owner_cache(owner: object, shared: dict | None = None) -> dict | None:
 
 
 def encode_cells(data: pd.DataFrame, variables: Sequence[str], *, owner: object | None = None) -> CellEncoding:
-    """The :class:`CellEncoding` of ``data`` on ``variables``, cached on ``owner`` (a design) if given."""
+    """The :class:`CellEncoding` of ``data`` on ``variables``, cached on ``owner`` (a design) if given; the
+    columns are encoded by the owner's ``column_codes`` when it has one (a design encodes each column once, and
+    its strata may be a margin variable)."""
     key = (tuple(dict.fromkeys(variables)), len(data))
+    column_codes: ColumnCodes = getattr(owner, "column_codes", None) or (lambda v: factorize_sorted(data[v]))
     cache = _owner_cache(owner) if owner is not None else None
     if cache is None:
-        return _encode(data, key[0])
+        return _encode(key[0], column_codes)
     encoding = cache.get(key)
     if encoding is None:
-        encoding = cache[key] = _encode(data, key[0])
+        encoding = cache[key] = _encode(key[0], column_codes)
     return encoding
 
 
@@ -234,6 +242,38 @@ def _collapse_table(table: MarginTable, collapse: dict[str, dict[str, str]]) -> 
     return list(merged), np.asarray(list(merged.values())), table.is_share
 
 
+def _match_cells(encoding: CellEncoding, variables: Sequence[str], texts: Mapping[str, list[str | None]],
+                 keys: Sequence[str], present: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Each cell's index among a margin's ``keys`` (−1: the margin has no row for it, −2: a value is missing),
+    and the categories without a margin row with their respondents (cells holding weight only).
+
+    The texts are joined and looked up once per distinct combination of the margin's variables present in
+    the cells (for a one-variable margin: once per category), then gathered to the cells."""
+    combination = np.zeros(encoding.cells, dtype=np.int64)
+    for variable in variables:
+        combination = combination * len(texts[variable]) + encoding.positions[variable]
+    distinct, inverse = np.unique(combination, return_inverse=True)
+    parts: list[list[int]] = []
+    remainder = distinct
+    for variable in reversed(variables):
+        remainder, position = np.divmod(remainder, len(texts[variable]))
+        parts.insert(0, position.tolist())
+    index = {key: i for i, key in enumerate(keys)}
+    combination_keys: list[str | None] = []
+    for combo in zip(*parts):
+        values = [texts[variable][position] for variable, position in zip(variables, combo)]
+        combination_keys.append(None if None in values else JOINT_CATEGORY_SEPARATOR.join(cast("list[str]", values)))
+    combination_codes = np.array([-2 if key is None else index.get(key, -1) for key in combination_keys],
+                                 dtype=np.int64)
+    people = np.bincount(inverse.ravel(), weights=np.where(present, encoding.respondents, 0),
+                         minlength=len(distinct))
+    unmatched: dict[str, int] = {}
+    for position in np.flatnonzero((combination_codes == -1) & (people > 0)):
+        key = cast(str, combination_keys[position])
+        unmatched[key] = unmatched.get(key, 0) + int(people[position])
+    return combination_codes[inverse.ravel()], unmatched
+
+
 def resolve_margins(
     data: pd.DataFrame,
     weights: np.ndarray,
@@ -256,23 +296,25 @@ def resolve_margins(
     unknown = [v for v in collapse_map if v not in variables]
     if unknown:
         raise WeightingError(f"collapse= names {unknown}, which are not margin variables {variables}")
-    if not np.all(np.isfinite(weights)) or weights.min(initial=0.0) < 0 or weights.sum() <= 0:
+    total = float(weights.sum())  # not finite when a weight is not
+    if not (math.isfinite(total) and total > 0) or weights.min(initial=0.0) < 0:
         raise WeightingError("the design's weights must be finite, non-negative and not all zero to be adjusted")
     encoding = encode_cells(data, variables, owner=owner)
     start = encoding.totals(weights)
     present = start > 0  # cells holding weight; zero-weight rows (outside a domain) are not checked
     problems: list[str] = []
-    values: dict[str, np.ndarray] = {}
+    texts: dict[str, list[str | None]] = {}  # each variable's categories after collapsing (None: missing)
     for variable in variables:
-        raw = encoding.cell_values[variable]
-        missing = np.array([value is None for value in raw], dtype=bool) & present
-        if missing.any():
-            problems.append(
-                f"'{variable}' is missing for {int(encoding.respondents[missing].sum())} respondents; "
-                "impute it, give it its own category, or drop those respondents"
-            )
+        raw = encoding.texts[variable]
+        if None in raw:
+            missing = (encoding.positions[variable] == raw.index(None)) & present
+            if missing.any():
+                problems.append(
+                    f"'{variable}' is missing for {int(encoding.respondents[missing].sum())} respondents; "
+                    "impute it, give it its own category, or drop those respondents"
+                )
         mapping = collapse_map.get(variable, {})
-        values[variable] = np.array([mapping.get(v, v) if v is not None else None for v in raw], dtype=object)
+        texts[variable] = [mapping.get(v, v) if v is not None else None for v in raw]
     count_totals = [(t.variable, float(t.values().sum())) for t in tables if not t.is_share]
     share_total = population_total if population_total is not None else (
         count_totals[0][1] if count_totals else float(weights.sum())
@@ -284,17 +326,7 @@ def resolve_margins(
         keys, table_values, is_share = _collapse_table(table, collapse_map)
         if is_share:
             table_values = table_values * share_total
-        index = {key: i for i, key in enumerate(keys)}
-        parts = [values[v] for v in table.variables]
-        cell_keys = [
-            None if any(p is None for p in combo) else JOINT_CATEGORY_SEPARATOR.join(combo)
-            for combo in zip(*parts)
-        ]
-        cell_codes = np.array([index.get(k, -1) if k is not None else -2 for k in cell_keys], dtype=np.int64)
-        unmatched: dict[str, int] = {}
-        for key, code, people, holds in zip(cell_keys, cell_codes, encoding.respondents, present):
-            if code == -1 and holds:
-                unmatched[key] = unmatched.get(key, 0) + int(people)
+        cell_codes, unmatched = _match_cells(encoding, table.variables, texts, keys, present)
         for key, people in unmatched.items():
             problems.append(
                 f"'{table.variable}' has no margin row for category '{key}' (found in {people} respondents); "
