@@ -386,3 +386,28 @@ def test_with_columns_keeps_weighting_and_domain():
     assert derived.mean("satisfied").std_error != pytest.approx(ignoring.std_error, rel=1e-6)
     with pytest.raises(DesignError, match="expected one per row"):
         design.with_columns(short=np.ones(3))
+
+
+def test_editing_the_data_after_building_the_design_changes_nothing_it_computes():
+    """The design keeps its own rows (as R's svydesign does): an in-place edit of the caller's frame after the
+    design is built and raked once must not mix new values with the codes the design already keeps."""
+    rng = np.random.default_rng(11)
+    n = 400
+    frame = pd.DataFrame({"district": rng.choice(["东城区", "西城区"], n), "sex": rng.choice(["女", "男"], n),
+                          "satisfied": rng.integers(0, 2, n).astype(float), "weight": rng.uniform(1, 3, n)})
+    margins = {"sex": pd.Series({"女": 600.0, "男": 400.0})}
+
+    def results(design):
+        raked = design.rake(margins)
+        by_sex = raked.by("sex").proportion("satisfied")
+        return raked.weights, raked.proportion("satisfied").estimate, by_sex
+
+    design = SurveyDesign(frame, strata="district", weights="weight")
+    weights, overall, by_sex = results(design)
+    frame.loc[frame.index[:150], "sex"] = "男"          # the caller recodes in place …
+    frame.loc[frame.index[:150], "satisfied"] = 1.0     # … and edits an outcome
+    frame["weight"] *= 2.0
+    again_weights, again_overall, again_by_sex = results(design)
+    np.testing.assert_allclose(again_weights, weights, rtol=1e-12)
+    assert again_overall == pytest.approx(overall, rel=1e-12)
+    pd.testing.assert_frame_equal(again_by_sex.to_frame(), by_sex.to_frame())

@@ -34,6 +34,14 @@ from surveys.weighting import methods as weighting
 __all__ = ["DesignMethods"]
 
 
+def own_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """The design's own copy of the rows, as R's ``svydesign`` keeps its own: a caller who edits ``data`` in
+    place afterwards changes neither the estimates nor the codes the design keeps (strata, PSUs, raking cells).
+    With copy-on-write (pandas 3, or turned on in pandas 2) the copy is shallow and costs nothing until
+    someone writes; without it the values are copied."""
+    lazy = int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+    return data.copy(deep=not lazy)
+
 class DesignMethods:
     """What both design classes share: their public state, the interface the estimators and the weighting
     functions use, and the R-like methods (``mean``, ``proportion``, ``by``, ``rake`` …) that call them.

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import sparse
 
 from surveys.columns import domain_pair_codes, numeric_values, require_columns, weight_values
-from surveys.design.base import DesignMethods
+from surveys.design.base import DesignMethods, own_rows
 from surveys.errors import DesignError
 from surveys.estimation.rank import gram_rank
 from surveys.threads import one_blas_thread
@@ -144,6 +144,7 @@ class ReplicateDesign(DesignMethods):
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise DesignError(f"expected a pandas DataFrame as data, found {_type_name(data)}")
+        data = own_rows(data)
         n = len(data)
         if isinstance(weights, str):
             require_columns(data, [weights], "weights")

@@ -32,7 +32,7 @@ from surveys.columns import (
     require_columns,
     weight_values,
 )
-from surveys.design.base import DesignMethods
+from surveys.design.base import DesignMethods, own_rows
 from surveys.design.replicate import build_replicate_design
 from surveys.design.variance import (
     LONELY_PSU_RULES,
@@ -186,6 +186,7 @@ class SurveyDesign(DesignMethods):
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise DesignError(f"expected a pandas DataFrame as data, found {type(data).__name__}; wrap it with pd.DataFrame")
+        data = own_rows(data)
         if lonely_psu not in LONELY_PSU_RULES:
             raise DesignError(
                 f"unknown lonely_psu rule {lonely_psu!r}; expected one of {', '.join(LONELY_PSU_RULES)}"
