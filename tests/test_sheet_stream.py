@@ -25,7 +25,7 @@ from openpyxl.cell.text import InlineFont
 
 from surveys.cli import main
 from surveys.errors import IngestError
-from surveys.ingest import workbook
+from surveys.ingest import sheet_stream, workbook
 from surveys.ingest.sheet_stream import _format_kind
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -283,3 +283,25 @@ def test_an_export_ingests_the_same_respondents_when_streamed(city, tmp_path, ca
     keys = ("rows_read", "accepted", "rejected", "flagged", "reasons", "blank_rows")
     assert {key: results[1].get(key) for key in keys} == {key: results[0].get(key) for key in keys}
     assert results[0]["rows_read"] > 10
+
+
+def test_pieces_cut_anywhere_read_the_same_streamed(monkeypatch):
+    """The sheet's XML arrives in pieces of a few bytes, so that every end tag straddles two of them."""
+    cells = "".join(_row(f'<c r="A{number}"><v>{number}</v></c><c r="B{number}" t="inlineStr"><is><t>第{number}行</t></is></c>',
+                         number=number) for number in range(1, 40))
+    data = _book(cells)
+    expected = _read(data, False, monkeypatch)
+    for size in (5, 7, 13):
+        monkeypatch.setattr(workbook, "_CHUNK", size)
+        assert _same(_read(data, True, monkeypatch), expected)
+
+
+def test_a_row_longer_than_the_bound_is_not_streamed(monkeypatch):
+    """A row without its end within the bound is read by calamine's route (within its own bounds), so a
+    sheet that never closes a row cannot grow the streamed reader's memory."""
+    data = _book(_row('<c r="A1" t="inlineStr"><is><t>' + "满意" * 400 + '</t></is></c>') + _row('<c r="A2"><v>1</v></c>', number=2))
+    monkeypatch.setattr(workbook, "_CHUNK", 64)
+    monkeypatch.setattr(sheet_stream, "_LONGEST_ROW", 512)
+    _route(monkeypatch, True)
+    assert workbook._streamed(data, pathlib.Path("book.xlsx"), "S") is None
+    assert _read(data, False, monkeypatch)[0][0] == "满意" * 400

@@ -6,7 +6,8 @@ module instead: the sheet's XML is decompressed from the zip in blocks and cut a
 ``</row>``; the cells of each piece are found by one regular expression and turned into the values calamine
 gives (shared strings, inline and formula strings, numbers, booleans, errors as ``""``, dates and durations by
 their cell style), row by row. What is held is the shared-strings table, one piece of XML (4 MB and the row
-it cuts) and a bounded cache of decoded texts; the caller holds the rows it keeps.
+it cuts; a row of more than 256 MB is not streamed) and a bounded cache of decoded texts; the caller holds
+the rows it keeps.
 
 Two passes over the XML: :func:`scan_extent` finds the cells holding a value (the rectangle calamine would
 build: its first and last column set every row's width) and checks the layout this reader reads: every
@@ -55,6 +56,7 @@ _WHITE = " \t\r\n"
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _REFUSED = (ValueError, ElementTree.ParseError, UnicodeDecodeError, OverflowError)
 _NUMBER, _SHARED = 1, 2   # how a cell holding digits reads (see _Cells.plan)
+_LONGEST_ROW = 1 << 28   # 256 MB: 1,024 columns of Excel's longest text (32,767 characters) fit in it
 _CACHE_LIMIT = 200_000   # decoded texts kept for reuse (answer labels repeat across rows)
 _BUILTIN_DATES = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47}
 _BUILTIN_DURATIONS = {46}
@@ -382,10 +384,13 @@ def _iso_date(text: str) -> Any:
 
 def _sheet_data(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """The sheet's XML from its ``<sheetData>`` to its ``</sheetData>`` (what follows is not read), in pieces that
-    each end after a ``</row>`` (or at the end), so that no cell is cut."""
+    each end after a ``</row>`` (or at the end), so that no cell is cut. The end tags are looked for only in
+    what came since the last look, and a row longer than :data:`_LONGEST_ROW` is not streamed, so a row
+    without end neither grows without bound nor makes the search quadratic."""
     carry, started = b"", False
     for chunk in chunks:
         text = carry + chunk
+        seen = max(0, len(carry) - len(_DATA_END) + 1)   # the carry holds no end tag: look after it
         if not started:
             if text[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in text[:4]:
                 raise NotStreamable("UTF-16 XML")
@@ -395,15 +400,17 @@ def _sheet_data(chunks: Iterator[bytes]) -> Iterator[bytes]:
                 if re.search(rb"<[A-Za-z_][\w.-]*:worksheet\b", text):
                     raise NotStreamable("namespace prefixes")
                 continue
-            started, text = True, text[at:]
+            started, text, seen = True, text[at:], 0
             if text.startswith(b"<sheetData/>"):
                 return
-        end = text.find(_DATA_END)
+        end = text.find(_DATA_END, seen)
         if end >= 0:
             yield text[:end]
             return
-        cut = text.rfind(_ROW_END)
+        cut = text.rfind(_ROW_END, seen)
         if cut < 0:
+            if len(text) > _LONGEST_ROW:
+                raise NotStreamable(f"a row of more than {_LONGEST_ROW >> 20} MB of XML")
             carry = text
             continue
         cut += len(_ROW_END)
