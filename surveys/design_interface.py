@@ -23,7 +23,8 @@ class Design(Protocol):
     ``weights`` are the analysis weights, full length, zero outside the domain of a ``subset()``;
     ``adjustments`` the weighting steps applied so far (each with its variance recipe and diagnostics);
     ``domain_mask`` the rows of the subset (None: every row); ``column_codes(column)`` a column's integer codes in
-    the sorted order of its values (−1 = missing) with the values, encoded once per design; ``with_weights`` a new
+    the sorted order of its values (−1 = missing) with the values, encoded once per design (``encode_columns``:
+several at once); ``with_weights`` a new
     design sharing this one's structure with new weights and an adjustment appended (a replicate design also takes
     the new replicate weights: ``with_weights(weights, replicate_weights, adjustment)``).
     """
@@ -53,6 +54,8 @@ class Design(Protocol):
     def degrees_of_freedom(self) -> float: ...
 
     def column_codes(self, column: str) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def encode_columns(self, columns: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]: ...
 
     def analysis_weights(self) -> np.ndarray: ...
 

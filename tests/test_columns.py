@@ -60,3 +60,20 @@ def test_estimates_and_raked_weights_do_not_depend_on_the_storage(dtype):
     assert (overall.estimate, overall.std_error) == pytest.approx((expected.estimate, expected.std_error), rel=1e-12)
     assert domains == pytest.approx(expected_domains, rel=1e-12)
     assert np.allclose(weights, expected_weights, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", _storages())
+def test_columns_encoded_together_equal_one_by_one(dtype, monkeypatch):
+    """factorize_columns takes the threaded path (Arrow-backed columns) whatever the frame's size here."""
+    import surveys.columns as columns
+
+    monkeypatch.setattr(columns, "PARALLEL_ROWS", 0)
+    frame = pd.DataFrame({"a": _VALUES, "b": list(reversed(_VALUES)), "c": _VALUES[1:] + _VALUES[:1]}).astype(dtype)
+    together = columns.factorize_columns(frame, ["c", "a", "b", "a"])
+    for (codes, uniques), name in zip(together, ["c", "a", "b", "a"]):
+        expected_codes, expected_uniques = factorize_sorted(frame[name])
+        assert codes.tolist() == expected_codes.tolist() and list(uniques) == list(expected_uniques)
+    design = surveys.SurveyDesign(frame.assign(w=1.0), weights="w")
+    assert [codes.tolist() for codes, _ in design.encode_columns(["b", "a"])] == \
+        [together[2][0].tolist(), together[1][0].tolist()]
+    assert design.column_codes("a")[0] is design.encode_columns(["a"])[0][0]  # encoded once per design

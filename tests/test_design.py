@@ -118,8 +118,24 @@ def test_census_second_stage_unit_is_not_lonely():
     design = SurveyDesign(frame, ids=["psu", "ssu"], fpc=["n1", "n2"])  # psu c: 1 of 1 ssu = census
     assert math.isfinite(design.total("y").std_error)
     lonely = frame.assign(n2=[4, 4, 5, 5, 3])
-    with pytest.raises(DesignError, match="stage 2"):
-        SurveyDesign(lonely, ids=["psu", "ssu"], fpc=["n1", "n2"])
+    with pytest.raises(DesignError, match="stage 2"):  # as R: when the variance is computed
+        SurveyDesign(lonely, ids=["psu", "ssu"], fpc=["n1", "n2"]).total("y")
+
+
+def test_sampling_units_are_encoded_when_a_variance_needs_them():
+    frame = pd.DataFrame({"s": list("aabbc"), "p": ["x", "y", "x", "y", "x"], "w": 2.0, "y": [1.0, 2.0, 4.0, 3.0, 5.0]})
+    design = SurveyDesign(frame, ids="p", strata="s", weights="w", nest=True)  # stratum c has one PSU
+    raked = design.rake({"s": pd.Series({"a": 4.0, "b": 4.0, "c": 2.0})})
+    assert raked.weights.sum() == pytest.approx(10.0)  # weighting needs no sampling units
+    with pytest.raises(DesignError, match="'c'"):
+        raked.total("y")
+    gap = SurveyDesign(frame.assign(p=["x", None, "x", "y", "x"]), ids="p", strata="s", weights="w", nest=True)
+    with pytest.raises(DesignError, match="1 missing values"):  # a missing id: when the units are encoded
+        gap.mean("y")
+    with pytest.raises(DesignError, match="repeat across strata"):  # as is an id in two strata without nest
+        SurveyDesign(frame, ids="p", strata="s", weights="w")
+    averaged = SurveyDesign(frame, ids="p", strata="s", weights="w", nest=True, lonely_psu="average")
+    assert repr(averaged).startswith("SurveyDesign(rows=5, psus=5, strata=3")
 
 
 def test_nest_makes_psu_identity_stratum_and_id():
@@ -237,8 +253,10 @@ def test_lonely_psu_rules_by_hand(lonely_frame):
     for rule, variance in expected.items():
         design = SurveyDesign(lonely_frame, strata="s", weights="w", fpc="N", lonely_psu=rule)
         assert design.total("y").std_error ** 2 == pytest.approx(variance, rel=1e-12), rule
-    with pytest.raises(DesignError, match="'c'"):
-        SurveyDesign(lonely_frame, strata="s", weights="w", fpc="N")
+    failing = SurveyDesign(lonely_frame, strata="s", weights="w", fpc="N")
+    for estimate in (lambda: failing.total("y"), lambda: failing.to_replicate("bootstrap", replicates=10, seed=1)):
+        with pytest.raises(DesignError, match="'c'"):  # as R: when a variance needs the strata, not before
+            estimate()
     with pytest.raises(DesignError, match="lonely_psu"):
         SurveyDesign(lonely_frame, strata="s", weights="w", lonely_psu="ignore")
 

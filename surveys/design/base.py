@@ -3,7 +3,7 @@ weighting functions (R ``survey``'s design object with ``svymean``, ``svyby``, `
 
 The estimators (:mod:`surveys.estimation`) and the weighting functions (:mod:`surveys.weighting`) work on any
 design through its small public interface — ``data``, ``weights``, ``analysis_weights()``, ``domain_mask``,
-``column_codes()``, ``domain_variance()``, ``domain_degrees_of_freedom()``, ``domain_rows()``,
+``column_codes()``, ``encode_columns()``, ``domain_variance()``, ``domain_degrees_of_freedom()``, ``domain_rows()``,
 ``replicate_totals()`` / ``replicate_variance()`` (replicate designs), ``with_weights()`` and ``adjustments`` —
 and import no design class; the design classes (:mod:`surveys.design.taylor`, :mod:`surveys.design.replicate`)
 build on them. The interface is written down as typing Protocols in :mod:`surveys.design_interface`.
@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from surveys.columns import factorize_sorted, require_columns
+from surveys.columns import factorize_columns, require_columns
 from surveys.design_interface import DesignT
 from surveys.errors import DesignError
 from surveys.estimation.estimators import (
@@ -91,10 +91,16 @@ class DesignMethods:
     def column_codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes of ``column`` in sorted order of its values (−1 = missing) and the values, encoded once
         per design and shared by the designs derived from it."""
+        return self.encode_columns([column])[0]
+
+    def encode_columns(self, columns: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`column_codes` of several columns, those not encoded yet encoded together (Arrow-backed columns
+        of a large frame on threads at once: :func:`surveys.columns.factorize_columns`)."""
         cache = self._column_cache
-        if column not in cache:
-            cache[column] = factorize_sorted(self.data[column])
-        return cache[column]
+        missing = [column for column in dict.fromkeys(columns) if column not in cache]
+        if missing:
+            cache.update(zip(missing, factorize_columns(self.data, missing)))
+        return [cache[column] for column in columns]
 
     def mean(self, variable: str, *, deff: Any = False, na_rm: bool = False, level: float = 0.95,
              df: float | None = None) -> Estimate:

@@ -36,6 +36,7 @@ from scipy import sparse
 
 from surveys.columns import domain_pair_codes, numeric_values, require_columns, weight_values
 from surveys.design.base import DesignMethods, own_rows
+from surveys.design.variance import check_lonely
 from surveys.errors import DesignError
 from surveys.estimation.rank import gram_rank
 from surveys.threads import one_blas_thread
@@ -338,6 +339,7 @@ def build_replicate_design(design: Any, *, type: str, replicates: int | None = N
             "convert first, then poststratify/rake/calibrate the replicate design"
         )
     stage = design._layout.stages[0]
+    check_lonely(stage, design.lonely_psu)  # the linearization variance would refuse these strata: so do replicates
     psu, count, group = stage.unit, stage.units, stage.group_of_unit
     sampled = stage.sampled.astype(float)
     correction = np.ones(stage.groups) if stage.fraction is None else 1.0 - stage.fraction

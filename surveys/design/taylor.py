@@ -13,7 +13,14 @@
 * ``degrees_of_freedom`` is R's ``degf``: distinct PSUs minus distinct strata among rows with a
   non-zero weight (so it shrinks for a domain).
 
-Strings are encoded once with ``pd.factorize``; everything after is integer-coded numpy.
+* ``lonely_psu``: what a stratum with a single sampled PSU does to the variance (R's ``survey.lonely.psu``);
+  with ``"fail"`` the error comes when a variance is first computed, as in R, so such a design can still be
+  weighted.
+
+Strings are encoded once with ``pd.factorize``; everything after is integer-coded numpy. The sampling units are
+encoded the first time a variance, degrees of freedom or replicate weights need them (raking needs none), so a
+missing unit id is reported then too; with an fpc, or ids not nested in strata, they are encoded (and checked)
+when the design is built.
 Domains (``subset``) zero the weights of the other rows and keep every PSU and stratum.
 """
 from __future__ import annotations
@@ -38,7 +45,6 @@ from surveys.design.variance import (
     LONELY_PSU_RULES,
     Stage,
     VarianceLayout,
-    check_lonely,
     influence_variance,
 )
 from surveys.errors import DesignError
@@ -162,6 +168,29 @@ def _variance_layout(stages: _StageCodes, fractions: list[np.ndarray], lonely_ps
     return VarianceLayout(stages=tuple(result), lonely_psu=lonely_psu)
 
 
+class _Structure:
+    """The sampling units of every stage, the sampling fractions and the variance layout of a design, built
+    the first time a variance, degrees of freedom or replicate weights need them and shared by the designs derived
+    from it. Weighting needs none of it, so raking a design built from a DataFrame never encodes its PSU ids."""
+
+    def __init__(self, data: pd.DataFrame, id_columns: Sequence[str], strata: str | None, strata_codes: np.ndarray,
+                 strata_labels: Sequence[str], fpc_columns: Sequence[str], nest: bool, lonely_psu: str) -> None:
+        self._inputs: tuple[Any, ...] | None = (data, id_columns, strata, strata_codes, strata_labels, fpc_columns,
+                                                 nest, lonely_psu)
+        self._built: tuple[_StageCodes, list[np.ndarray], VarianceLayout] | None = None
+
+    def get(self) -> tuple[_StageCodes, list[np.ndarray], VarianceLayout]:
+        if self._built is None:
+            assert self._inputs is not None
+            data, id_columns, strata, strata_codes, strata_labels, fpc_columns, nest, lonely_psu = self._inputs
+            stages = _encode_stages(data, id_columns, strata, strata_codes, len(strata_labels), nest)
+            stages.labels[0] = strata_labels
+            fractions = _sampling_fractions(data, fpc_columns, stages)
+            self._built = (stages, fractions, _variance_layout(stages, fractions, lonely_psu))
+            self._inputs = None
+        return self._built
+
+
 class SurveyDesign(DesignMethods):
     """A probability sample described the way R's ``svydesign()`` does (see the module docstring).
 
@@ -213,29 +242,26 @@ class SurveyDesign(DesignMethods):
             strata_codes, strata_values = encode_column(data[strata], "strata")
         else:
             strata_codes, strata_values = np.zeros(n, dtype=np.int64), np.array(["(whole sample)"], dtype=object)
-        stages = _encode_stages(data, id_columns, strata, strata_codes, len(strata_values), nest)
-        stages.labels[0] = [str(v) for v in strata_values]
-        fractions = _sampling_fractions(data, fpc_columns, stages)
+        structure = _Structure(data, id_columns, strata, strata_codes, [str(v) for v in strata_values], fpc_columns,
+                               nest, lonely_psu)
+        if fpc_columns or (strata and id_columns and not nest):
+            structure.get()  # the fpc values and PSUs nested in strata are checked on the units: report them now
         if weights:
             analysis_weights = weight_values(data[weights])
-        else:  # R: weight = Π over stages of N/n (1 without fpc)
+        elif fpc_columns:  # R: weight = Π over stages of N/n
+            stages, fractions, _ = structure.get()
             probability = np.ones(n)
             for stage_index, fraction in enumerate(fractions):
                 probability = probability * fraction[stages.row_groups[stage_index]]
             analysis_weights = 1.0 / probability
-        layout = _variance_layout(stages, fractions, lonely_psu)
-        for stage in layout.stages:
-            check_lonely(stage, lonely_psu)
-        strata_count = len(strata_values)
-        units, counts = stages.units, stages.counts
+        else:  # R: weight 1 without fpc
+            analysis_weights = np.ones(n)
 
         self._data = data
         self._base_weights = np.asarray(analysis_weights, dtype=np.float64)
         self._strata = strata_codes
-        self._strata_count = strata_count
-        self._psu = units[0]
-        self._psu_count = counts[0]
-        self._layout = layout
+        self._strata_count = len(strata_values)
+        self._structure = structure
         self._mask: np.ndarray | None = None
         self._adjustments: tuple[Any, ...] = ()
         self._lonely_psu = lonely_psu
@@ -244,6 +270,11 @@ class SurveyDesign(DesignMethods):
         self._df_cache: float | None = None
         if strata:
             self._column_cache[strata] = (strata_codes, strata_values)
+
+    @property
+    def _layout(self) -> VarianceLayout:
+        """The sampling units of every stage and how they enter the variance (built on first use)."""
+        return self._structure.get()[2]
 
     # -- construction helpers -------------------------------------------------------------------
     @staticmethod
@@ -341,7 +372,7 @@ class SurveyDesign(DesignMethods):
     def __repr__(self) -> str:
         spec = self._spec
         return (
-            f"SurveyDesign(rows={len(self._data)}, psus={self._psu_count}, strata={self._strata_count}, "
+            f"SurveyDesign(rows={len(self._data)}, psus={self._layout.stages[0].units}, strata={self._strata_count}, "
             f"ids={spec['ids'] or None}, strata_column={spec['strata']!r}, fpc={spec['fpc'] or None}, "
             f"degrees_of_freedom={self.degrees_of_freedom:g}, adjustments={len(self._adjustments)})"
         )

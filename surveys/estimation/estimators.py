@@ -73,7 +73,7 @@ _DENSE_COMBINATIONS = 1 << 22
 def _domain_codes(design: Any, columns: Sequence[str]) -> DomainCodes:
     """One code per combination of the ``by`` columns present in the design (sorted order)."""
     require_columns(design.data, columns, "by")
-    encoded = [design.column_codes(column) for column in columns]
+    encoded = design.encode_columns(columns)
     sizes = [max(len(uniques), 1) for _, uniques in encoded]
     outside = None if design.domain_mask is None else ~design.domain_mask
     for codes, _ in encoded:

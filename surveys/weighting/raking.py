@@ -7,7 +7,7 @@ on the cell totals of the weights — work per sweep = number of cells, not rows
 weights are mapped back once at the end: ``w_new = w_old · t_final[cell] / t_start[cell]``.
 
 Cells are the distinct combinations of the (raw) values of the margin variables. They are encoded
-from the design's codes of each column (``column_codes``: one ``pd.factorize`` per column and design, shared
+from the design's codes of each column (``encode_columns``: one ``pd.factorize`` per column and design, shared
 with the strata, domains and other margins) and one combined integer code (compacted with a bincount when
 the product of the category counts is small, a hash factorize otherwise), and cached per data
 design and variable set, so re-raking a design with other margins (or other collapse maps) costs a
@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping, Sequence, cast
 import numpy as np
 import pandas as pd
 
-from surveys.columns import factorize_sorted
+from surveys.columns import factorize_columns
 from surveys.errors import WeightingError
 from surveys.weighting.margins import (
     JOINT_CATEGORY_SEPARATOR,
@@ -102,9 +102,10 @@ def group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray
     return out
 
 
-#: A column's integer codes (−1 = missing) and its values: ``factorize_sorted`` of the data's column, or the codes a
-#: design keeps for its columns (``column_codes``), so that a column it has encoded already is not encoded again.
-ColumnCodes = Callable[[str], "tuple[np.ndarray, Any]"]
+#: The integer codes (−1 = missing) and the values of each of some columns: ``factorize_columns`` of the data, or the
+#: codes a design keeps for its columns (``encode_columns``), so that a column it has encoded already is not encoded
+#: again.
+ColumnCodes = Callable[[Sequence[str]], "list[tuple[np.ndarray, Any]]"]
 
 
 def _category_codes(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, list[str | None]]:
@@ -122,7 +123,7 @@ def _category_codes(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, list[s
 
 
 def _encode(variables: tuple[str, ...], column_codes: ColumnCodes) -> CellEncoding:
-    factorized = [_category_codes(*column_codes(v)) for v in variables]
+    factorized = [_category_codes(*encoded) for encoded in column_codes(variables)]
     sizes = [max(len(texts), 1) for _, texts in factorized]
     combined = factorized[0][0].astype(np.int64)  # a copy: the design's codes stay as they are
     for (codes, _), size in zip(factorized[1:], sizes[1:]):
@@ -171,10 +172,10 @@ def _owner_cache(owner: object, shared: dict | None = None) -> dict | None:
 
 def encode_cells(data: pd.DataFrame, variables: Sequence[str], *, owner: object | None = None) -> CellEncoding:
     """The :class:`CellEncoding` of ``data`` on ``variables``, cached on ``owner`` (a design) if given; the
-    columns are encoded by the owner's ``column_codes`` when it has one (a design encodes each column once, and
+    columns are encoded by the owner's ``encode_columns`` when it has one (a design encodes each column once, and
     its strata may be a margin variable)."""
     key = (tuple(dict.fromkeys(variables)), len(data))
-    column_codes: ColumnCodes = getattr(owner, "column_codes", None) or (lambda v: factorize_sorted(data[v]))
+    column_codes: ColumnCodes = getattr(owner, "encode_columns", None) or (lambda vs: factorize_columns(data, vs))
     cache = _owner_cache(owner) if owner is not None else None
     if cache is None:
         return _encode(key[0], column_codes)
