@@ -24,7 +24,7 @@ def test_python_quickstart_runs(tmp_path, monkeypatch, capsys):
 def test_readme_commands_match_the_ci_script():
     text = README.read_text(encoding="utf-8")
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
-    assert "python -m pytest -q" in text and "python -m pytest -q" in ci
+    assert "python -m pytest -q -n auto" in text and "python -m pytest -q -n auto" in ci
     # lint and types run before the tests
     assert ci.index("ruff check") < ci.index("mypy") < ci.index("python -m pytest -q")
     assert "surveys demo --out demo-out" in text
