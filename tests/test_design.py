@@ -132,6 +132,7 @@ def test_sampling_units_are_encoded_when_a_variance_needs_them():
     gap = SurveyDesign(frame.assign(p=["x", None, "x", "y", "x"]), ids="p", strata="s", weights="w", nest=True)
     with pytest.raises(DesignError, match="1 missing values"):  # a missing id: when the units are encoded
         gap.mean("y")
+    assert "psus=?" in repr(gap)  # a repr never raises
     with pytest.raises(DesignError, match="repeat across strata"):  # as is an id in two strata without nest
         SurveyDesign(frame, ids="p", strata="s", weights="w")
     averaged = SurveyDesign(frame, ids="p", strata="s", weights="w", nest=True, lonely_psu="average")

@@ -371,10 +371,15 @@ class SurveyDesign(DesignMethods):
 
     def __repr__(self) -> str:
         spec = self._spec
+        try:
+            units = f"psus={self._layout.stages[0].units}, "
+            degrees = f"degrees_of_freedom={self.degrees_of_freedom:g}, "
+        except DesignError:  # units not encodable (a missing id): the first estimate says why; a repr never raises
+            units, degrees = "psus=?, ", "degrees_of_freedom=?, "
         return (
-            f"SurveyDesign(rows={len(self._data)}, psus={self._layout.stages[0].units}, strata={self._strata_count}, "
+            f"SurveyDesign(rows={len(self._data)}, {units}strata={self._strata_count}, "
             f"ids={spec['ids'] or None}, strata_column={spec['strata']!r}, fpc={spec['fpc'] or None}, "
-            f"degrees_of_freedom={self.degrees_of_freedom:g}, adjustments={len(self._adjustments)})"
+            f"{degrees}adjustments={len(self._adjustments)})"
         )
 
     # -- hooks for weighting ----------------------------------------------------------------------
