@@ -6,6 +6,8 @@
   into integer codes
   (the design's strata and units, domains, raking cells, model factors) with public pandas APIs that are fast
   for every storage users have (object, pandas string, Arrow-backed, categorical);
+* :func:`distinct_values` and :func:`by_distinct` apply a per-value function once per distinct value of a column
+  (values equal *and* of one type), which keeps reading, mapping and per-value checks linear in the distinct values;
 * :func:`category_code` is the canonical text of a category code (``3``, ``3.0`` and ``"3"`` are ``"3"``), by
   which margins, data and questionnaires are matched.
 """
@@ -22,7 +24,7 @@ import pandas as pd
 from surveys.errors import DesignError
 
 __all__ = ["require_columns", "numeric_values", "factorize", "factorize_sorted", "factorize_columns", "encode_column",
-           "combine_codes", "domain_pair_codes", "category_code", "weight_values"]
+           "combine_codes", "domain_pair_codes", "category_code", "weight_values", "distinct_values", "by_distinct"]
 
 
 def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
@@ -207,3 +209,42 @@ def weight_values(series: pd.Series) -> np.ndarray:
             f"weights column {series.name!r} is zero in every row; expected at least one positive weight"
         )
     return values
+
+
+def distinct_values(cells: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """``(codes, distinct)``: each cell's position among the distinct values, in order of first appearance.
+
+    Values are equal when they are equal *and* of the same type (``1``, ``1.0`` and ``True`` stay apart, as
+    their messages differ); missing cells (``None``, NaN, ``pd.NA``) get code -1. Hashing whole columns
+    (pandas' factorize) instead of converting cell by cell is what makes reading and mapping linear in the
+    distinct values: a survey column has a handful of them.
+    """
+    if isinstance(cells, pd.Series):
+        cells = cells.to_numpy(dtype=object)
+    array = cells if isinstance(cells, np.ndarray) and cells.dtype == object and cells.ndim == 1 else np.fromiter(
+        cells, dtype=object, count=len(cells))   # fromiter: a list of tuples stays one cell per element
+    codes, distinct = pd.factorize(array)
+    kinds = np.fromiter(map(type, array), dtype=object, count=len(array))
+    kind_codes, kind_values = pd.factorize(kinds)
+    if len(kind_values) > 1 and len(distinct):
+        joined = np.where(codes >= 0, codes.astype(np.int64) * len(kind_values) + kind_codes, -1)
+        codes, _ = pd.factorize(joined, use_na_sentinel=False)
+        missing = joined < 0
+        if missing.any():   # the -1 of the missing cells became a code of its own: give it back -1
+            sentinel = codes[np.flatnonzero(missing)[0]]
+            codes = np.where(missing, -1, np.where(codes > sentinel, codes - 1, codes))
+        present = codes >= 0
+        _, first = np.unique(codes[present], return_index=True)
+        return codes, list(array[np.flatnonzero(present)[first]])
+    return codes, list(distinct)
+
+
+def by_distinct(cells: Sequence[Any], convert, missing: Any = None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """``convert`` applied once per distinct value of ``cells``: ``(results per cell, codes, results per distinct
+    value)``; a missing cell gets ``missing``. The per-cell results share the distinct results' objects."""
+    codes, distinct = distinct_values(cells)
+    results = [convert(value) for value in distinct]
+    table = np.empty(len(results) + 1, dtype=object)
+    table[:len(results)] = results
+    table[len(results)] = missing
+    return table[codes], codes, results

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from surveys.columns import by_distinct
 from surveys.errors import EstimationError
 from surveys.estimation.reliability import (
     NCHS_PROPORTION_STANDARD,
@@ -101,7 +102,12 @@ def _codes(data: pd.DataFrame, questionnaire: Questionnaire, item_id: str, measu
         )
     series = data[item_id]
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-    unread = np.isnan(values) & series.map(lambda cell: _present(cell)).to_numpy(dtype=bool)
+    unread = np.isnan(values)
+    if unread.any() and not pd.api.types.is_numeric_dtype(series.dtype):  # a number column's NaN is no answer
+        present, _, _ = by_distinct(series.to_numpy(dtype=object)[unread], _present, missing=False)
+        unread[unread] = present.astype(bool)
+    else:
+        unread[:] = False
     if unread.any():
         first = int(np.flatnonzero(unread)[0])
         raise EstimationError(

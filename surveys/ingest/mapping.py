@@ -49,12 +49,13 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from surveys.columns import by_distinct
 from surveys.errors import IngestError
 from surveys.ingest import NOT_ASKED, RawExport
 from surveys.ingest.chunks import STREAMED_PLATFORMS, read_chunks
 from surveys.ingest.privacy import IDENTIFIER_KINDS, Pseudonymiser, find_phones
 from surveys.ingest.reading import read_export
-from surveys.ingest.values import MAX_INTEGER_DIGITS, by_distinct, quoted, to_number
+from surveys.ingest.values import MAX_INTEGER_DIGITS, quoted, to_number
 from surveys.questionnaire import Item, Questionnaire
 
 __all__ = ["Issue", "MappedExport", "map_export", "ISSUE_COLUMNS", "KEPT_META", "resolve_platform"]

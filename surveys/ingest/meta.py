@@ -18,8 +18,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from surveys.columns import by_distinct
 from surveys.ingest.raw import ParseProblem
-from surveys.ingest.values import by_distinct, quoted, to_number
+from surveys.ingest.values import quoted, to_number
 
 __all__ = ["find_meta_columns", "parse_timestamp", "parse_duration", "MAX_DURATION_SECONDS", "split_ip", "meta_frame_columns", "NUMERIC_META",
            "META_VOCABULARY"]

@@ -26,8 +26,8 @@ from typing import Iterable
 
 import pandas as pd
 
+from surveys.columns import by_distinct
 from surveys.errors import StoreError
-from surveys.ingest.values import by_distinct
 
 __all__ = ["Pseudonymiser", "IDENTIFIER_KINDS", "PHONE_PATTERN", "TOKEN_DIGITS", "find_phones"]
 

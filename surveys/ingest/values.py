@@ -14,14 +14,12 @@ import math
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from surveys.ingest.raw import NOT_ASKED, ROW_COLUMN
 
 __all__ = ["is_integer_text", "to_number", "quoted", "MAX_INTEGER_DIGITS", "identifier_like", "infer_kind", "split_other", "split_outside",
-           "answers_frame", "MAX_SCALE_CODE", "MAX_CHOICE_LABELS", "dedupe_keys", "is_blank", "distinct_values",
-           "by_distinct"]
+           "answers_frame", "MAX_SCALE_CODE", "MAX_CHOICE_LABELS", "dedupe_keys", "is_blank"]
 
 MAX_SCALE_CODE = 30
 MAX_CHOICE_LABELS = 30
@@ -156,40 +154,3 @@ def missing_value(text: str, not_asked: Iterable[str] = (), blank: Iterable[str]
     return text
 
 
-def distinct_values(cells: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
-    """``(codes, distinct)``: each cell's position among the distinct values, in order of first appearance.
-
-    Values are equal when they are equal *and* of the same type (``1``, ``1.0`` and ``True`` stay apart, as
-    their messages differ); missing cells (``None``, NaN, ``pd.NA``) get code -1. Hashing whole columns
-    (pandas' factorize) instead of converting cell by cell is what makes reading and mapping linear in the
-    distinct values: a survey column has a handful of them.
-    """
-    if isinstance(cells, pd.Series):
-        cells = cells.to_numpy(dtype=object)
-    array = cells if isinstance(cells, np.ndarray) and cells.dtype == object and cells.ndim == 1 else np.fromiter(
-        cells, dtype=object, count=len(cells))   # fromiter: a list of tuples stays one cell per element
-    codes, distinct = pd.factorize(array)
-    kinds = np.fromiter(map(type, array), dtype=object, count=len(array))
-    kind_codes, kind_values = pd.factorize(kinds)
-    if len(kind_values) > 1 and len(distinct):
-        joined = np.where(codes >= 0, codes.astype(np.int64) * len(kind_values) + kind_codes, -1)
-        codes, _ = pd.factorize(joined, use_na_sentinel=False)
-        missing = joined < 0
-        if missing.any():   # the -1 of the missing cells became a code of its own: give it back -1
-            sentinel = codes[np.flatnonzero(missing)[0]]
-            codes = np.where(missing, -1, np.where(codes > sentinel, codes - 1, codes))
-        present = codes >= 0
-        _, first = np.unique(codes[present], return_index=True)
-        return codes, list(array[np.flatnonzero(present)[first]])
-    return codes, list(distinct)
-
-
-def by_distinct(cells: Sequence[Any], convert, missing: Any = None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-    """``convert`` applied once per distinct value of ``cells``: ``(results per cell, codes, results per distinct
-    value)``; a missing cell gets ``missing``. The per-cell results share the distinct results' objects."""
-    codes, distinct = distinct_values(cells)
-    results = [convert(value) for value in distinct]
-    table = np.empty(len(results) + 1, dtype=object)
-    table[:len(results)] = results
-    table[len(results)] = missing
-    return table[codes], codes, results

@@ -21,13 +21,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from surveys.columns import distinct_values
 from surveys.errors import IngestError
 from surveys.ingest.build import ColumnValues, assemble_export, data_rows
 from surveys.ingest.meta import find_meta_columns
 from surveys.ingest.raw import NOT_ASKED, ParseProblem, RawExport, RawQuestion
 from surveys.ingest.table import SourceTable
 from surveys.ingest.values import (
-    distinct_values,
     infer_kind,
     is_integer_text,
     split_other,

@@ -49,6 +49,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from surveys.columns import by_distinct
 from surveys.errors import IngestError, StoreError
 from surveys.ingest import alignment_problem, find_pairs, pair_exports, read_export
 from surveys.ingest.background import in_background
@@ -65,7 +66,6 @@ from surveys.ingest.pseudonym_key import (
     save_key,
 )
 from surveys.ingest.table import file_sha256
-from surveys.ingest.values import by_distinct
 from surveys.questionnaire import Questionnaire, load_questionnaire
 from surveys.spreadsheet_text import write_text_cell
 from surveys.store.answers import ANSWER_SCHEMA, column_row, encode_item, read_item

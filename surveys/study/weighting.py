@@ -47,6 +47,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from surveys.columns import by_distinct
 from surveys.design.taylor import SurveyDesign
 from surveys.errors import StudyError, WeightingError
 from surveys.questionnaire import Text
@@ -118,8 +119,9 @@ def _frame_rows(data: pd.DataFrame, entry: StudyMargins) -> np.ndarray:
     for variable, codes in entry.rows.items():
         if variable in data.columns:
             wanted = {category_code(code) for code in codes}
-            inside &= data[variable].map(
-                lambda v, wanted=wanted: not _is_missing(v) and category_code(v) in wanted).to_numpy(bool)
+            chosen, _, _ = by_distinct(data[variable].to_numpy(dtype=object),
+                                       lambda v, wanted=wanted: category_code(v) in wanted, missing=False)
+            inside &= chosen.astype(bool)
     return inside
 
 
@@ -145,9 +147,9 @@ def _joint_values(data: pd.DataFrame, table: MarginTable) -> tuple[pd.Series, np
     missing = np.zeros(len(data), dtype=bool)
     parts = []
     for column in columns:
-        values = data[column]
-        missing |= values.map(_is_missing).to_numpy(bool)
-        parts.append(values.map(lambda v: "" if _is_missing(v) else category_code(v)))
+        texts, codes, _ = by_distinct(data[column].to_numpy(dtype=object), category_code, missing="")
+        missing |= codes < 0
+        parts.append(pd.Series(texts, index=data.index, dtype=object))
     text = parts[0]
     for part in parts[1:]:
         text = text + "|" + part
@@ -288,7 +290,7 @@ def _design_column(data: pd.DataFrame, column: str, key: str, questionnaire_id: 
         raise StudyError(f"design.{key}: the responses of '{questionnaire_id}' have no column '{column}'; expected an "
                          f"item or weighting variable of the questionnaire, 'mode' or '{POPULATION_COLUMN}'; fix "
                          f"design.{key}")
-    missing = int(data[column].map(_is_missing).sum())
+    missing = int(data[column].isna().sum())
     if missing:
         raise StudyError(f"design.{key}: '{column}' is empty for {missing} of the {len(data)} responses of "
                          f"'{questionnaire_id}'; every respondent needs one to be placed in the sample design; fill "
