@@ -125,6 +125,20 @@ def _frame_rows(data: pd.DataFrame, entry: StudyMargins) -> np.ndarray:
     return inside
 
 
+def _category_texts(values: pd.Series) -> pd.Series:
+    """:func:`category_code` of every cell (missing cells: ""), computed once per distinct value."""
+    texts, _, _ = by_distinct(values.to_numpy(dtype=object), category_code, missing="")
+    return pd.Series(texts, index=values.index, dtype=object)
+
+
+def _merged(values: pd.Series, merges: Mapping[Any, Any]) -> pd.Series:
+    """``values`` with the categories ``merges`` names replaced by what they merge into (hash lookups, not a Python
+    call per row)."""
+    if not merges:
+        return values
+    return values.where(~values.isin(list(merges)), values.map(dict(merges)))
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
@@ -305,9 +319,9 @@ def _sample_design(data: pd.DataFrame, questionnaire_id: str, study: Study, weig
         _design_column(data, column, "strata", questionnaire_id)
     strata = None
     if spec.strata:
-        joined = data[spec.strata[0]].map(category_code)
+        joined = _category_texts(data[spec.strata[0]])
         for column in spec.strata[1:]:
-            joined = joined + " × " + data[column].map(category_code)
+            joined = joined + " × " + _category_texts(data[column])
         data[_STRATA_COLUMN] = joined.to_numpy(object)
         strata = _STRATA_COLUMN
     ids = spec.clusters if clusters else None
@@ -411,7 +425,7 @@ def _bounded(design: Any, tables: Sequence[MarginTable], collapse: Mapping[str, 
     totals: dict[str, MarginTable] = {}
     for table in tables:
         merges = collapse.get(table.variable, {})
-        data[table.variable] = data[table.variable].map(lambda value, m=merges: m.get(value, value))
+        data[table.variable] = _merged(data[table.variable], merges)
         summed: dict[str, float] = {}
         for category, value in zip(table.categories, table.values()):
             key = merges.get(category, category)
@@ -485,7 +499,7 @@ def weight_responses(data: pd.DataFrame, questionnaire_id: str, study: Study,
             notes += [note for note in (_missing_note(data, population, table, questionnaire),) if note is not None]
             data[name] = column.to_numpy(object)
             tables.append(margin)
-            sparse = _sparse_categories(data[name].map(lambda value, merges=merges: merges.get(value, value)),
+            sparse = _sparse_categories(_merged(data[name], merges),
                                         _merged_table(margin, merges), weighting.min_category_respondents)
             merged = {category: sparse.get(merges.get(category, category), merges.get(category, category))
                       for category in dict.fromkeys((*margin.categories, *merges))}
