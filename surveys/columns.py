@@ -118,8 +118,9 @@ def factorize_columns(data: pd.DataFrame, columns: Sequence[str]) -> list[tuple[
     workers = min(len(parallel), cores)
     if len(data) < PARALLEL_ROWS or workers < 2:
         return [factorize_sorted(data[c]) for c in columns]
+    series = [data[c] for c in parallel]  # taken here: the threads only encode
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        encoded = dict(zip(parallel, pool.map(lambda c: factorize_sorted(data[c]), parallel)))
+        encoded = dict(zip(parallel, pool.map(factorize_sorted, series)))
     return [encoded[c] if c in encoded else factorize_sorted(data[c]) for c in columns]
 
 

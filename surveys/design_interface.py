@@ -24,9 +24,9 @@ class Design(Protocol):
     ``adjustments`` the weighting steps applied so far (each with its variance recipe and diagnostics);
     ``domain_mask`` the rows of the subset (None: every row); ``column_codes(column)`` a column's integer codes in
     the sorted order of its values (−1 = missing) with the values, encoded once per design (``encode_columns``:
-several at once); ``with_weights`` a new
-    design sharing this one's structure with new weights and an adjustment appended (a replicate design also takes
-    the new replicate weights: ``with_weights(weights, replicate_weights, adjustment)``).
+    several at once); ``with_weights`` a new design sharing this one's structure with new weights and an adjustment
+    appended (a replicate design also takes the new replicate weights: ``with_weights(weights, replicate_weights,
+    adjustment)``).
     """
 
     @property

@@ -12,7 +12,6 @@
   up to s+1 is given (otherwise "ultimate cluster": PSU totals only, with replacement).
 * ``degrees_of_freedom`` is R's ``degf``: distinct PSUs minus distinct strata among rows with a
   non-zero weight (so it shrinks for a domain).
-
 * ``lonely_psu``: what a stratum with a single sampled PSU does to the variance (R's ``survey.lonely.psu``);
   with ``"fail"`` the error comes when a variance is first computed, as in R, so such a design can still be
   weighted.

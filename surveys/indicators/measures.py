@@ -102,12 +102,11 @@ def _codes(data: pd.DataFrame, questionnaire: Questionnaire, item_id: str, measu
         )
     series = data[item_id]
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-    unread = np.isnan(values)
-    if unread.any() and not pd.api.types.is_numeric_dtype(series.dtype):  # a number column's NaN is no answer
-        present, _, _ = by_distinct(series.to_numpy(dtype=object)[unread], _present, missing=False)
-        unread[unread] = present.astype(bool)
-    else:
-        unread[:] = False
+    no_number = np.isnan(values)
+    unread = np.zeros(len(values), dtype=bool)
+    if no_number.any() and not pd.api.types.is_numeric_dtype(series.dtype):  # a number column's NaN is no answer
+        present, _, _ = by_distinct(series.to_numpy(dtype=object)[no_number], _present, missing=False)
+        unread[no_number] = present.astype(bool)
     if unread.any():
         first = int(np.flatnonzero(unread)[0])
         raise EstimationError(
