@@ -37,3 +37,23 @@ def test_a_megabyte_answer_keeps_its_identifiers_scrubbed(comment):
     for kind in ("phone", "email", "id_number", "ip"):
         assert f"〔{kind}:" in scrubbed
     assert scrubbed.startswith(comment)
+
+
+@pytest.mark.parametrize("key", [b"k" * 16, bytes(range(32)), b"x" * 64, b"long key " * 12])
+def test_tokens_are_hmac_sha256_of_kind_and_normalised_value(key):
+    """The keyed states computed once give the standard HMAC (keys shorter and longer than SHA-256's block)."""
+    import hmac
+
+    import pandas as pd
+
+    def expected(kind, text):
+        return hmac.digest(key, f"{kind}\x1f{text}".encode("utf-8"), "sha256").hex()[:32]
+
+    pseudonymiser = Pseudonymiser(key)
+    values = pd.Series([" 10.0.0.1 ", "10.0.0.1", None, "", "  ", float("nan"), "陕西-秦川", 5], dtype=object)
+    assert pseudonymiser.column("ip", values).tolist() == [
+        expected("ip", "10.0.0.1"), expected("ip", "10.0.0.1"), None, None, None, None, expected("ip", "陕西-秦川"),
+        expected("ip", "5")]
+    phones = pd.Series(["+86 138-1234-5678", "13812345678"], dtype=object)
+    assert pseudonymiser.column("phone", phones).tolist() == [expected("phone", "13812345678")] * 2
+    assert pseudonymiser.token("email", " Zhang@Example.com") == expected("email", "zhang@example.com")

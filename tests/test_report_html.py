@@ -181,3 +181,32 @@ def test_a_signed_difference_that_rounds_to_zero_reads_zero_not_minus_zero():
     assert format_value(0.0004, "points_signed", "en") == "0.0 pp"
     assert format_value(-0.154, "points_signed") == "−15.4 个百分点"  # a minus sign, not a hyphen
     assert format_value(0.03, "points_signed", "en") == "+3.0 pp"
+
+
+def test_screen_png_is_a_small_faithful_copy_of_the_print_chart(tmp_path):
+    """The HTML's copy of a 200-dpi chart: 144 dpi at the same physical size, at most 128 colours, every pixel
+    close to the resampled print chart; a chart already at screen resolution is embedded as it is."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from surveys.report.figures import SCREEN_COLOURS, SCREEN_DPI, screen_png
+
+    figure = Figure(figsize=(6, 4))
+    axes = figure.add_subplot()
+    for offset, colour in enumerate(("#1f3b73", "#c0392b", "#7f8c8d", "#f1c40f", "#27ae60")):
+        axes.barh(offset, 0.5 + offset / 10, color=colour)
+        axes.text(0.1, offset, f"share {offset}", color="white")
+    print_path = tmp_path / "chart.png"
+    figure.savefig(print_path, dpi=200, facecolor="white")
+    with Image.open(io.BytesIO(screen_png(print_path))) as screen, Image.open(print_path) as printed:
+        assert screen.size == (round(printed.width * 0.72), round(printed.height * 0.72))
+        assert round(screen.info["dpi"][0]) == SCREEN_DPI
+        assert len(screen.getcolors(maxcolors=1 << 16)) <= SCREEN_COLOURS
+        resampled = np.asarray(printed.convert("RGB").resize(screen.size, Image.LANCZOS), dtype=int)
+        error = np.abs(np.asarray(screen.convert("RGB"), dtype=int) - resampled).max(axis=2)
+        assert error.mean() < 3 and error.max() <= 64
+    small = tmp_path / "small.png"
+    figure.savefig(small, dpi=100)
+    assert screen_png(small) == small.read_bytes()

@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping, TextIO
 import pandas as pd
 
 from surveys.display import display_width, wrap
+from surveys.forks import run_forked
 from surveys.progress import progress_printer, row_progress
 from surveys.report.from_study import report_input_from_study
 from surveys.report.labels import label
@@ -203,8 +204,12 @@ def write_report(result: Any, out_dir: pathlib.Path, lang: str, chart_files: lis
     titles = report_chart_titles(result, lang)
     charts = {titles.get(path.stem, path.stem): path for path in chart_files if path.suffix == ".png"}
     report = report_input_from_study(result, lang=lang, charts=charts)
-    return (write_workbook(report, out_dir / "report.xlsx"), write_html(report, out_dir / "report.html"),
-            write_docx(report, out_dir / "report.docx"))
+    # three independent files, the longest first: the Word report in one process, the workbook and the HTML
+    # (whose charts are resampled on threads) in the other
+    docx, workbook, page = run_forked([lambda: write_docx(report, out_dir / "report.docx"),
+                                       lambda: write_workbook(report, out_dir / "report.xlsx"),
+                                       lambda: write_html(report, out_dir / "report.html")])
+    return workbook, page, docx
 
 
 def run_to_folder(study: Any, out_dir: pathlib.Path, *, lang: str | None = None, show_accounting: bool = False,
@@ -419,14 +424,19 @@ def write_charts(result: Any, out_dir: pathlib.Path, lang: str, *,
     from surveys.charts import ChartError, save_figure  # deferred: matplotlib, loaded only when charts are drawn
     from surveys.charts.style import REPORT_DPI  # deferred: matplotlib, loaded only when charts are drawn
 
-    written, notes = [], []
     formats = ("png", "svg") if svg else ("png",)
-    for stem, draw in _chart_jobs(result, lang):
-        try:
-            written += save_figure(draw(), out_dir / "charts" / stem, dpi=REPORT_DPI, formats=formats)
-        except ChartError as error:
-            notes.append(f"chart {stem} not drawn: {error}")
-    return written, notes
+
+    def job(stem: str, draw: Callable[[], Any]) -> Callable[[], tuple[tuple[pathlib.Path, ...], str]]:
+        def drawn() -> tuple[tuple[pathlib.Path, ...], str]:
+            try:
+                return save_figure(draw(), out_dir / "charts" / stem, dpi=REPORT_DPI, formats=formats), ""
+            except ChartError as error:
+                return (), f"chart {stem} not drawn: {error}"
+        return drawn
+
+    # the charts are independent: drawn by one process per core (40 charts of the demo: 7.7 s of CPU)
+    drawn = run_forked([job(stem, draw) for stem, draw in _chart_jobs(result, lang)])
+    return [path for paths, _ in drawn for path in paths], [note for _, note in drawn if note]
 
 
 # the report's words for each kind of chart (surveys.report.labels), by file-stem prefix of _chart_jobs
