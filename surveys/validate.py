@@ -50,7 +50,7 @@ from surveys.wording import Text, Wording
 
 __all__ = ["ValidationRules", "ValidationReport", "validate_export", "ISSUE_CODES", "ACTIONS", "REASON_LABELS",
            "reason_label", "Issue", "duplicate_keys", "duplicate_issues",
-           "STRONG_EVIDENCE"]
+           "STRONG_EVIDENCE", "RECORD_KEY", "record_key"]
 
 ISSUE_CODES = ("duplicate_submission", "incomplete", "attention_check_failed", "speeder", "straightline",
                "outside_area", "skip_violation", "required_missing", "out_of_scale", "unparseable")
@@ -75,9 +75,12 @@ REASON_LABELS = Wording({
     "keying_unnumbered": Text("缺问卷编号", "no form number"),
     "keying_other_file_duplicated": Text("另一份录入中编号重复", "form number repeated in the other keying"),
 }, error=ValidationError, unknown=str)
-# evidence of a repeat submission, strongest first: (token columns, rank, what the message calls it)
+# a row's platform record: the platform, its answer number (序号, record id) and its submission time; not personal
+# data (the store keeps the number and time as they are), so compared as they are, not as keyed tokens
+RECORD_KEY = ("record_platform", "record_id", "record_time")
+# evidence of a repeat submission, strongest first: (token or key columns, rank, what the message calls it)
 STRONG_EVIDENCE: tuple[tuple[tuple[str, ...], int, str], ...] = (
-    (("record",), 1, "the same platform record (answer number and time)"),
+    (RECORD_KEY, 1, "the same platform record (answer number and time)"),
     (("open_id",), 1, "the same OpenID"), (("union_id",), 1, "the same UnionID"),
     (("link_parameter",), 1, "the same custom link parameter"), (("phone",), 2, "the same phone number"))
 
@@ -397,11 +400,24 @@ def _unparseable_and_scale(mapped: MappedExport, questionnaire: Questionnaire, r
 
 # ------------------------------------------------------------------------------------------ duplicates
 
+def record_key(platform: str | pd.Series, record_ids: pd.Series, submitted: pd.Series) -> pd.DataFrame:
+    """The :data:`RECORD_KEY` columns of rows with these record ids (None where missing: no key) and submission
+    times (the time in microseconds, a value of its own where the time is missing)."""
+    times = pd.to_datetime(submitted).astype("datetime64[us]")
+    return pd.DataFrame({"record_platform": platform, "record_id": record_ids.to_numpy(dtype=object),
+                         "record_time": times.to_numpy().view(np.int64)}, index=record_ids.index)
+
+
 def duplicate_keys(mapped: MappedExport) -> pd.DataFrame:
-    """What the duplicate rule compares of each row: its identifier tokens, submission time, ``where`` (``row N``)
-    and ``current_row``. The keys of a file read in chunks are the chunks' keys one after the other."""
+    """What the duplicate rule compares of each row: its identifier tokens, its :func:`record_key`, submission time,
+    ``where`` (``row N``) and ``current_row``. The keys of a file read in chunks are the chunks' keys one after
+    the other."""
     current = mapped.identifiers.copy()
-    current["submitted_at"] = pd.to_datetime(mapped.meta["submitted_at"]) if "submitted_at" in mapped.meta else pd.NaT
+    submitted = pd.to_datetime(mapped.meta["submitted_at"]) if "submitted_at" in mapped.meta else \
+        pd.Series(pd.NaT, index=mapped.meta.index, dtype="datetime64[us]")
+    current["submitted_at"] = submitted
+    current[list(RECORD_KEY)] = record_key(mapped.platform, mapped.meta["record_id"], submitted).set_axis(
+        current.index, axis=0)
     current["where"] = "row " + mapped.rows.astype(str)
     current["current_row"] = mapped.rows.to_numpy()
     return current.reset_index(drop=True)

@@ -19,6 +19,7 @@ from surveys.ingest import read_export
 from surveys.ingest.mapping import map_export, read_for_questionnaire
 from surveys.ingest.privacy import Pseudonymiser
 from surveys.questionnaire import load_questionnaire
+from surveys.validate import duplicate_keys
 
 MINI_YAML = """id: mini
 version: "1.0"
@@ -247,4 +248,5 @@ def test_a_generic_read_of_a_paper_workbook_keeps_form_numbers_as_meta(tmp_path,
     assert mapped.meta["record_id"].tolist() == ["F-001", "F-001"]
     assert mapped.meta["interviewer"].tolist() == ["张明", "李娜"]
     assert str(mapped.meta["submitted_at"].iloc[0].date()) == "2026-10-05"
-    assert mapped.identifiers["record"].notna().all()
+    assert "record" not in mapped.identifiers   # the form number is not personal: compared as it is
+    assert duplicate_keys(mapped)[["record_platform", "record_id"]].notna().all(axis=None)

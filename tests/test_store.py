@@ -109,6 +109,29 @@ def test_ingesting_the_same_file_twice_adds_nothing(tmp_path, mini):
     assert _count(store.path, "SELECT COUNT(*) FROM responses") == 3
 
 
+@pytest.mark.parametrize("older_store", [False, True])
+def test_a_record_exported_again_in_a_later_file_is_a_repeat_submission(tmp_path, mini, older_store):
+    """The same 问卷星 answer number and submission time in a second file is the same submission (rank 1), found
+    from the store's own columns; a store written by an earlier version, which also kept a keyed token of the
+    record, finds it the same way."""
+    store = Store(tmp_path / "s.sqlite")
+    store.ingest(wjx_text_file(tmp_path / "first.csv", WJX_TEXT_ROWS[:2]), mini, wave="2026")
+    if older_store:
+        with contextlib.closing(sqlite3.connect(store.path)) as connection, connection:
+            connection.execute("INSERT INTO identifiers SELECT response_id, 'record', 'old-token' || response_id "
+                               "FROM responses")
+    later = [(1, "2026/10/3 10:00:00", 120, "7.7.7.7(陕西-秦川)", *WJX_TEXT_ROWS[0][4:]),   # row 1 again, other IP
+             (1, "2026/10/3 10:05:00", 100, "8.8.8.8(陕西-秦川)", *WJX_TEXT_ROWS[0][4:]),   # same number, other time
+             WJX_TEXT_ROWS[2]]
+    result = store.ingest(wjx_text_file(tmp_path / "later.csv", later), mini, wave="2026")
+    repeats = result.report.issues_of("duplicate_submission").set_index("row")
+    assert list(repeats.index) == [1]
+    assert "rank 1" in repeats.at[1, "message"] and "platform record" in repeats.at[1, "message"]
+    assert "as batch 1 row 1" in repeats.at[1, "message"]
+    assert 1 in result.report.rejected and result.rows_read == 3
+    assert _count(store.path, "SELECT COUNT(*) FROM identifiers WHERE kind = 'record'") == (2 if older_store else 0)
+
+
 def test_every_row_is_kept_and_rejections_have_reasons(tmp_path, mini):
     store = Store(tmp_path / "s.sqlite")
     result = store.ingest(_big_wjx(tmp_path / "w.csv", 40), mini)

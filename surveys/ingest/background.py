@@ -16,6 +16,8 @@ import multiprocessing
 import queue as queues
 from typing import Any, Callable, Iterator
 
+from surveys.gc_pause import paused_collection
+
 __all__ = ["in_background"]
 
 _WAITING = 2   # chunks the child may have ready before it waits for this process
@@ -23,8 +25,9 @@ _WAITING = 2   # chunks the child may have ready before it waits for this proces
 
 def _produce(channel: Any, produce: Callable[..., Iterator[Any]], arguments: tuple) -> None:
     try:
-        for item in produce(*arguments):
-            channel.put(("item", item))
+        with paused_collection():   # rows hold no cycles: the collector would only traverse them (see gc_pause)
+            for item in produce(*arguments):
+                channel.put(("item", item))
         channel.put(("done", None))
     except BaseException as error:  # every error, Ctrl-C included, is raised in the parent  # noqa: BLE001
         channel.put(("error", error))

@@ -21,8 +21,9 @@ Representation (the contract every later stage relies on):
   ``started_at``, ``duration_seconds``, ``ip_location`` (the IP's 省-市, kept), ``mode``, ``wave``
   and the other non-identifying meta columns the file has.
 - ``identifiers``: keyed-hash tokens (:mod:`surveys.ingest.privacy`) of the IP, user agent, OpenID, custom
-  link parameter, phone numbers (also found inside text answers), names and e-mail, plus ``record``,
-  the token of the answer number with its submission time (the same submission in two files).
+  link parameter, phone numbers (also found inside text answers), names and e-mail. (The answer number with
+  its submission time, which finds the same submission in two files, is not personal: the duplicate rule
+  compares ``meta``'s ``record_id`` and ``submitted_at`` as they are, :func:`surveys.validate.record_key`.)
 
 Values are turned into codes as follows. Text is looked up among the platform's value map (the
 option texts, also without a ``A.`` letter prefix) and the scale's Chinese and English labels.
@@ -532,13 +533,10 @@ def _meta(raw: RawExport, index: pd.Index, record_items: list[pd.Series], mode: 
     return meta
 
 
-def _identifiers(raw: RawExport, meta: pd.DataFrame, texts: list[pd.Series], pseudonymiser: Pseudonymiser,
-                 platform: str) -> pd.DataFrame:
+def _identifiers(raw: RawExport, meta: pd.DataFrame, texts: list[pd.Series], pseudonymiser: Pseudonymiser
+                 ) -> pd.DataFrame:
     answers = raw.answers.set_axis(meta.index, axis=0)
     tokens = pd.DataFrame(index=meta.index)
-    submitted = meta["submitted_at"].astype(str) if "submitted_at" in meta else ""
-    record = platform + "|" + meta["record_id"].astype(str) + "|" + submitted
-    tokens["record"] = pseudonymiser.column("record", record.where(meta["record_id"].notna()))
     for kind in IDENTIFIER_KINDS:
         if kind in answers:
             tokens[kind] = pseudonymiser.column(kind, answers[kind])
@@ -601,7 +599,7 @@ def map_export(raw: RawExport, questionnaire: Questionnaire, *, platform: str | 
     record_items = [codes_frame[item.id] for item in questionnaire.items_with_role("identifier")
                     if item.id in codes_frame]
     meta = _meta(raw, index, record_items, mode, "" if wave is None else str(wave))
-    identifiers = _identifiers(raw, meta, raw_texts, pseudonymiser, platform)
+    identifiers = _identifiers(raw, meta, raw_texts, pseudonymiser)
     problems = [Issue(p.code, p.row, p.column, str(pseudonymiser.scrub(p.value)), str(pseudonymiser.scrub(p.message)))
                 for p in problems]
     return MappedExport(
