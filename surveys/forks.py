@@ -11,6 +11,7 @@ default), with one core or one task, or when a worker process dies, the tasks ru
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import multiprocessing
 import os
 from concurrent.futures.process import BrokenProcessPool
@@ -42,6 +43,9 @@ def run_forked(tasks: Sequence[Callable[[], Any]], *, workers: int | None = None
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [task() for task in tasks]
     _TASKS = tasks
+    # the objects built so far kept out of the collector's sight while the workers run: a worker's collection
+    # would otherwise write to every inherited object's header and copy the whole heap page by page
+    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -49,4 +53,5 @@ def run_forked(tasks: Sequence[Callable[[], Any]], *, workers: int | None = None
     except BrokenProcessPool:   # a worker was killed (out of memory, a signal): do the work here instead
         return [task() for task in tasks]
     finally:
+        gc.unfreeze()
         _TASKS = ()
