@@ -8,8 +8,9 @@ Tables (``Store.SCHEMA``):
   respondents and are not in ``rows_read``) and the reasons (JSON ``{code: rows}``).
   ``UNIQUE(sha256, questionnaire_id)``: ingesting the same file twice adds nothing.
 - ``responses``: one per data row of every batch (``status`` accepted / rejected, ``flagged``), with the
-  record id, mode, wave, times, duration and the IP's 省-市; ``identifiers``: their keyed-hash tokens
-  (kind, token), never the raw values. The HMAC key of the tokens is NOT in the store: it lives in a key
+  record id, mode, wave, times, duration and the IP's 省-市; ``identifiers``: the keyed-hash tokens of their
+  personal identifiers (kind, token: IP, OpenID, phone, …), never the raw values (the record id and time are
+  not personal: the duplicate rule compares them as stored). The HMAC key of the tokens is NOT in the store: it lives in a key
   file of its own (:mod:`surveys.ingest.pseudonym_key`); ``store_info`` keeps only its fingerprint.
 - ``answers`` (a view): long format, one row per response and item: ``state`` is ``answered``, ``missing`` (asked,
   not answered) or ``not_asked`` (hidden by skip logic); the value is in ``code`` (single choice),
