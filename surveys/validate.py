@@ -403,7 +403,10 @@ def _unparseable_and_scale(mapped: MappedExport, questionnaire: Questionnaire, r
 def record_key(platform: str | pd.Series, record_ids: pd.Series, submitted: pd.Series) -> pd.DataFrame:
     """The :data:`RECORD_KEY` columns of rows with these record ids (None where missing: no key) and submission
     times (the time in microseconds, a value of its own where the time is missing)."""
-    times = pd.to_datetime(submitted).astype("datetime64[us]")
+    times = pd.to_datetime(submitted)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):   # an offset in the text: compared in UTC
+        times = times.dt.tz_convert(None)
+    times = times.astype("datetime64[us]")
     return pd.DataFrame({"record_platform": platform, "record_id": record_ids.to_numpy(dtype=object),
                          "record_time": times.to_numpy().view(np.int64)}, index=record_ids.index)
 

@@ -120,6 +120,8 @@ def test_a_record_exported_again_in_a_later_file_is_a_repeat_submission(tmp_path
         with contextlib.closing(sqlite3.connect(store.path)) as connection, connection:
             connection.execute("INSERT INTO identifiers SELECT response_id, 'record', 'old-token' || response_id "
                                "FROM responses")
+            # a batch whose times had fractions of a second stores them in ISO 8601 beside whole seconds
+            connection.execute("UPDATE responses SET submitted_at = submitted_at || '.250000' WHERE row = 2")
     later = [(1, "2026/10/3 10:00:00", 120, "7.7.7.7(陕西-秦川)", *WJX_TEXT_ROWS[0][4:]),   # row 1 again, other IP
              (1, "2026/10/3 10:05:00", 100, "8.8.8.8(陕西-秦川)", *WJX_TEXT_ROWS[0][4:]),   # same number, other time
              WJX_TEXT_ROWS[2]]

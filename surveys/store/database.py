@@ -552,7 +552,8 @@ class Store:
         long = pd.DataFrame(tokens, columns=["response_id", "kind", "token"])
         wide = long.pivot(index="response_id", columns="kind", values="token").reindex(first.index) if tokens \
             else pd.DataFrame(index=first.index)
-        wide["submitted_at"] = pd.to_datetime(first["submitted_at"])
+        # the stored texts: whole seconds, or ISO 8601 with a fraction where a batch's times had one
+        wide["submitted_at"] = pd.to_datetime(first["submitted_at"], format="ISO8601")
         wide[list(RECORD_KEY)] = record_key(first["platform"], first["record_id"], wide["submitted_at"])
         wide["where"] = "batch " + first["batch_id"].astype(str) + " row " + first["row"].astype(str)
         return wide.sort_values("submitted_at", kind="stable").reset_index(drop=True)
