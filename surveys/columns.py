@@ -225,7 +225,9 @@ def distinct_values(cells: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
     array = cells if isinstance(cells, np.ndarray) and cells.dtype == object and cells.ndim == 1 else np.fromiter(
         cells, dtype=object, count=len(cells))   # fromiter: a list of tuples stays one cell per element
     codes, distinct = pd.factorize(array)
-    if pd.api.types.infer_dtype(array, skipna=True) in ("string", "empty"):  # text and missing cells: one type
+    if all(type(value) is str for value in distinct):
+        # text and missing cells: every cell equal to one of these strings is a string (a str subclass at most),
+        # so hashing alone kept the types apart; checked on the few distinct values, not on every cell
         return codes, list(distinct)
     kinds = np.fromiter(map(type, array), dtype=object, count=len(array))
     kind_codes, kind_values = pd.factorize(kinds)
