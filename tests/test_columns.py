@@ -77,3 +77,18 @@ def test_columns_encoded_together_equal_one_by_one(dtype, monkeypatch):
     assert [codes.tolist() for codes, _ in design.encode_columns(["b", "a"])] == \
         [together[2][0].tolist(), together[1][0].tolist()]
     assert design.column_codes("a")[0] is design.encode_columns(["a"])[0][0]  # encoded once per design
+
+
+def test_distinct_values_are_equal_values_of_one_type_in_order_of_first_appearance():
+    from surveys.columns import distinct_values
+
+    def check(cells, codes, distinct):
+        found_codes, found = distinct_values(cells)
+        assert found_codes.tolist() == codes and found == distinct
+        assert [type(value) for value in found] == [type(value) for value in distinct]
+
+    check(["满意", None, "不满意", "满意", float("nan")], [0, -1, 1, 0, -1], ["满意", "不满意"])
+    check([1, 1.0, True, "1", None, 1], [0, 1, 2, 3, -1, 0], [1, 1.0, True, "1"])   # one message each
+    check(["a", np.str_("b"), "b"], [0, 1, 2], ["a", np.str_("b"), "b"])
+    check([("电视", "网络"), None, ("电视", "网络")], [0, -1, 0], [("电视", "网络")])
+    check([None, pd.NA], [-1, -1], [])
