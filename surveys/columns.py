@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from surveys.errors import DesignError
+from surveys.forks import cores
 
 __all__ = ["require_columns", "numeric_values", "factorize", "factorize_sorted", "factorize_columns", "encode_column",
            "combine_codes", "domain_pair_codes", "category_code", "weight_values", "distinct_values", "by_distinct"]
@@ -114,8 +114,7 @@ def factorize_columns(data: pd.DataFrame, columns: Sequence[str]) -> list[tuple[
     threads at once: pyarrow's dictionary encoding releases the GIL, so on two cores four columns cost about two.
     Columns of Python objects are encoded one after the other (hashing Python objects holds the GIL)."""
     parallel = [c for c in dict.fromkeys(columns) if _arrow_backed(data[c].dtype)]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = min(len(parallel), cores)
+    workers = min(len(parallel), cores())
     if len(data) < PARALLEL_ROWS or workers < 2:
         return [factorize_sorted(data[c]) for c in columns]
     series = [data[c] for c in parallel]  # taken here: the threads only encode

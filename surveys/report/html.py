@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import pathlib
 
 from surveys.errors import ReportError
+from surveys.forks import cores
 from surveys.report.figures import natural_size, screen_png
 from surveys.report.labels import VERDICT_STYLES, label
 from surveys.report.model import ReportInput
@@ -171,7 +171,7 @@ def _screen_pngs(sections) -> dict[pathlib.Path, bytes]:
     if len(paths) < 2:
         return {}
     try:
-        with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(paths), cores())) as pool:
             return dict(zip(paths, pool.map(screen_png, paths)))
     except (OSError, ReportError):
         return {}   # _figure reads each chart again and reports the one that fails

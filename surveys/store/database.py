@@ -553,7 +553,7 @@ class Store:
         wide = long.pivot(index="response_id", columns="kind", values="token").reindex(first.index) if tokens \
             else pd.DataFrame(index=first.index)
         # the stored texts: whole seconds, or ISO 8601 with a fraction where a batch's times had one
-        wide["submitted_at"] = pd.to_datetime(first["submitted_at"], format="ISO8601")
+        wide["submitted_at"] = pd.to_datetime(first["submitted_at"], format="ISO8601", errors="coerce")
         wide[list(RECORD_KEY)] = record_key(first["platform"], first["record_id"], wide["submitted_at"])
         wide["where"] = "batch " + first["batch_id"].astype(str) + " row " + first["row"].astype(str)
         return wide.sort_values("submitted_at", kind="stable").reset_index(drop=True)
