@@ -349,10 +349,22 @@ def render(records: list[dict], summary: list[dict], header: dict) -> str:
                 f"{_format_difference(agree.get('std_error'))} | {_format_difference(agree.get('weights'))} | {note} |"
             )
         out.append("")
-    out.append("Data check: " + ("every Python tool rebuilt an identical frame (same checksum per size and storage)"
+    out.append("Data check: " + ("every Python tool rebuilt an identical frame (same checksum per frame, size and storage)"
                                  if header["frames_identical"] else "FRAMES DIFFER between tools: see latest.json")
                + "; R read the same frame from a CSV written once per size.")
     return "\n".join(out) + "\n"
+
+
+def frames_identical(records: list[dict]) -> bool:
+    """Whether every Python tool rebuilt the same frame: one checksum per frame (the survey, or the survey with
+    the model covariates), size and storage."""
+    checksums: dict[tuple, set[str]] = {}
+    for record in records:
+        if record.get("checksum") and record["tool"] != R_TOOL:
+            frame = "model" if record["workload"] in synthetic.MODEL_WORKLOADS else "survey"
+            key = (frame, record["rows"], record.get("strings", "object"))
+            checksums.setdefault(key, set()).add(record["checksum"])
+    return all(len(found) == 1 for found in checksums.values())
 
 
 def _load_average() -> float | None:
@@ -455,10 +467,6 @@ def main(argv=None) -> int:
                 record["agreement"] = agreement(record, reference)
                 record["agreement_reference"] = reference["tool"]
 
-    python_checksums = {}
-    for record in records:
-        if record.get("checksum") and record["tool"] != R_TOOL:
-            python_checksums.setdefault((record["rows"], record.get("strings", "object")), set()).add(record["checksum"])
     header = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_description(),
@@ -467,7 +475,7 @@ def main(argv=None) -> int:
         "replicates": args.replicates,
         "versions": {r["tool"]: r.get("version") for r in records if r.get("version")},
         "skipped": skipped,
-        "frames_identical": all(len(v) == 1 for v in python_checksums.values()),
+        "frames_identical": frames_identical(records),
         "load_average": {"start": load_before, "end": _load_average()},
     }
     summary = summarise(records)

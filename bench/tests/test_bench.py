@@ -193,3 +193,16 @@ def test_model_workloads_run_at_their_sizes_without_a_goal():
     assert run_benchmark.GOALS["logistic"] is None and "statsmodels" in run_benchmark.PYTHON_PEERS
     assert set(run_benchmark.tool_workloads("statsmodels")) == {"logistic"}
     assert {"logistic", "chisq"} <= set(run_benchmark.tool_workloads("svy"))
+
+
+def test_frames_are_compared_within_the_survey_and_the_model_survey_apart():
+    def record(tool, workload, checksum, strings="object"):
+        return {"tool": tool, "workload": workload, "rows": 10_000, "strings": strings, "checksum": checksum}
+
+    model, survey = sorted(synthetic.MODEL_WORKLOADS)[0], "overall"
+    same = [record("surveys", model, "a"), record("svy", model, "a"),
+            record("surveys", survey, "b"), record("svy", survey, "b"),
+            record("surveys", model, "c", strings="arrow")]
+    assert run_benchmark.frames_identical(same)
+    assert not run_benchmark.frames_identical(same + [record("samplics", model, "z")])
+    assert not run_benchmark.frames_identical(same + [record("samplics", survey, "z")])
