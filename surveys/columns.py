@@ -23,8 +23,9 @@ import pandas as pd
 from surveys.errors import DesignError
 from surveys.forks import cores
 
-__all__ = ["require_columns", "numeric_values", "factorize", "factorize_sorted", "factorize_columns", "encode_column",
-           "combine_codes", "domain_pair_codes", "category_code", "weight_values", "distinct_values", "by_distinct"]
+__all__ = ["require_columns", "numeric_values", "float_values", "factorize", "factorize_sorted", "factorize_columns",
+           "encode_column", "combine_codes", "domain_pair_codes", "category_code", "weight_values", "distinct_values",
+           "by_distinct"]
 
 
 def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
@@ -42,6 +43,15 @@ def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> No
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
 
 
+def float_values(series: pd.Series) -> np.ndarray:
+    """A column as a new float64 array, missing values as NaN; ``TypeError``/``ValueError`` when it does not
+    convert. A column stored as numpy booleans, integers or floats has no missing marker other than NaN, so it is
+    converted directly: pandas' ``na_value=`` path would look for missing values in it first."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+        return np.array(series.to_numpy(), dtype=np.float64)
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def numeric_values(values: Any, what: str) -> np.ndarray:
     """``values`` (a column, an array or a sequence) as float64, refusing what only converts to numbers:
     truth values (``True`` would count as a weight of 1) and text (``"1.5"``), which hide a mistake upstream."""
@@ -57,7 +67,7 @@ def numeric_values(values: Any, what: str) -> np.ndarray:
                               f"{example!r}); convert the column with pd.to_numeric(...) first, so that text that "
                               "is no number is seen")
     try:
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return float_values(series)
     except (TypeError, ValueError):
         raise DesignError(f"{what} must be numbers; found dtype {series.dtype}; convert it to numbers") from None
 

@@ -134,6 +134,27 @@ def test_bootstrap_builder_structure(strat, clus1):
     assert clustered.degrees_of_freedom == 14  # rank ≤ #PSUs (R: 14 for rclus1_boot)
 
 
+def test_bootstrap_draws_are_one_stream_whatever_the_blocks(strat, monkeypatch):
+    """The draws are made a block of replicates at a time; the counts are those of one replicates × PSUs array of
+    uniform draws from the same generator (a seed gives the same replicates as before blocking, and as any block)."""
+    from surveys.design import replicate as module
+
+    stage = SurveyDesign(strat.data, strata="stype", weights="pw")._layout.stages[0]  # no fpc: with replacement
+    assert stage.fraction is None
+    draws = np.random.default_rng(11).random((30, stage.units))
+    expected = np.zeros((stage.units, 30))
+    order = np.argsort(stage.group_of_unit, kind="stable")
+    members = [order[stage.group_of_unit[order] == g] for g in range(stage.groups)]
+    slot = np.concatenate(members)  # draw slot j belongs to the stratum of the j-th PSU in stratum order
+    for r in range(30):
+        for j, unit in enumerate(slot):
+            stratum = members[stage.group_of_unit[unit]]
+            expected[stratum[min(int(draws[r, j] * len(stratum)), len(stratum) - 1)], r] += 1
+    for block in (1, 7 * stage.units, module._DRAW_BLOCK, 10**9):
+        monkeypatch.setattr(module, "_DRAW_BLOCK", block)
+        assert np.array_equal(module._bootstrap_multipliers(stage, 30, np.random.default_rng(11)), expected)
+
+
 def test_exported_bootstrap_reproduces_r(strat):
     exported = pd.read_csv(DATA / "apistrat_boot50_repw.csv")
     frame = pd.concat([strat.data, exported.drop(columns="snum")], axis=1)

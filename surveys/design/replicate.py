@@ -70,7 +70,10 @@ class _PsuMultipliers:
         """Gram matrix WᵀW of the rows' analysis weights, W_ir = w_i M[psu_i, r], from PSU sums of w²."""
         squares = np.bincount(self.psu[rows], weights=weights[rows] ** 2, minlength=self.count)
         present = squares > 0
-        scaled = self.multipliers[present] * np.sqrt(squares[present])[:, None]
+        if present.all():  # the usual case: no PSU × replicates copy to select the PSUs
+            scaled = self.multipliers * np.sqrt(squares)[:, None]
+        else:
+            scaled = self.multipliers[present] * np.sqrt(squares[present])[:, None]
         with one_blas_thread():  # replicates × PSUs times PSUs × replicates: small matrices
             return scaled.T @ scaled  # numpy computes AᵀA by a symmetric rank update (half the products)
 
@@ -381,20 +384,37 @@ def build_replicate_design(design: Any, *, type: str, replicates: int | None = N
     )
 
 
+#: Draws per block of bootstrap replicates (8,192 draws: 64 KB per temporary array).
+_DRAW_BLOCK = 8192
+
+
 def _bootstrap_multipliers(stage: Any, replicates: int, rng: np.random.Generator) -> np.ndarray:
     """Times each PSU is drawn: n_h draws per stratum, with replacement (or, with an fpc, without
     replacement from the stratum's PSUs repeated to N_h)."""
     order = np.argsort(stage.group_of_unit, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(stage.sampled)))
     if stage.fraction is None:
-        # every draw slot belongs to a stratum; a draw picks one of that stratum's PSUs uniformly
+        # every draw slot belongs to a stratum; a draw picks one of that stratum's PSUs uniformly. The draws are
+        # made a block of replicates at a time (the same random stream as one replicates × PSUs array), so that the
+        # temporaries stay small enough to be reused from block to block instead of taking fresh memory pages.
         slot_group = stage.group_of_unit[order]
         start, size = bounds[slot_group], stage.sampled[slot_group]
-        picks = start + np.minimum((rng.random((replicates, stage.units)) * size).astype(np.int64), size - 1)
-        # counted straight into the PSUs × replicates layout (no transposing copy)
-        keys = order[picks] * replicates + np.arange(replicates)[:, None]
-        counts = np.bincount(keys.ravel(), minlength=stage.units * replicates)
-        return counts.reshape(stage.units, replicates).astype(float)
+        last = size - 1
+        multipliers = np.empty((stage.units, replicates))
+        block = max(1, min(replicates, _DRAW_BLOCK // stage.units))
+        for first in range(0, replicates, block):
+            count = min(block, replicates - first)
+            draws = rng.random((count, stage.units))
+            draws *= size
+            picks = draws.astype(np.int64)
+            np.minimum(picks, last, out=picks)
+            picks += start
+            keys = order[picks]
+            keys *= count
+            keys += np.arange(count)[:, None]
+            multipliers[:, first:first + count] = np.bincount(keys.ravel(), minlength=stage.units * count).reshape(
+                stage.units, count)
+        return multipliers
     multipliers = np.zeros((stage.units, replicates))
     for group in range(stage.groups):  # one draw per stratum (not per PSU)
         members = order[bounds[group]:bounds[group + 1]]

@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy import stats
 
-from surveys.columns import combine_codes, require_columns
+from surveys.columns import combine_codes, float_values, require_columns
 from surveys.errors import DesignError, EstimationError
 from surveys.estimation.ci import CI_METHODS, ProportionSummary, proportion_interval
 from surveys.estimation.quantile import QUANTILE_RULES
@@ -149,7 +149,7 @@ def numeric_column(design: Any, variable: str) -> np.ndarray:
     require_columns(design.data, [variable], "variable")
     series = design.data[variable]
     try:
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return float_values(series)
     except (TypeError, ValueError):
         raise EstimationError(
             f"expected a numeric (or 0/1, boolean) column for {variable!r}, found dtype {series.dtype}; "

@@ -36,7 +36,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from surveys.columns import category_code, factorize_sorted
+from surveys.columns import category_code, factorize_sorted, float_values
 from surveys.errors import EstimationError
 
 __all__ = ["Variable", "Formula", "ModelFrame", "parse_formula", "formula_from_columns", "model_frame",
@@ -297,7 +297,7 @@ def _sort_key(value: Any) -> tuple:
 
 def _numbers(series: pd.Series, label: str) -> np.ndarray:
     try:
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return float_values(series)
     except (TypeError, ValueError):
         raise EstimationError(
             f"expected a numeric column for {label!r}, found dtype {series.dtype}; recode it to numbers or "

@@ -518,7 +518,8 @@ def as_margin_table(population: Any, by: str | Sequence[str] | None = None) -> M
             by_name = JOINT_VARIABLE_SEPARATOR.join(str(n) for n in names) if names else population.name
         if by_name is None:
             raise WeightingError("a population Series needs named index levels or by= to say which variable it is")
-        return _table_from_mapping(str(by_name), dict(zip(population.index, population.to_numpy())))
+        # the index as a list first: iterating an index of Arrow-backed strings converts value by value
+        return _table_from_mapping(str(by_name), dict(zip(population.index.tolist(), population.to_numpy())))
     if isinstance(population, Mapping):
         if by_name is None:
             raise WeightingError("a population mapping needs by= to say which variable it describes")

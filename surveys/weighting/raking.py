@@ -251,9 +251,17 @@ def _match_cells(encoding: CellEncoding, variables: Sequence[str], texts: Mappin
     The texts are joined and looked up once per distinct combination of the margin's variables present in
     the cells (for a one-variable margin: once per category), then gathered to the cells."""
     combination = np.zeros(encoding.cells, dtype=np.int64)
+    space = 1
     for variable in variables:
         combination = combination * len(texts[variable]) + encoding.positions[variable]
-    distinct, inverse = np.unique(combination, return_inverse=True)
+        space *= len(texts[variable])
+    if space <= 4 * encoding.cells + 64:  # few possible combinations (always for one variable): mark them
+        seen = np.zeros(space, dtype=bool)
+        seen[combination] = True
+        distinct = np.flatnonzero(seen)
+        inverse = (np.cumsum(seen) - 1)[combination]
+    else:
+        distinct, inverse = np.unique(combination, return_inverse=True)
     parts: list[list[int]] = []
     remainder = distinct
     for variable in reversed(variables):
