@@ -206,3 +206,15 @@ def test_frames_are_compared_within_the_survey_and_the_model_survey_apart():
     assert run_benchmark.frames_identical(same)
     assert not run_benchmark.frames_identical(same + [record("samplics", model, "z")])
     assert not run_benchmark.frames_identical(same + [record("samplics", survey, "z")])
+
+
+def test_the_ingestion_floor_is_the_fastest_pandas_read():
+    import ingest_benchmark
+
+    found = {"surveys": {"status": "ok", "best_seconds": 0.1},
+             "pandas": {"status": "ok", "best_seconds": 6.0},
+             "pandas_arrow": {"status": "ok", "best_seconds": 0.6},
+             "pandas_default": {"status": "error", "error": "ImportError"},
+             "calamine": {"status": "ok", "best_seconds": 0.2}}
+    assert ingest_benchmark.fastest_floor(found) == ("pandas_arrow", 0.6)
+    assert ingest_benchmark.fastest_floor({"surveys": {"status": "ok", "best_seconds": 1.0}}) == (None, None)
