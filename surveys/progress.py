@@ -33,8 +33,9 @@ class RowProgress:
     """A one-line bar of the rows read of each file, redrawn in place: ``… 问卷.csv  ███████░░░  420,000 rows``.
 
     :meth:`file` starts a file (the line of the previous one stays); :meth:`rows` is the ``progress(done,
-    total)`` callback of :meth:`surveys.store.database.Store.ingest` (``total``: the rows known so far: a file
-    read in chunks grows as it is read, and its line then shows the count alone); :meth:`close` ends the line."""
+    total)`` callback of :meth:`surveys.store.database.Store.ingest` (``total``: the file's rows, or None while a
+    file read in chunks has more to come: its line then shows the count alone, to the end, and so does a file
+    whose total grows); :meth:`close` ends the line."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -51,11 +52,12 @@ class RowProgress:
         self._total, self._growing, self._last = 0, False, (0, 0)
         self._draw(0, 0, force=True)
 
-    def rows(self, done: int, total: int) -> None:
-        self._growing = self._growing or bool(self._total and total > self._total)
-        self._total = total
-        self._last = (done, total)
-        self._draw(done, total, force=done >= total and not self._growing)
+    def rows(self, done: int, total: int | None) -> None:
+        self._growing = self._growing or total is None or bool(self._total and total > self._total)
+        known = done if total is None else total
+        self._total = known
+        self._last = (done, known)
+        self._draw(done, known, force=done >= known and not self._growing)
 
     def _draw(self, done: int, total: int, *, force: bool) -> None:
         now = time.monotonic()
@@ -63,7 +65,7 @@ class RowProgress:
             return
         self._shown, self._drawn = now, (done, total)
         filled = round(_BAR * done / total) if total else 0
-        bar = "" if self._growing else "█" * filled + "░" * (_BAR - filled) + "  "
+        bar = "" if self._growing or not total else "█" * filled + "░" * (_BAR - filled) + "  "
         self._stream.write(f"\r… {self._name}  {bar}{done:,} rows\x1b[K")
         self._stream.flush()
         self._open = True

@@ -121,3 +121,24 @@ def test_a_file_read_in_a_second_process_is_stored_as_read_here(demo_city, tmp_p
     with pytest.raises(IngestError, match="line 2 has 20,0"):
         _ingest(monkeypatch, tmp_path / "broken.sqlite", [broken], questionnaire, 9)
     assert Store(tmp_path / "broken.sqlite").batches().empty
+
+
+def test_the_progress_of_a_file_in_chunks_gives_its_total_only_with_the_last_chunk(demo_city, tmp_path, monkeypatch):
+    """While more chunks may follow, the total is None (a bar of the rows read so far would look complete); the
+    calls of the last chunk give the file's rows; a file read whole gives its total from the start."""
+    path = _codes(demo_city.out_dir)
+    questionnaire = load_questionnaire(questionnaire_of(path))
+    for chunk_rows, store in ((7, "chunked.sqlite"), (10 ** 9, "whole.sqlite")):
+        monkeypatch.setattr(surveys.ingest.chunks, "CHUNK_ROWS", chunk_rows)
+        calls: list[tuple[int, int | None]] = []
+        result = Store(tmp_path / store).ingest(path, questionnaire, rules=RULES, wave="2026",
+                                                progress=lambda done, total, calls=calls: calls.append((done, total)))
+        dones = [done for done, _ in calls]
+        assert dones == sorted(dones) and dones[-1] == result.rows_read
+        known = [total for _, total in calls if total is not None]
+        assert known and set(known) == {result.rows_read} and calls[-1] == (result.rows_read, result.rows_read)
+        unknown = [done for done, total in calls if total is None]
+        if chunk_rows == 7:   # every call before the last chunk's
+            assert unknown and max(unknown) < min(done for done, total in calls if total is not None)
+        else:
+            assert not unknown

@@ -136,8 +136,12 @@ def test_the_bar_of_rows_is_drawn_on_a_terminal_only_and_shows_every_row():
     bar.file("b.csv")
     bar.rows(500, 500)
     bar.rows(900, 900)   # a file read in chunks: the total grows, the line shows the count alone
+    bar.file("c.csv")
+    bar.rows(25_000, None)   # the first chunk of a streamed file: more to come, no bar that looks full
+    bar.rows(40_000, 40_000)
     bar.close()
     lines = terminal.getvalue().split("\n")
-    assert len(lines) == 3 and lines[2] == ""
+    assert len(lines) == 4 and lines[3] == ""
     assert lines[0].split("\r")[-1].startswith("… a.csv  " + "█" * 24) and "1,200 rows" in lines[0]
     assert lines[1].split("\r")[-1] == "… b.csv  900 rows\x1b[K"
+    assert "█" not in lines[2] and lines[2].split("\r")[-1] == "… c.csv  40,000 rows\x1b[K"

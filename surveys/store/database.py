@@ -45,7 +45,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -405,7 +405,7 @@ class Store:
 
     def ingest(self, path: str | os.PathLike, questionnaire: Questionnaire, *, rules: ValidationRules | None = None,
                platform: str | None = None, mode: str | None = None, wave: str | None = None,
-               progress: Callable[[int, int], None] | None = None, **read_options: Any) -> BatchResult:
+               progress: Callable[[int, int | None], None] | None = None, **read_options: Any) -> BatchResult:
         """Read, map, validate and store one file as one batch; see :meth:`add`. A file the store holds (same SHA-256
         and questionnaire) is not read: its stored counts come back with ``already_ingested=True``."""
         stored = self.stored_files([pathlib.Path(path)], questionnaire.id)
@@ -416,7 +416,7 @@ class Store:
 
     def ingest_streamed(self, paths: "list[pathlib.Path]", questionnaire: Questionnaire, *,
                         rules: ValidationRules | None = None, platform: str | None = None, mode: str | None = None,
-                        wave: str | None = None, progress: Callable[[int, int], None] | None = None,
+                        wave: str | None = None, progress: Callable[[int, int | None], None] | None = None,
                         file_progress: Callable[[pathlib.Path], None] | None = None,
                         **read_options: Any) -> list[BatchResult]:
         """Read, map, validate and store ``paths`` in ONE transaction, each file as one batch, in chunks of rows
@@ -466,18 +466,19 @@ class Store:
         return result
 
     def add(self, mapped: MappedExport, questionnaire: Questionnaire, *, rules: ValidationRules | None = None,
-            progress: Callable[[int, int], None] | None = None) -> BatchResult:
+            progress: Callable[[int, int | None], None] | None = None) -> BatchResult:
         """Validate ``mapped`` against the store's earlier submissions and write it as ONE transaction.
 
         A file already in the store (same SHA-256 and questionnaire) adds nothing: its stored counts are
         returned with ``already_ingested=True``. ``progress(done, total)`` is called after each chunk of
-        responses written, inside the transaction.
+        responses written, inside the transaction; ``total`` is the file's rows, or None while a file read in chunks
+        has more to come.
         """
         return self.add_all([mapped], questionnaire, rules=rules, progress=progress)[0]
 
     def add_all(self, mapped: "list[MappedExport]", questionnaire: Questionnaire, *,
                 rules: ValidationRules | None = None,
-                progress: Callable[[int, int], None] | None = None) -> list[BatchResult]:
+                progress: Callable[[int, int | None], None] | None = None) -> list[BatchResult]:
         """:meth:`add` for several files in ONE transaction: all are stored, or (an error, an interruption)
         none; each is validated against the earlier ones as if added one after the other."""
         rules = rules or ValidationRules()
@@ -577,13 +578,15 @@ class Store:
         earlier = self._earlier(connection, first.questionnaire_id, first.wave)
         batch_id = self._insert_batch(connection, first, questionnaire, rules)
         written = _Written()
-        for mapped in itertools.chain([first], chunks):
+        # one chunk is read ahead, so that the last is known as it is written: until then the file's total is not
+        # known and the progress says so (None), rather than a total of the rows read so far that looks final
+        for mapped, last in _with_last(itertools.chain([first], chunks)):
             report = validate_export(mapped, questionnaire, rules, duplicates=False)
             done = written.rows_read
 
-            def chunk_progress(count: int, total: int, done: int = done) -> None:
+            def chunk_progress(count: int, total: int, done: int = done, last: bool = last) -> None:
                 if progress is not None:
-                    progress(done + count, done + total)
+                    progress(done + count, done + total if last else None)
 
             ids = self._insert_rows(connection, batch_id, mapped, report, chunk_progress)
             written.add(mapped, report, ids)
@@ -907,6 +910,19 @@ def _meta_columns(meta: pd.DataFrame) -> dict[str, list]:
     return found
 
 
+def _with_last(items: Iterable[Any]) -> Iterator[tuple[Any, bool]]:
+    """``(item, is_last)`` pairs, the next item taken before the current one is handed out."""
+    iterator = iter(items)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
+
+
 class _Written:
     """What the chunks of one batch wrote, for the duplicate rule and the batch's counts at the end."""
 
@@ -998,7 +1014,7 @@ def _may_pair(paths: "list[pathlib.Path]", platform: str | None) -> bool:
 
 def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=(), rules: ValidationRules | None = None,
                  platform: str | None = None, mode: str | None = None, wave: str | None = None,
-                 progress: Callable[[int, int], None] | None = None,
+                 progress: Callable[[int, int | None], None] | None = None,
                  file_progress: Callable[[pathlib.Path], None] | None = None) -> list[BatchResult]:
     """Store every file in one transaction (an unreadable file, another error or an interruption leaves the store
     as it was); each file is read, mapped, validated and written in chunks of rows where its platform allows
