@@ -12,7 +12,9 @@ of two ways, within its watchdog:
 
 never a traceback, a hang or a native abort (cases that could abort run in a child process with a memory
 limit). The first case of each kind and source runs in the fast suite, each as its own test; the rest of the
-corpus is one ``slow`` test, which prints its outcome table (:func:`outcome_table`).
+corpus is one ``slow`` test, which prints its outcome table (:func:`outcome_table`). Another ``slow`` test reads
+the fast cases again in chunks of seven rows by a forked reading process (issue 15's path for large files) and
+requires the same outcome as the file read whole.
 """
 from __future__ import annotations
 
@@ -384,6 +386,38 @@ def test_the_whole_corpus_ends_cleanly(city, originals, tmp_path, capsys):
     bad = [f"{outcome.case.id}: {outcome.status}: {outcome.detail}" for outcome in outcomes
            if outcome.status not in ("accepted", "clean_error")]
     assert not bad, "\n".join(bad)
+
+
+@pytest.mark.slow
+def test_hostile_exports_read_in_chunks_and_in_a_reading_process_end_as_read_whole(city, tmp_path, capsys,
+                                                                                 monkeypatch):
+    """Issue 15's streamed path (chunks of 7 rows, read by a forked process) ends every case of the fast corpus
+    the way reading the file whole does: the same exit, the same error, the same accounting and reasons."""
+    import surveys.ingest.chunks
+    import surveys.store.database
+
+    def ingest(path, questionnaire, store, chunk_rows, background_bytes):
+        monkeypatch.setattr(surveys.ingest.chunks, "CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(surveys.store.database, "BACKGROUND_BYTES", background_bytes)
+        with watchdog(WATCHDOG_SECONDS):
+            code, out, err = _ingest(path, questionnaire, store, capsys)
+        if code != 0:
+            return code, err.replace(str(store.parent), "")
+        return code, [{key: value for key, value in result.items() if key not in ("path", "batch_id")}
+                      for result in json.loads(out)["files"]]
+
+    cases = [case for case in FAST if not case.child and case.source != "paper"]   # paper is always read whole
+    differ = []
+    for index, case in enumerate(cases):
+        folder = tmp_path / f"case{index}"
+        folder.mkdir()
+        path = make_case(case, city, folder)
+        questionnaire = questionnaire_of(_source_path(city, case.source))
+        whole = ingest(path, questionnaire, folder / "whole.sqlite", 10 ** 9, 1 << 40)
+        streamed = ingest(path, questionnaire, folder / "streamed.sqlite", 7, 0)
+        if whole != streamed:
+            differ.append(f"{case.id}: whole {str(whole)[:300]} / streamed {str(streamed)[:300]}")
+    assert len(cases) > 20 and not differ, "\n".join(differ)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
