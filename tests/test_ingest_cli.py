@@ -145,3 +145,15 @@ def test_the_bar_of_rows_is_drawn_on_a_terminal_only_and_shows_every_row():
     assert lines[0].split("\r")[-1].startswith("… a.csv  " + "█" * 24) and "1,200 rows" in lines[0]
     assert lines[1].split("\r")[-1] == "… b.csv  900 rows\x1b[K"
     assert "█" not in lines[2] and lines[2].split("\r")[-1] == "… c.csv  40,000 rows\x1b[K"
+
+
+def test_a_pair_of_downloads_shows_the_rows_of_the_file_stored(files):
+    """The 问卷星 pair is stored as its code file: the bar names it and reaches its rows (it showed nothing)."""
+    from surveys.questionnaire import load_questionnaire
+    from surveys.store.database import ingest_files
+
+    text, codes, questionnaire, store = files
+    calls: list = []
+    results = ingest_files(Store(store), [text, codes], load_questionnaire(questionnaire), wave="2026",
+                           progress=lambda done, total: calls.append((done, total)), file_progress=calls.append)
+    assert calls[0] == codes and calls[-1] == (3, 3) and results[1].rows_read == 3

@@ -19,7 +19,7 @@ from surveys.demo import generate_demo
 from surveys.errors import StudyError, WeightingError
 from surveys.indicators.register import load_register
 from surveys.indicators.targets import JUDGED_VERDICTS, VERDICTS
-from surveys.progress import progress_printer
+from surveys.progress import progress_printer, row_progress
 from surveys.study.pipeline import OTHER_CATEGORY, run_study, weight_responses
 from surveys.study.spec import load_study
 from surveys.weighting.margins import load_margins
@@ -29,10 +29,19 @@ DEMO_SPEC = REPOSITORY / "analysis" / "demo" / "study.yaml"
 SCALE = 0.15
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+_BARS = _Terminal()   # the bar of rows the demo run draws (as on a terminal)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, demo_city):
     study = load_study(DEMO_SPEC, data_dir=demo_city.out_dir)
-    return demo_city, study, run_study(study, store=tmp_path_factory.mktemp("demo_store") / "store.sqlite")
+    return demo_city, study, run_study(study, store=tmp_path_factory.mktemp("demo_store") / "store.sqlite",
+                                       rows=row_progress(_BARS))
 
 
 # ------------------------------------------------------------------------------------------ the demo run
@@ -50,6 +59,21 @@ def test_every_input_file_is_accounted_for(demo):
             assert account.accepted > 0 and account.flagged <= account.accepted
     roles = {account.role for account in result.files}
     assert roles == {"ingested", "labels", "second_keying", "copy", "census_register"}
+
+
+def test_every_stored_file_shows_its_rows_on_a_terminal(demo):
+    """Paper workbooks and 问卷星 pairs as well as single exports: each batch stored gets a bar ending at the rows it
+    stored (for paper, the reconciled forms: those held back by the keying check are rejected without reaching
+    the store)."""
+    _, _, result = demo
+    last = {line.split("\r")[-1].split("  ")[0].removeprefix("… "): line.split("\r")[-1]
+            for line in _BARS.getvalue().split("\n") if line}
+    stored = [account for account in result.files if account.role == "ingested"]
+    assert len(stored) >= 8
+    for account in stored:
+        line = last[account.path.name]
+        stored_rows = account.rows_read - sum(n for reason, n in account.reasons.items() if reason.startswith("keying_"))
+        assert "█" * 24 in line and f"  {stored_rows:,} rows" in line, line
 
 
 def test_issues_and_keying_findings_match_the_accounting(demo):

@@ -478,11 +478,14 @@ class Store:
 
     def add_all(self, mapped: "list[MappedExport]", questionnaire: Questionnaire, *,
                 rules: ValidationRules | None = None,
-                progress: Callable[[int, int | None], None] | None = None) -> list[BatchResult]:
+                progress: Callable[[int, int | None], None] | None = None,
+                file_progress: Callable[[pathlib.Path], None] | None = None) -> list[BatchResult]:
         """:meth:`add` for several files in ONE transaction: all are stored, or (an error, an interruption)
-        none; each is validated against the earlier ones as if added one after the other."""
+        none; each is validated against the earlier ones as if added one after the other.
+        ``file_progress(path)`` is called as each file's rows start to be written."""
         rules = rules or ValidationRules()
-        return self._retry(lambda connection: self._write_all(connection, mapped, questionnaire, rules, progress))
+        return self._retry(lambda connection: self._write_all(connection, mapped, questionnaire, rules, progress,
+                                                              file_progress))
 
     def stored_files(self, paths: "list[pathlib.Path]", questionnaire_id: str,
                      labels: "list[pathlib.Path]" = ()) -> list[BatchResult] | None:
@@ -560,9 +563,13 @@ class Store:
         return wide.sort_values("submitted_at", kind="stable").reset_index(drop=True)
 
     def _write_all(self, connection, mapped: "list[MappedExport]", questionnaire: Questionnaire,
-                   rules: ValidationRules, progress) -> list[BatchResult]:
+                   rules: ValidationRules, progress, file_progress=None) -> list[BatchResult]:
         connection.execute("BEGIN IMMEDIATE")
-        results = [self._write(connection, [one], questionnaire, rules, progress) for one in mapped]
+        results = []
+        for one in mapped:
+            if file_progress is not None:
+                file_progress(one.path)
+            results.append(self._write(connection, [one], questionnaire, rules, progress))
         connection.execute("COMMIT")
         return results
 
@@ -1047,7 +1054,8 @@ def ingest_files(store: Store, paths, questionnaire: Questionnaire, *, labels=()
     prepared = [map_export(pair_exports(raws[index], partners[index]) if index in partners else raws[index],
                            questionnaire, platform=platform, pseudonymiser=pseudonymiser, mode=mode, wave=wave)
                 for index in order]
-    stored = dict(zip(order, store.add_all(prepared, questionnaire, rules=rules)))
+    stored = dict(zip(order, store.add_all(prepared, questionnaire, rules=rules, progress=progress,
+                                           file_progress=file_progress)))
     results = [stored[labelling[index]].labelling(raws[index]) if index in labelling else stored[index]
                for index in range(len(raws))]
     by_label = {id(label): code_index for code_index, label in partners.items()}

@@ -306,7 +306,14 @@ def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pa
     questionnaire = context.study.questionnaires[entry.questionnaire]
     mapped = map_export(raw, questionnaire, platform=entry.platform, pseudonymiser=context.pseudonymiser,
                         mode=entry.mode, wave=entry.wave)
-    batch = context.store.add(mapped, questionnaire, rules=context.rules)
+    if context.rows is not None:   # the bar of rows written, as for a file read in chunks
+        context.rows.file(path or entry.path)
+    try:
+        batch = context.store.add(mapped, questionnaire, rules=context.rules,
+                                  progress=context.rows.rows if context.rows is not None else None)
+    finally:
+        if context.rows is not None:
+            context.rows.close()
     return _account(batch, entry, path=path, extra_rejected=extra_rejected, note=note, note_zh=note_zh)
 
 
