@@ -44,11 +44,12 @@ _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decima
 
 
 def float_values(series: pd.Series) -> np.ndarray:
-    """A column as a new float64 array, missing values as NaN; ``TypeError``/``ValueError`` when it does not
-    convert. A column stored as numpy booleans, integers or floats has no missing marker other than NaN, so it is
-    converted directly: pandas' ``na_value=`` path would look for missing values in it first."""
+    """A column as float64, missing values as NaN (not to be written to: a float64 column gives its own values);
+    ``TypeError``/``ValueError`` when it does not convert. A column stored as numpy booleans, integers or other
+    floats has no missing marker other than NaN, so it is converted directly: pandas' ``na_value=`` path would
+    look for missing values in it first."""
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
-        return np.array(series.to_numpy(), dtype=np.float64)
+        return series.to_numpy(dtype=np.float64)
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 

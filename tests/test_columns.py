@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import surveys
-from surveys.columns import factorize, factorize_sorted
+from surveys.columns import factorize, factorize_sorted, float_values
 
 _VALUES = ["南湖区", "北塬区", None, "南湖区", "东城区", "北塬区", "南湖区"]
 
@@ -92,3 +92,14 @@ def test_distinct_values_are_equal_values_of_one_type_in_order_of_first_appearan
     check(["a", np.str_("b"), "b"], [0, 1, 2], ["a", np.str_("b"), "b"])
     check([("电视", "网络"), None, ("电视", "网络")], [0, -1, 0], [("电视", "网络")])
     check([None, pd.NA], [-1, -1], [])
+
+
+def test_float_values_converts_numpy_columns_without_copying_floats():
+    weights = pd.Series([1.5, np.nan, 2.0])
+    assert np.shares_memory(float_values(weights), weights.to_numpy())   # a million weights: no 8 MB copy per design
+    assert float_values(pd.Series([1, 0, 3])).tolist() == [1.0, 0.0, 3.0]
+    assert float_values(pd.Series([True, False])).tolist() == [1.0, 0.0]
+    masked = float_values(pd.Series([1, None], dtype="Int64"))
+    assert masked[0] == 1.0 and np.isnan(masked[1])
+    with pytest.raises(ValueError):
+        float_values(pd.Series(["1", "x"], dtype=object))
