@@ -12,7 +12,7 @@ memory column: the child's peak resident size, pages shared with the parent incl
 Tools:
 
 * ``surveys``: ``Store(new).ingest(file, questionnaire)``: SHA-256, read, map, validate, pseudonymise, store
-  (every row accepted or rejected with its reasons), in chunks of 50,000 rows;
+  (every row accepted or rejected with its reasons), in chunks of 25,000 rows;
 * ``surveys_run``: ``run_study`` of the demo study cut down to market supervision with the export as its only
   input (ingest, raking to the enterprise margins, every estimate and verdict; no charts, no report);
 * ``pandas``: ``pandas.read_csv(dtype=str, keep_default_na=False)`` (every cell as text, as it is stored, with
