@@ -22,12 +22,13 @@ are re-exported here.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import pathlib
 import tempfile
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
 
@@ -306,14 +307,8 @@ def _store_raw(context: _IngestContext, raw: Any, entry: StudyInput, *, path: pa
     questionnaire = context.study.questionnaires[entry.questionnaire]
     mapped = map_export(raw, questionnaire, platform=entry.platform, pseudonymiser=context.pseudonymiser,
                         mode=entry.mode, wave=entry.wave)
-    if context.rows is not None:   # the bar of rows written, as for a file read in chunks
-        context.rows.file(path or entry.path)
-    try:
-        batch = context.store.add(mapped, questionnaire, rules=context.rules,
-                                  progress=context.rows.rows if context.rows is not None else None)
-    finally:
-        if context.rows is not None:
-            context.rows.close()
+    with _file_bar(context, path or entry.path) as progress:
+        batch = context.store.add(mapped, questionnaire, rules=context.rules, progress=progress)
     return _account(batch, entry, path=path, extra_rejected=extra_rejected, note=note, note_zh=note_zh)
 
 
@@ -322,16 +317,24 @@ def _store_file(context: _IngestContext, entry: StudyInput) -> FileAccount:
     the chunk, the same rows and verdicts as a whole read), with the bar of rows read on a terminal."""
     questionnaire = context.study.questionnaires[entry.questionnaire]
     options = {name: value for name, value in (("encoding", entry.encoding), ("sheet", entry.sheet)) if value}
-    if context.rows is not None:
-        context.rows.file(entry.path)
-    try:
+    with _file_bar(context, entry.path) as progress:
         batch = context.store.ingest(entry.path, questionnaire, rules=context.rules, platform=entry.platform,
-                                     mode=entry.mode, wave=entry.wave,
-                                     progress=context.rows.rows if context.rows is not None else None, **options)
-    finally:
-        if context.rows is not None:
-            context.rows.close()
+                                     mode=entry.mode, wave=entry.wave, progress=progress, **options)
     return _account(batch, entry)
+
+
+@contextlib.contextmanager
+def _file_bar(context: _IngestContext, path: pathlib.Path) -> Iterator[Callable[[int, int | None], None] | None]:
+    """The terminal's bar of rows for ``path`` (None without a terminal): its ``progress(done, total)`` callback,
+    the line ended when the block ends."""
+    if context.rows is None:
+        yield None
+        return
+    context.rows.file(path)
+    try:
+        yield context.rows.rows
+    finally:
+        context.rows.close()
 
 
 def _account(batch: Any, entry: StudyInput, *, path: pathlib.Path | None = None,
